@@ -1,0 +1,455 @@
+/* Configuration loading: defaults, JSONC file, environment, validation.
+ * Keys are declared once in the table below (type, limits, env variable);
+ * the file walker and the environment reader both go through it. */
+#include "core/config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The values shipped in config/roomgate.jsonc. The server refuses to listen
+ * beyond loopback while either is in use. */
+#define RG_EXAMPLE_SECRET "0123456789abcdef0123456789abcdef"
+#define RG_EXAMPLE_ADMIN_KEY "dev-admin-key-change-me"
+
+enum ftype { F_U32, F_BOOL, F_STR, F_LISTEN, F_PORTS, F_LEVEL };
+
+struct field {
+	const char *path;
+	enum ftype type;
+	size_t off;
+	size_t size; /* F_STR: buffer size */
+	uint64_t min, max;
+	const char *env;
+};
+
+#define OFF(m) offsetof(struct rg_config, m)
+#define STR(m) OFF(m), sizeof(((struct rg_config *)0)->m)
+
+static const struct field fields[] = {
+	{ "app_id", F_U32, OFF(app_id), 0, 1, UINT32_MAX, "ROOMGATE_APP_ID" },
+	{ "server_secret", F_STR, STR(server_secret), 0, 0, "ROOMGATE_SERVER_SECRET" },
+	{ "admin_key", F_STR, STR(admin_key), 0, 0, "ROOMGATE_ADMIN_KEY" },
+	{ "dev_token_endpoint", F_BOOL, OFF(dev_token_endpoint), 0, 0, 0, "ROOMGATE_DEV_TOKEN_ENDPOINT" },
+	{ "dev_token_ttl_s", F_U32, OFF(dev_token_ttl_s), 0, 1, 86400 * 30, NULL },
+	{ "http.listen", F_LISTEN, 0, 0, 0, 0, "ROOMGATE_HTTP_LISTEN" },
+	{ "http.max_body_bytes", F_U32, OFF(http_max_body_bytes), 0, 256, 64 << 20, NULL },
+	{ "http.max_connections", F_U32, OFF(http_max_connections), 0, 16, 1000000, NULL },
+	{ "http.web_root", F_STR, STR(web_root), 0, 0, "ROOMGATE_WEB_ROOT" },
+	{ "media.address", F_STR, STR(media_address), 0, 0, "ROOMGATE_MEDIA_ADDRESS" },
+	{ "media.public_address", F_STR, STR(public_address), 0, 0, "ROOMGATE_PUBLIC_ADDRESS" },
+	{ "media.rtp_ports", F_PORTS, 0, 0, 0, 0, "ROOMGATE_RTP_PORTS" },
+	{ "media.workers", F_U32, OFF(media_workers), 0, 0, 256, "ROOMGATE_MEDIA_WORKERS" },
+	{ "limits.max_rooms", F_U32, OFF(max_rooms), 0, 1, 10000000, NULL },
+	{ "limits.max_users_per_room", F_U32, OFF(max_users_per_room), 0, 1, 1000000, NULL },
+	{ "limits.max_sessions", F_U32, OFF(max_sessions), 0, 1, 10000000, NULL },
+	{ "limits.max_message_bytes", F_U32, OFF(max_message_bytes), 0, 1024, 16 << 20, NULL },
+	{ "limits.login_attempts_per_ip_per_s", F_U32, OFF(login_attempts_per_ip_per_s), 0, 1, 1000000, NULL },
+	{ "session.heartbeat_interval_ms", F_U32, OFF(heartbeat_interval_ms), 0, 100, 600000, NULL },
+	{ "session.heartbeat_timeout_ms", F_U32, OFF(heartbeat_timeout_ms), 0, 200, 3600000, NULL },
+	{ "session.resume_grace_ms", F_U32, OFF(resume_grace_ms), 0, 0, 3600000, NULL },
+	{ "session.login_timeout_ms", F_U32, OFF(login_timeout_ms), 0, 100, 600000, NULL },
+	{ "log.level", F_LEVEL, 0, 0, 0, 0, "ROOMGATE_LOG_LEVEL" },
+};
+
+/* Objects that group keys; "log.subsystems" maps subsystem -> level. */
+static const char *const sections[] = { "http", "media", "limits", "session", "log" };
+
+void rg_config_defaults(struct rg_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->app_id = 1;
+	snprintf(c->http_host, sizeof c->http_host, "127.0.0.1");
+	c->http_port = 8080;
+	c->http_max_body_bytes = 65536;
+	c->http_max_connections = 20000;
+	snprintf(c->web_root, sizeof c->web_root, "web");
+	c->dev_token_ttl_s = 3600;
+	snprintf(c->media_address, sizeof c->media_address, "127.0.0.1");
+	c->rtp_port_min = 20000;
+	c->rtp_port_max = 20999;
+	c->max_rooms = 10000;
+	c->max_users_per_room = 500;
+	c->max_sessions = 20000;
+	c->max_message_bytes = 65536;
+	c->login_attempts_per_ip_per_s = 50;
+	c->heartbeat_interval_ms = 10000;
+	c->heartbeat_timeout_ms = 30000;
+	c->resume_grace_ms = 20000;
+	c->login_timeout_ms = 10000;
+	for (int i = 0; i < RG_SUB_COUNT; i++)
+		c->log_level[i] = RG_LOG_INFO;
+	snprintf(c->source, sizeof c->source, "<defaults>");
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	if (!s || !*s)
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || s[0] == '-')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* "host:port" or "[v6]:port" */
+static int parse_listen(struct rg_config *c, const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s)
+		return -EINVAL;
+	size_t hl = (size_t)(colon - s);
+	const char *h = s;
+	if (s[0] == '[') {
+		if (hl < 3 || s[hl - 1] != ']')
+			return -EINVAL;
+		h++;
+		hl -= 2;
+	}
+	uint64_t port;
+	if (hl >= sizeof c->http_host || parse_u64(colon + 1, &port) || port > 65535)
+		return -EINVAL;
+	memcpy(c->http_host, h, hl);
+	c->http_host[hl] = '\0';
+	c->http_port = (uint16_t)port;
+	return 0;
+}
+
+static int parse_ports(struct rg_config *c, const char *s)
+{
+	char buf[32];
+	if (strlen(s) >= sizeof buf)
+		return -EINVAL;
+	strcpy(buf, s);
+	char *dash = strchr(buf, '-');
+	if (!dash)
+		return -EINVAL;
+	*dash = '\0';
+	uint64_t a, b;
+	if (parse_u64(buf, &a) || parse_u64(dash + 1, &b) || a < 1024 || b > 65535 || a > b)
+		return -EINVAL;
+	c->rtp_port_min = (uint16_t)a;
+	c->rtp_port_max = (uint16_t)b;
+	return 0;
+}
+
+/* "info" or "info,http=debug,room=trace" */
+static int parse_levels(struct rg_config *c, const char *s)
+{
+	char buf[256];
+	if (strlen(s) >= sizeof buf)
+		return -EINVAL;
+	strcpy(buf, s);
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		if (!eq) {
+			int l = rg_log_level_parse(tok);
+			if (l < 0)
+				return -EINVAL;
+			for (int i = 0; i < RG_SUB_COUNT; i++)
+				c->log_level[i] = l;
+			continue;
+		}
+		*eq = '\0';
+		int sub = rg_log_sub_parse(tok), l = rg_log_level_parse(eq + 1);
+		if (sub < 0 || l < 0)
+			return -EINVAL;
+		c->log_level[sub] = l;
+	}
+	return 0;
+}
+
+static const char *type_name(enum ftype t)
+{
+	switch (t) {
+	case F_U32: return "an unsigned integer";
+	case F_BOOL: return "true or false";
+	case F_STR: return "a string";
+	case F_LISTEN: return "a \"host:port\" string";
+	case F_PORTS: return "a \"min-max\" port range string (1024-65535)";
+	case F_LEVEL: return "a log level (error, warn, info, debug, trace), optionally \"info,http=debug\"";
+	}
+	return "?";
+}
+
+/* Sets a field from a string (environment) or a typed JSON item. */
+static int set_field(struct rg_config *c, const struct field *f, const cJSON *item, const char *str)
+{
+	char *base = (char *)c;
+	if (f->type == F_BOOL) {
+		if (item && cJSON_IsBool(item)) {
+			*(bool *)(base + f->off) = cJSON_IsTrue(item);
+			return 0;
+		}
+		if (str && (!strcmp(str, "true") || !strcmp(str, "1") || !strcmp(str, "false") || !strcmp(str, "0"))) {
+			*(bool *)(base + f->off) = str[0] == 't' || str[0] == '1';
+			return 0;
+		}
+		return -EINVAL;
+	}
+	if (f->type == F_U32) {
+		uint64_t v;
+		if (item) {
+			if (!cJSON_IsNumber(item) || item->valuedouble < 0 ||
+			    item->valuedouble != (double)(uint64_t)item->valuedouble)
+				return -EINVAL;
+			v = (uint64_t)item->valuedouble;
+		} else if (parse_u64(str, &v)) {
+			return -EINVAL;
+		}
+		if (v < f->min || v > f->max)
+			return -ERANGE;
+		*(unsigned *)(base + f->off) = (unsigned)v;
+		return 0;
+	}
+	const char *s = str;
+	if (item) {
+		if (!cJSON_IsString(item))
+			return -EINVAL;
+		s = item->valuestring;
+	}
+	switch (f->type) {
+	case F_STR:
+		if (strlen(s) >= f->size)
+			return -ERANGE;
+		strcpy(base + f->off, s);
+		return 0;
+	case F_LISTEN: return parse_listen(c, s);
+	case F_PORTS: return parse_ports(c, s);
+	case F_LEVEL: return parse_levels(c, s);
+	default: return -EINVAL;
+	}
+}
+
+struct walk {
+	struct rg_config *cfg;
+	const char *name;
+	const char *text;
+	size_t len;
+	char *err;
+	size_t errlen;
+};
+
+static int walk_fail(struct walk *w, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int walk_fail(struct walk *w, const char *path, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	size_t off = rg_jsonc_locate(w->text, w->len, path);
+	if (off == (size_t)-1)
+		return fail(w->err, w->errlen, "%s: key \"%s\": %s", w->name, path, msg);
+	unsigned line, col;
+	rg_text_position(w->text, w->len, off, &line, &col);
+	return fail(w->err, w->errlen, "%s:%u:%u: key \"%s\": %s", w->name, line, col, path, msg);
+}
+
+static const struct field *find_field(const char *path)
+{
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (!strcmp(fields[i].path, path))
+			return &fields[i];
+	return NULL;
+}
+
+static bool is_section(const char *key)
+{
+	for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+		if (!strcmp(sections[i], key))
+			return true;
+	return false;
+}
+
+static int walk_subsystems(struct walk *w, const cJSON *obj)
+{
+	if (!cJSON_IsObject(obj))
+		return walk_fail(w, "log.subsystems", "expected an object of subsystem: level");
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj)
+	{
+		char path[300];
+		snprintf(path, sizeof path, "log.subsystems.%s", it->string);
+		int sub = rg_log_sub_parse(it->string);
+		if (sub < 0)
+			return walk_fail(w, path, "unknown subsystem (known: main, config, http, api, auth, room, signal, media)");
+		int l = cJSON_IsString(it) ? rg_log_level_parse(it->valuestring) : -1;
+		if (l < 0)
+			return walk_fail(w, path, "expected a log level (error, warn, info, debug, trace)");
+		w->cfg->log_level[sub] = l;
+	}
+	return 0;
+}
+
+static int walk_object(struct walk *w, const cJSON *obj, const char *prefix)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj)
+	{
+		char path[300];
+		snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", it->string);
+		if (!*prefix && is_section(it->string)) {
+			if (!cJSON_IsObject(it))
+				return walk_fail(w, path, "expected an object");
+			int rc = walk_object(w, it, it->string);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (!strcmp(path, "log.subsystems")) {
+			int rc = walk_subsystems(w, it);
+			if (rc)
+				return rc;
+			continue;
+		}
+		const struct field *f = find_field(path);
+		if (!f)
+			return walk_fail(w, path, "unknown key (see docs/configuration.md)");
+		int rc = set_field(w->cfg, f, it, NULL);
+		if (rc == -ERANGE && f->type == F_U32)
+			return walk_fail(w, path, "out of range %llu..%llu", (unsigned long long)f->min,
+					 (unsigned long long)f->max);
+		if (rc == -ERANGE)
+			return walk_fail(w, path, "too long (at most %zu bytes)", f->size - 1);
+		if (rc)
+			return walk_fail(w, path, "expected %s", type_name(f->type));
+	}
+	return 0;
+}
+
+int rg_config_parse(struct rg_config *cfg, const char *name, const char *text, size_t len,
+		    char *err, size_t errlen)
+{
+	char *t = malloc(len + 1);
+	if (!t)
+		return -ENOMEM;
+	memcpy(t, text, len);
+	t[len] = '\0';
+	size_t off = 0;
+	unsigned line, col;
+	int rc = rg_jsonc_strip(t, len, &off);
+	if (rc) {
+		rg_text_position(t, len, off, &line, &col);
+		rc = fail(err, errlen, "%s:%u:%u: unterminated comment or string", name, line, col);
+		goto out;
+	}
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(t, len, &end, false);
+	if (!root || !cJSON_IsObject(root)) {
+		off = root ? 0 : (size_t)(end ? end - t : 0);
+		rg_text_position(t, len, off, &line, &col);
+		rc = fail(err, errlen, "%s:%u:%u: %s", name, line, col,
+			  root ? "the top level must be an object" : "JSON syntax error");
+		cJSON_Delete(root);
+		goto out;
+	}
+	struct walk w = { cfg, name, t, len, err, errlen };
+	rc = walk_object(&w, root, "");
+	cJSON_Delete(root);
+	if (!rc)
+		snprintf(cfg->source, sizeof cfg->source, "%s", name);
+out:
+	free(t);
+	return rc;
+}
+
+int rg_config_load_file(struct rg_config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if (len + n > (4u << 20)) {
+			free(buf);
+			fclose(f);
+			return fail(err, errlen, "%s: file larger than 4 MiB", path);
+		}
+		char *nb = realloc(buf, len + n);
+		if (!nb) {
+			free(buf);
+			fclose(f);
+			return -ENOMEM;
+		}
+		buf = nb;
+		memcpy(buf + len, chunk, n);
+		len += n;
+	}
+	fclose(f);
+	int rc = rg_config_parse(cfg, path, buf ? buf : "", len, err, errlen);
+	free(buf);
+	return rc;
+}
+
+int rg_config_apply_env(struct rg_config *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		const struct field *f = &fields[i];
+		const char *v = f->env ? getenv(f->env) : NULL;
+		if (!v)
+			continue;
+		int rc = set_field(cfg, f, NULL, v);
+		if (rc == -ERANGE && f->type == F_U32)
+			return fail(err, errlen, "%s (%s): out of range %llu..%llu", f->env, f->path,
+				    (unsigned long long)f->min, (unsigned long long)f->max);
+		if (rc)
+			return fail(err, errlen, "%s (%s): expected %s", f->env, f->path, type_name(f->type));
+	}
+	return 0;
+}
+
+static bool is_loopback(const char *host)
+{
+	return !strncmp(host, "127.", 4) || !strcmp(host, "::1") || !strcmp(host, "localhost");
+}
+
+int rg_config_validate(const struct rg_config *c, char *err, size_t errlen)
+{
+	if (strlen(c->server_secret) != 32)
+		return fail(err, errlen, "server_secret: must be exactly 32 characters (got %zu)",
+			    strlen(c->server_secret));
+	if (strlen(c->admin_key) < 16)
+		return fail(err, errlen, "admin_key: must be at least 16 characters");
+	if (c->heartbeat_timeout_ms <= c->heartbeat_interval_ms)
+		return fail(err, errlen, "session.heartbeat_timeout_ms: must be greater than session.heartbeat_interval_ms");
+	bool exposed = !is_loopback(c->http_host) || !is_loopback(c->media_address);
+	if (exposed && !strcmp(c->server_secret, RG_EXAMPLE_SECRET))
+		return fail(err, errlen, "server_secret: still the example value; set your own "
+			    "(ROOMGATE_SERVER_SECRET) before listening on a non-loopback address");
+	if (exposed && !strcmp(c->admin_key, RG_EXAMPLE_ADMIN_KEY))
+		return fail(err, errlen, "admin_key: still the example value; set your own "
+			    "(ROOMGATE_ADMIN_KEY) before listening on a non-loopback address");
+	return 0;
+}
+
+void rg_config_apply_log(const struct rg_config *cfg)
+{
+	for (int i = 0; i < RG_SUB_COUNT; i++)
+		rg_log_set_level((enum rg_log_sub)i, (enum rg_log_level)cfg->log_level[i]);
+}

@@ -1,0 +1,87 @@
+/* Configuration: one JSONC file (// and block comments, trailing commas)
+ * over built-in defaults, then ROOMGATE_* environment overrides. Every key is
+ * documented in docs/configuration.md. Loaded once on the main thread before
+ * any other thread starts; read-only afterwards (any thread may read it). */
+#ifndef RG_CORE_CONFIG_H
+#define RG_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/log.h"
+
+#define RG_CFG_ADDR_MAX 256
+
+struct rg_config {
+	uint32_t app_id;
+	char server_secret[33];
+	char admin_key[257];
+
+	char http_host[RG_CFG_ADDR_MAX]; /* from http.listen "host:port" */
+	uint16_t http_port;
+	unsigned http_max_body_bytes;
+	unsigned http_max_connections;
+	char web_root[1024];
+	bool dev_token_endpoint;
+	unsigned dev_token_ttl_s;
+
+	char media_address[RG_CFG_ADDR_MAX];
+	char public_address[RG_CFG_ADDR_MAX];
+	uint16_t rtp_port_min, rtp_port_max;
+	unsigned media_workers; /* 0 = number of CPUs */
+
+	unsigned max_rooms;
+	unsigned max_users_per_room;
+	unsigned max_sessions;
+	unsigned max_message_bytes;
+	unsigned login_attempts_per_ip_per_s;
+
+	unsigned heartbeat_interval_ms;
+	unsigned heartbeat_timeout_ms;
+	unsigned resume_grace_ms;
+	unsigned login_timeout_ms; /* a socket must log in within this time */
+
+	int log_level[RG_SUB_COUNT];
+
+	char source[1024]; /* file the config came from, or "<embedded>" */
+};
+
+/* Fills cfg with the built-in defaults (documented in docs/configuration.md). */
+void rg_config_defaults(struct rg_config *cfg);
+
+/* Parses JSONC text over the current values of cfg. name is used in error
+ * messages ("file:line:col: ..."). Returns 0, or -EINVAL with a message in
+ * err (NUL-terminated) naming the key and position. */
+int rg_config_parse(struct rg_config *cfg, const char *name, const char *text, size_t len,
+		    char *err, size_t errlen);
+
+/* Reads a file and parses it. -ENOENT etc. with a message on I/O errors. */
+int rg_config_load_file(struct rg_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Applies ROOMGATE_* environment variables (getenv). Same error contract. */
+int rg_config_apply_env(struct rg_config *cfg, char *err, size_t errlen);
+
+/* Cross-field checks after everything is loaded: secret length, port range,
+ * refusing non-loopback listening with the example secret/key. */
+int rg_config_validate(const struct rg_config *cfg, char *err, size_t errlen);
+
+/* Applies log levels to the log module. */
+void rg_config_apply_log(const struct rg_config *cfg);
+
+/* The default config file compiled into the binary (config/roomgate.jsonc). */
+extern const char rg_config_embedded[];
+extern const size_t rg_config_embedded_len;
+
+/* JSONC helpers, pure (exposed for tests and fuzzing):
+ * strips comments and trailing commas in place, replacing them with spaces
+ * so byte offsets (and so line:col) stay the same. Returns 0 or -EINVAL with
+ * *err_off set (unterminated comment or string). */
+int rg_jsonc_strip(char *text, size_t len, size_t *err_off);
+/* line and column (1-based) of byte offset off. */
+void rg_text_position(const char *text, size_t len, size_t off, unsigned *line, unsigned *col);
+/* Byte offset of the key named by path (keys separated by '.') in stripped
+ * JSON text, or (size_t)-1. */
+size_t rg_jsonc_locate(const char *text, size_t len, const char *path);
+
+#endif

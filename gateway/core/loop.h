@@ -1,0 +1,63 @@
+/* Event loops and threads.
+ *
+ * Every thread that owns objects runs one rg_loop (a GLib main context and
+ * main loop). The control loop runs on the main thread; media workers each
+ * run one on their own thread. An object records the loop that owns it and
+ * its entry points assert RG_ASSERT_LOOP(owner). Work for another thread is
+ * posted with rg_loop_call(); nothing else crosses threads.
+ *
+ * GLib types stay inside core/: other modules see only these functions. */
+#ifndef RG_CORE_LOOP_H
+#define RG_CORE_LOOP_H
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rg_loop;
+
+typedef void (*rg_loop_fn)(void *arg);
+
+/* The control loop, bound to the calling thread. Owned by the caller. */
+struct rg_loop *rg_loop_new_main(const char *name);
+/* A worker loop on a new thread, running until rg_loop_stop_thread(). */
+struct rg_loop *rg_loop_new_thread(const char *name);
+/* Runs the calling thread's loop until rg_loop_quit(). */
+void rg_loop_run(struct rg_loop *loop);
+/* Any thread. */
+void rg_loop_quit(struct rg_loop *loop);
+/* Quits a worker loop, joins its thread and frees it. Any other thread. */
+void rg_loop_stop_thread(struct rg_loop *loop);
+/* Frees a main loop (after rg_loop_run returned). */
+void rg_loop_free(struct rg_loop *loop);
+
+/* Runs fn(arg) on the loop's thread, in order of posting. Any thread.
+ * The caller hands ownership of arg to fn. */
+void rg_loop_call(struct rg_loop *loop, rg_loop_fn fn, void *arg);
+bool rg_loop_is_current(const struct rg_loop *loop);
+const char *rg_loop_name(const struct rg_loop *loop);
+/* The loop of the calling thread, or NULL. */
+struct rg_loop *rg_loop_current(void);
+
+#define RG_ASSERT_LOOP(loop) assert(rg_loop_is_current(loop))
+
+/* Timers (monotonic). Callback returns true to repeat, false to stop (the
+ * timer is then gone). Only on the loop's own thread. Ids are > 0. */
+typedef bool (*rg_timer_fn)(void *arg);
+unsigned rg_timer_add(struct rg_loop *loop, unsigned interval_ms, rg_timer_fn fn, void *arg);
+void rg_timer_cancel(unsigned id);
+
+/* File-descriptor watches on the loop's own thread. */
+enum { RG_FD_IN = 1, RG_FD_OUT = 2, RG_FD_ERR = 4 };
+/* The callback may call rg_fd_watch_remove() on its own watch. */
+typedef void (*rg_fd_fn)(int fd, unsigned events, void *arg);
+struct rg_fd_watch;
+struct rg_fd_watch *rg_fd_watch_add(struct rg_loop *loop, int fd, unsigned events, rg_fd_fn fn,
+				    void *arg);
+void rg_fd_watch_set(struct rg_fd_watch *w, unsigned events);
+void rg_fd_watch_remove(struct rg_fd_watch *w);
+
+/* Unix signal handler on the given (main) loop. */
+void rg_loop_on_signal(struct rg_loop *loop, int signum, rg_loop_fn fn, void *arg);
+
+#endif
