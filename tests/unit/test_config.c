@@ -1,0 +1,160 @@
+/* Config: JSONC stripping, key/type/range errors with positions, env
+ * overrides, validation rules, the built-in default. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+
+static int parse(struct rg_config *c, const char *text, char *err)
+{
+	rg_config_defaults(c);
+	return rg_config_parse(c, "t.jsonc", text, strlen(text), err, 512);
+}
+
+static void test_defaults_and_embedded(void **state)
+{
+	(void)state;
+	struct rg_config c;
+	char err[512];
+	rg_config_defaults(&c);
+	assert_int_equal(c.http_port, 8080);
+	assert_string_equal(c.http_host, "127.0.0.1");
+	assert_int_equal(c.max_users_per_room, 500);
+	assert_int_equal(rg_config_parse(&c, "embedded", rg_config_embedded, rg_config_embedded_len, err, sizeof err), 0);
+	assert_int_equal(c.app_id, 1);
+	assert_true(c.dev_token_endpoint);
+	assert_int_equal(strlen(c.server_secret), 32);
+	assert_int_equal(rg_config_validate(&c, err, sizeof err), 0);
+}
+
+static void test_comments_and_trailing_commas(void **state)
+{
+	(void)state;
+	struct rg_config c;
+	char err[512];
+	const char *t = "// top\n{\n  /* block\n comment */ \"app_id\": 42, // tail\n"
+			"  \"http\": { \"listen\": \"[::1]:9000\", },\n"
+			"  \"log\": { \"level\": \"debug\", \"subsystems\": { \"http\": \"error\" } },\n}\n";
+	assert_int_equal(parse(&c, t, err), 0);
+	assert_int_equal(c.app_id, 42);
+	assert_string_equal(c.http_host, "::1");
+	assert_int_equal(c.http_port, 9000);
+	assert_int_equal(c.log_level[RG_SUB_HTTP], RG_LOG_ERROR);
+	assert_int_equal(c.log_level[RG_SUB_ROOM], RG_LOG_DEBUG);
+	/* a "//" inside a string is not a comment */
+	assert_int_equal(parse(&c, "{\"http\":{\"web_root\":\"a//b/*c*/\"}}", err), 0);
+	assert_string_equal(c.web_root, "a//b/*c*/");
+}
+
+static void test_errors_name_key_and_position(void **state)
+{
+	(void)state;
+	struct rg_config c;
+	char err[512];
+	assert_int_equal(parse(&c, "{\n  \"http\": {\n    \"lisen\": \"x\"\n  }\n}", err), -22);
+	assert_non_null(strstr(err, "t.jsonc:3:5"));
+	assert_non_null(strstr(err, "http.lisen"));
+	assert_non_null(strstr(err, "unknown key"));
+	assert_int_equal(parse(&c, "{\"app_id\": \"one\"}", err), -22);
+	assert_non_null(strstr(err, "t.jsonc:1:2"));
+	assert_non_null(strstr(err, "unsigned integer"));
+	assert_int_equal(parse(&c, "{\"limits\": {\"max_rooms\": 0}}", err), -22);
+	assert_non_null(strstr(err, "limits.max_rooms"));
+	assert_non_null(strstr(err, "out of range"));
+	assert_int_equal(parse(&c, "{\"media\": {\"rtp_ports\": \"30000-20000\"}}", err), -22);
+	assert_non_null(strstr(err, "media.rtp_ports"));
+	assert_int_equal(parse(&c, "{\"media\": 3}", err), -22);
+	assert_non_null(strstr(err, "expected an object"));
+	assert_int_equal(parse(&c, "{\"log\": {\"subsystems\": {\"nope\": \"info\"}}}", err), -22);
+	assert_non_null(strstr(err, "log.subsystems.nope"));
+	assert_int_equal(parse(&c, "{\"app_id\": 1.5}", err), -22);
+	assert_int_equal(parse(&c, "{\"dev_token_endpoint\": 1}", err), -22);
+	assert_int_equal(parse(&c, "{\n\"app_id\": 1,\n\"x\" 2}", err), -22);
+	assert_non_null(strstr(err, "t.jsonc:3:"));
+	assert_non_null(strstr(err, "syntax"));
+	assert_int_equal(parse(&c, "{ /* open", err), -22);
+	assert_non_null(strstr(err, "unterminated"));
+	assert_int_equal(parse(&c, "[]", err), -22);
+}
+
+static void test_env_overrides(void **state)
+{
+	(void)state;
+	struct rg_config c;
+	char err[512];
+	rg_config_defaults(&c);
+	setenv("ROOMGATE_HTTP_LISTEN", "0.0.0.0:8443", 1);
+	setenv("ROOMGATE_APP_ID", "99", 1);
+	setenv("ROOMGATE_RTP_PORTS", "30000-30099", 1);
+	setenv("ROOMGATE_LOG_LEVEL", "warn,signal=debug", 1);
+	setenv("ROOMGATE_PUBLIC_ADDRESS", "203.0.113.7", 1);
+	assert_int_equal(rg_config_apply_env(&c, err, sizeof err), 0);
+	assert_string_equal(c.http_host, "0.0.0.0");
+	assert_int_equal(c.http_port, 8443);
+	assert_int_equal(c.app_id, 99);
+	assert_int_equal(c.rtp_port_min, 30000);
+	assert_int_equal(c.rtp_port_max, 30099);
+	assert_int_equal(c.log_level[RG_SUB_MAIN], RG_LOG_WARN);
+	assert_int_equal(c.log_level[RG_SUB_SIGNAL], RG_LOG_DEBUG);
+	assert_string_equal(c.public_address, "203.0.113.7");
+	setenv("ROOMGATE_APP_ID", "abc", 1);
+	assert_int_equal(rg_config_apply_env(&c, err, sizeof err), -22);
+	assert_non_null(strstr(err, "ROOMGATE_APP_ID"));
+	unsetenv("ROOMGATE_APP_ID");
+	unsetenv("ROOMGATE_HTTP_LISTEN");
+	unsetenv("ROOMGATE_RTP_PORTS");
+	unsetenv("ROOMGATE_LOG_LEVEL");
+	unsetenv("ROOMGATE_PUBLIC_ADDRESS");
+}
+
+static void test_validate_refuses_example_secrets_beyond_loopback(void **state)
+{
+	(void)state;
+	struct rg_config c;
+	char err[512];
+	rg_config_defaults(&c);
+	assert_int_equal(rg_config_parse(&c, "embedded", rg_config_embedded, rg_config_embedded_len, err, sizeof err), 0);
+	strcpy(c.http_host, "0.0.0.0");
+	assert_int_equal(rg_config_validate(&c, err, sizeof err), -22);
+	assert_non_null(strstr(err, "server_secret"));
+	strcpy(c.server_secret, "ffffffffffffffffffffffffffffffff");
+	assert_int_equal(rg_config_validate(&c, err, sizeof err), -22);
+	assert_non_null(strstr(err, "admin_key"));
+	strcpy(c.admin_key, "a-real-admin-key-of-some-length");
+	assert_int_equal(rg_config_validate(&c, err, sizeof err), 0);
+	strcpy(c.http_host, "127.0.0.1");
+	strcpy(c.media_address, "10.0.0.5");
+	strcpy(c.server_secret, "0123456789abcdef0123456789abcdef");
+	assert_int_equal(rg_config_validate(&c, err, sizeof err), -22);
+	strcpy(c.server_secret, "short");
+	assert_int_equal(rg_config_validate(&c, err, sizeof err), -22);
+	assert_non_null(strstr(err, "32"));
+}
+
+static void test_locate(void **state)
+{
+	(void)state;
+	const char *t = "{\"a\": {\"b\": [1, {\"x\": 2}], \"c\": \"}\"}, \"d\": {\"e\": 1}}";
+	size_t n = strlen(t);
+	assert_int_equal(rg_jsonc_locate(t, n, "a.c"), (size_t)(strstr(t, "\"c\"") - t));
+	assert_int_equal(rg_jsonc_locate(t, n, "d.e"), (size_t)(strstr(t, "\"e\"") - t));
+	assert_int_equal(rg_jsonc_locate(t, n, "a.zz"), (size_t)-1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_and_embedded),
+		cmocka_unit_test(test_comments_and_trailing_commas),
+		cmocka_unit_test(test_errors_name_key_and_position),
+		cmocka_unit_test(test_env_overrides),
+		cmocka_unit_test(test_validate_refuses_example_secrets_beyond_loopback),
+		cmocka_unit_test(test_locate),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
