@@ -7,7 +7,8 @@
  * which checks that splitting never changes behaviour. Callbacks also check
  * the contract: text is valid UTF-8, sizes are within limits. The header
  * decoder and the UTF-8 validator are run on the raw input and checked
- * against an encode round trip and a reference decoder. */
+ * against an encode round trip and a reference decoder; the start of the
+ * input is also tried as a Sec-WebSocket-Key. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -158,8 +159,20 @@ static bool ref_utf8(const uint8_t *s, size_t len)
 	return true;
 }
 
+/* The handshake key comes from an HTTP header: any string, any length. */
+static void check_accept(const uint8_t *data, size_t size)
+{
+	char key[32], out[29];
+	size_t n = size < sizeof key - 1 ? size : sizeof key - 1;
+	memcpy(key, data, n);
+	key[n] = '\0';
+	if (ws_accept_key(out, key) == 0 && strlen(out) != 28)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	check_accept(data, size);
 	check_assembler(data, size);
 	check_header(data, size);
 	if (size >= 2)
