@@ -50,5 +50,9 @@ fuzz: deps-test
 bench: deps-test npm-test build
 	tests/bench/run.sh $(BUILD)
 
+# Verifies the Docker recipe without a Docker engine (docs/deployment.md).
+docker-check: deps-test build
+	docker/check.sh $(BUILD)
+
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)
