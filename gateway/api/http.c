@@ -423,6 +423,8 @@ struct rg_api *rg_api_start(const struct rg_api_deps *deps, char *err, size_t er
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)deps->cfg->http_max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+		/* the pool also lives on for upgraded sockets: keep it small */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, api,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
