@@ -39,7 +39,9 @@ static cJSON *body_json(struct api_req *r, bool required)
 		api_reply_error(r, -RG_E_BAD_JSON, "a JSON object body is required");
 		return NULL;
 	}
-	if (strncasecmp(r->content_type, "application/json", 16) != 0) {
+	const char *after = r->content_type + 16;
+	if (strncasecmp(r->content_type, "application/json", 16) != 0 ||
+	    (*after && *after != ';' && *after != ' ')) {
 		api_reply_error(r, -RG_E_MEDIA_TYPE, NULL);
 		return NULL;
 	}
@@ -183,6 +185,9 @@ static void stream_route(struct api_req *r)
 	bool get = method_is(r, "GET"), del = method_is(r, "DELETE");
 	if (!get && !del)
 		return not_allowed(r, "GET, DELETE");
+	char reason[REASON_MAX + 1];
+	if (del && !reason_of(r, reason, sizeof reason))
+		return;
 	struct rg_room *room = room_or_404(r);
 	if (!room)
 		return;
@@ -193,7 +198,7 @@ static void stream_route(struct api_req *r)
 		return api_reply_json(r, 200, rg_stream_to_json(s));
 	cJSON *o = rg_stream_to_json(s);
 	RG_INFO(API, "room %s: stream %s removed by the admin API", rg_room_id(room), r->segs[3]);
-	rg_stream_remove(s, RG_STREAM_REMOVED);
+	rg_stream_remove(s, RG_STREAM_REMOVED, reason);
 	api_reply_json(r, 200, o);
 }
 
@@ -219,7 +224,7 @@ static int token_field_error(struct api_req *r, int err, const char *field, cons
 static int token_bool(struct api_req *r, const cJSON *o, const char *key, bool *out)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!it)
+	if (!it || cJSON_IsNull(it))
 		return 0;
 	if (!cJSON_IsBool(it))
 		return token_field_error(r, -RG_E_INVALID_FIELD, key, "must be true or false");
@@ -260,12 +265,15 @@ static int token_parse(struct api_req *r, const cJSON *o, struct token_req *t)
 	t->user_id = uid->valuestring;
 	const cJSON *room = cJSON_GetObjectItemCaseSensitive(o, "room_id");
 	if (room && !cJSON_IsNull(room)) {
-		if (!cJSON_IsString(room) || (rc = rg_validate_room_id(room->valuestring)))
-			return token_field_error(r, rc ? rc : -RG_E_INVALID_FIELD, "room_id",
-						 "must be a valid room ID (1..128 bytes)");
+		if (!cJSON_IsString(room))
+			return token_field_error(r, -RG_E_INVALID_FIELD, "room_id", "must be a string");
+		if ((rc = rg_validate_room_id(room->valuestring)))
+			return token_field_error(r, rc, "room_id", rg_error_info(rc)->message);
 		t->room_id = room->valuestring;
 	}
 	const cJSON *ttl = cJSON_GetObjectItemCaseSensitive(o, "ttl_s");
+	if (cJSON_IsNull(ttl))
+		ttl = NULL;
 	if (ttl && (!cJSON_IsNumber(ttl) || ttl->valuedouble < 1 || ttl->valuedouble > 2592000 ||
 		    ttl->valuedouble != (double)(int64_t)ttl->valuedouble))
 		return token_field_error(r, -RG_E_INVALID_FIELD, "ttl_s", "must be an integer from 1 to 2592000");
@@ -348,8 +356,14 @@ void api_admin_handle(struct api_req *r)
 
 /* ---- GET /dev/token (MHD's thread; pure) ---- */
 
+/* A loopback peer that forwards for someone else (a reverse proxy on the
+ * same host) does not count as a local client. */
 static bool loopback_client(struct api_req *r)
 {
+	if (MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For") ||
+	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Forwarded") ||
+	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Real-IP"))
+		return false;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (!ci || !ci->client_addr)

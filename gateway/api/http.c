@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
+
 #include "api/api_int.h"
 #include "core/config.h"
 #include "core/errors.h"
@@ -35,6 +37,10 @@ static void split_v1(struct api_req *r)
 
 static enum api_route v1_route(struct api_req *r)
 {
+	/* empty segments ("//", a trailing "/") name nothing */
+	size_t pl = strlen(r->path);
+	if (strstr(r->path + 3, "//") || r->path[pl - 1] == '/')
+		return R_V1_UNKNOWN;
 	split_v1(r);
 	if (r->nseg == 1 && !strcmp(r->segs[0], "tokens"))
 		return R_TOKENS;
@@ -277,11 +283,20 @@ static bool is_admin(enum api_route r)
 	return r >= R_ROOMS && r <= R_V1_UNKNOWN;
 }
 
+/* Compares SHA-256 digests, so the time taken reveals neither the key's
+ * content nor its length. */
 static void check_auth(struct api_req *r)
 {
 	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	const char *key = r->api->d.cfg->admin_key;
-	r->authorized = h && !strncasecmp(h, "Bearer ", 7) && rg_ct_equal(h + 7, strlen(h + 7), key, strlen(key));
+	unsigned char got[SHA256_DIGEST_LENGTH], want[SHA256_DIGEST_LENGTH];
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+		r->authorized = false;
+		return;
+	}
+	SHA256((const unsigned char *)h + 7, strlen(h + 7), got);
+	SHA256((const unsigned char *)key, strlen(key), want);
+	r->authorized = rg_ct_equal(got, sizeof got, want, sizeof want);
 }
 
 static enum MHD_Result serve_static(struct api_req *r)
@@ -310,6 +325,13 @@ static enum MHD_Result serve_static(struct api_req *r)
 /* The request is complete: answer here, or post it to the control loop. */
 static enum MHD_Result dispatch(struct api_req *r)
 {
+	if (is_admin(r->route)) {
+		check_auth(r);
+		if (!r->authorized) {
+			api_reply_error(r, -RG_E_UNAUTHORIZED, "missing or wrong \"Authorization: Bearer <admin key>\"");
+			return queue(r);
+		}
+	}
 	if (r->body_too_big) {
 		api_reply_error(r, -RG_E_TOO_LARGE, "request body is larger than http.max_body_bytes");
 		return queue(r);
@@ -324,13 +346,6 @@ static enum MHD_Result dispatch(struct api_req *r)
 		api_reply_error(r, -RG_E_NOT_FOUND, "no such route");
 		return queue(r);
 	default: break;
-	}
-	if (is_admin(r->route)) {
-		check_auth(r);
-		if (!r->authorized) {
-			api_reply_error(r, -RG_E_UNAUTHORIZED, "missing or wrong \"Authorization: Bearer <admin key>\"");
-			return queue(r);
-		}
 	}
 	MHD_suspend_connection(r->conn);
 	atomic_fetch_add(&r->api->jobs_inflight, 1);

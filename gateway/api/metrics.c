@@ -67,7 +67,7 @@ void api_healthz_handle(struct api_req *r)
 
 static void metric(GString *s, const char *name, const char *type, const char *help, double v)
 {
-	g_string_append_printf(s, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+	g_string_append_printf(s, "# HELP %s %s\n# TYPE %s %s\n%s %.9g\n", name, help, name, type, name, v);
 }
 
 static void process_metrics(GString *s)
@@ -117,8 +117,8 @@ static void http_metrics(GString *s, struct rg_api *api)
 
 void api_metrics_handle(struct api_req *r)
 {
-	if (strcmp(r->method, "GET")) {
-		r->allow = "GET";
+	if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
+		r->allow = "GET, HEAD";
 		return api_reply_error(r, -RG_E_METHOD, NULL);
 	}
 	struct rg_api *api = r->api;

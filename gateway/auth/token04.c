@@ -466,7 +466,9 @@ static int t04_verify(struct token04_claims *c, const char *token, const char *s
 		return rc;
 	plain[plen] = '\0';
 	e->header_expire = w.expire;
-	return t04_verify_plain(c, (const char *)plain, plen, e);
+	rc = t04_verify_plain(c, (const char *)plain, plen, e);
+	c->mode = w.mode;
+	return rc;
 }
 
 int token04_verify(struct token04_claims *claims, const char *token, const char *secret,

@@ -43,8 +43,11 @@ enum token04_result {
 	TOKEN04_E_INTERNAL = -14,   /* OpenSSL or allocation failure */
 };
 
-/* What a verified token grants. Owned by the caller; free with token04_claims_clear(). */
+/* What a verified token grants. Owned by the caller; free with
+ * token04_claims_clear(). token04_verify() zeroes *claims on entry without
+ * freeing it: clear a filled struct before reusing it. */
 struct token04_claims {
+	enum token04_mode mode; /* CBC tokens carry no integrity tag (see protocol.md) */
 	uint32_t app_id;
 	char user_id[TOKEN04_MAX_USER_ID + 1];
 	int32_t nonce;

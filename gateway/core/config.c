@@ -3,6 +3,7 @@
  * the file walker and the environment reader both go through it. */
 #include "core/config.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
@@ -37,6 +38,7 @@ static const struct field fields[] = {
 	{ "admin_key", F_STR, STR(admin_key), 0, 0, "ROOMGATE_ADMIN_KEY" },
 	{ "dev_token_endpoint", F_BOOL, OFF(dev_token_endpoint), 0, 0, 0, "ROOMGATE_DEV_TOKEN_ENDPOINT" },
 	{ "dev_token_ttl_s", F_U32, OFF(dev_token_ttl_s), 0, 1, 86400 * 30, NULL },
+	{ "legacy_cbc_tokens", F_BOOL, OFF(legacy_cbc_tokens), 0, 0, 0, "ROOMGATE_LEGACY_CBC_TOKENS" },
 	{ "http.listen", F_LISTEN, 0, 0, 0, 0, "ROOMGATE_HTTP_LISTEN" },
 	{ "http.max_body_bytes", F_U32, OFF(http_max_body_bytes), 0, 256, 64 << 20, NULL },
 	{ "http.max_connections", F_U32, OFF(http_max_connections), 0, 16, 1000000, NULL },
@@ -82,8 +84,10 @@ void rg_config_defaults(struct rg_config *c)
 	c->heartbeat_timeout_ms = 30000;
 	c->resume_grace_ms = 20000;
 	c->login_timeout_ms = 10000;
+	c->legacy_cbc_tokens = true;
+	c->log_base = RG_LOG_INFO;
 	for (int i = 0; i < RG_SUB_COUNT; i++)
-		c->log_level[i] = RG_LOG_INFO;
+		c->log_sub[i] = -1;
 	snprintf(c->source, sizeof c->source, "<defaults>");
 }
 
@@ -99,7 +103,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 static int parse_u64(const char *s, uint64_t *out)
 {
-	if (!s || !*s)
+	if (!s || !*s || *s < '0' || *s > '9')
 		return -EINVAL;
 	char *end;
 	errno = 0;
@@ -151,7 +155,9 @@ static int parse_ports(struct rg_config *c, const char *s)
 	return 0;
 }
 
-/* "info" or "info,http=debug,room=trace" */
+/* "info" or "info,http=debug,room=trace": the base level and overrides.
+ * Order does not matter: a subsystem's override wins over the base level
+ * wherever either is written. */
 static int parse_levels(struct rg_config *c, const char *s)
 {
 	char buf[256];
@@ -165,15 +171,14 @@ static int parse_levels(struct rg_config *c, const char *s)
 			int l = rg_log_level_parse(tok);
 			if (l < 0)
 				return -EINVAL;
-			for (int i = 0; i < RG_SUB_COUNT; i++)
-				c->log_level[i] = l;
+			c->log_base = l;
 			continue;
 		}
 		*eq = '\0';
 		int sub = rg_log_sub_parse(tok), l = rg_log_level_parse(eq + 1);
 		if (sub < 0 || l < 0)
 			return -EINVAL;
-		c->log_level[sub] = l;
+		c->log_sub[sub] = l;
 	}
 	return 0;
 }
@@ -296,7 +301,7 @@ static int walk_subsystems(struct walk *w, const cJSON *obj)
 		int l = cJSON_IsString(it) ? rg_log_level_parse(it->valuestring) : -1;
 		if (l < 0)
 			return walk_fail(w, path, "expected a log level (error, warn, info, debug, trace)");
-		w->cfg->log_level[sub] = l;
+		w->cfg->log_sub[sub] = l;
 	}
 	return 0;
 }
@@ -418,6 +423,9 @@ int rg_config_apply_env(struct rg_config *cfg, char *err, size_t errlen)
 		if (rc == -ERANGE && f->type == F_U32)
 			return fail(err, errlen, "%s (%s): out of range %llu..%llu", f->env, f->path,
 				    (unsigned long long)f->min, (unsigned long long)f->max);
+		if (rc == -ERANGE)
+			return fail(err, errlen, "%s (%s): too long (at most %zu bytes)", f->env, f->path,
+				    f->size - 1);
 		if (rc)
 			return fail(err, errlen, "%s (%s): expected %s", f->env, f->path, type_name(f->type));
 	}
@@ -438,6 +446,14 @@ int rg_config_validate(const struct rg_config *c, char *err, size_t errlen)
 		return fail(err, errlen, "admin_key: must be at least 16 characters");
 	if (c->heartbeat_timeout_ms <= c->heartbeat_interval_ms)
 		return fail(err, errlen, "session.heartbeat_timeout_ms: must be greater than session.heartbeat_interval_ms");
+	unsigned char addr[16];
+	if (strcmp(c->http_host, "localhost") && inet_pton(AF_INET, c->http_host, addr) != 1 &&
+	    inet_pton(AF_INET6, c->http_host, addr) != 1)
+		return fail(err, errlen, "http.listen: \"%s\" is not an IP address (use 0.0.0.0, ::, or one of the host's addresses)",
+			    c->http_host);
+	if (c->media_address[0] && inet_pton(AF_INET, c->media_address, addr) != 1 &&
+	    inet_pton(AF_INET6, c->media_address, addr) != 1)
+		return fail(err, errlen, "media.address: \"%s\" is not an IP address", c->media_address);
 	bool exposed = !is_loopback(c->http_host) || !is_loopback(c->media_address);
 	if (exposed && !strcmp(c->server_secret, RG_EXAMPLE_SECRET))
 		return fail(err, errlen, "server_secret: still the example value; set your own "
@@ -448,8 +464,13 @@ int rg_config_validate(const struct rg_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+int rg_config_log_level(const struct rg_config *cfg, enum rg_log_sub sub)
+{
+	return cfg->log_sub[sub] >= 0 ? cfg->log_sub[sub] : cfg->log_base;
+}
+
 void rg_config_apply_log(const struct rg_config *cfg)
 {
 	for (int i = 0; i < RG_SUB_COUNT; i++)
-		rg_log_set_level((enum rg_log_sub)i, (enum rg_log_level)cfg->log_level[i]);
+		rg_log_set_level((enum rg_log_sub)i, (enum rg_log_level)rg_config_log_level(cfg, i));
 }

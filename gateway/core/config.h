@@ -25,6 +25,7 @@ struct rg_config {
 	char web_root[1024];
 	bool dev_token_endpoint;
 	unsigned dev_token_ttl_s;
+	bool legacy_cbc_tokens; /* accept AES-CBC token04 (no integrity tag) */
 
 	char media_address[RG_CFG_ADDR_MAX];
 	char public_address[RG_CFG_ADDR_MAX];
@@ -42,9 +43,10 @@ struct rg_config {
 	unsigned resume_grace_ms;
 	unsigned login_timeout_ms; /* a socket must log in within this time */
 
-	int log_level[RG_SUB_COUNT];
+	int log_base;               /* log.level */
+	int log_sub[RG_SUB_COUNT];  /* log.subsystems overrides, -1 = none */
 
-	char source[1024]; /* file the config came from, or "<embedded>" */
+	char source[1024]; /* file the config came from, or "<built-in ...>" */
 };
 
 /* Fills cfg with the built-in defaults (documented in docs/configuration.md). */
@@ -62,10 +64,13 @@ int rg_config_load_file(struct rg_config *cfg, const char *path, char *err, size
 /* Applies ROOMGATE_* environment variables (getenv). Same error contract. */
 int rg_config_apply_env(struct rg_config *cfg, char *err, size_t errlen);
 
-/* Cross-field checks after everything is loaded: secret length, port range,
- * refusing non-loopback listening with the example secret/key. */
+/* Cross-field checks after everything is loaded: secret and key lengths,
+ * heartbeat timings, addresses, refusing non-loopback listening with the
+ * example secret/key. */
 int rg_config_validate(const struct rg_config *cfg, char *err, size_t errlen);
 
+/* The effective level of a subsystem: its override, else log.level. */
+int rg_config_log_level(const struct rg_config *cfg, enum rg_log_sub sub);
 /* Applies log levels to the log module. */
 void rg_config_apply_log(const struct rg_config *cfg);
 

@@ -291,10 +291,15 @@ int rg_stream_unpublish(struct rg_user *user, const char *stream_id, int reason)
 	return 0;
 }
 
-void rg_stream_remove(struct rg_stream *s, int reason)
+void rg_stream_remove(struct rg_stream *s, int reason, const char *message)
 {
-	RG_ASSERT_LOOP(s->user->room->reg->loop);
+	struct rg_user *u = s->user;
+	RG_ASSERT_LOOP(u->room->reg->loop);
+	char *id = g_strdup(s->id);
 	stream_delete(s, reason);
+	if (u->ops->stream_removed)
+		u->ops->stream_removed(u->member, u->room, id, message ? message : "");
+	g_free(id);
 }
 
 struct rg_room *rg_stream_room(const struct rg_stream *s)

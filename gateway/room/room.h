@@ -73,6 +73,10 @@ struct rg_member_ops {
 	void (*streams)(void *member, struct rg_room *room, bool add,
 			const struct rg_stream_info *streams, size_t n, int reason);
 	void (*user_count)(void *member, struct rg_room *room, unsigned count);
+	/* The server removed one of this member's own streams (admin API);
+	 * the others got a stream DELETE with reason 6. */
+	void (*stream_removed)(void *member, struct rg_room *room, const char *stream_id,
+			       const char *reason);
 	/* The member's user is removed right after this returns (its streams
 	 * already deleted); the member must drop its rg_user pointer. */
 	void (*kickout)(void *member, struct rg_room *room, enum rg_kick_cause cause,
@@ -149,8 +153,9 @@ struct rg_user *rg_room_find_user(struct rg_room *room, const char *user_id);
 void rg_room_close(struct rg_room *room, const char *reason);
 void rg_room_kick(struct rg_user *user, const char *reason);
 struct rg_room *rg_stream_room(const struct rg_stream *s);
-/* Removes any user's stream (admin): reason RG_STREAM_REMOVED. */
-void rg_stream_remove(struct rg_stream *s, int reason);
+/* Removes any user's stream by the server's decision (admin API): others
+ * get DELETE with 'reason', the publisher gets stream_removed with 'message'. */
+void rg_stream_remove(struct rg_stream *s, int reason, const char *message);
 
 /* JSON descriptions for the admin API (caller owns the result). */
 cJSON *rg_room_to_json(const struct rg_room *room, bool detail);

@@ -40,6 +40,12 @@ static int check_token(struct client *c, const char *token, const char *user_id,
 	int r = token04_verify(claims, token, cfg->server_secret, cfg->app_id, user_id, rg_now_s());
 	if (r == TOKEN04_OK && room_id)
 		r = token04_check_login(claims, room_id);
+	if (r == TOKEN04_OK && claims->mode == TOKEN04_MODE_CBC && !cfg->legacy_cbc_tokens) {
+		snprintf(msg, msglen, "field \"token\": legacy AES-CBC tokens are not accepted (legacy_cbc_tokens is off)");
+		RG_INFO(AUTH, "client %s: CBC token refused for user %s", c->ip, user_id);
+		token04_claims_clear(claims);
+		return -RG_E_TOKEN_INVALID;
+	}
 	if (r == TOKEN04_OK)
 		return 0;
 	snprintf(msg, msglen, "field \"token\": %s", token04_result_message(r));

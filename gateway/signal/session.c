@@ -233,6 +233,17 @@ static void on_count(void *member, struct rg_room *room, unsigned count)
 	emit(member, "room_online_user_count", d);
 }
 
+static void on_stream_removed(void *member, struct rg_room *room, const char *stream_id,
+			      const char *reason)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "room_id", rg_room_id(room));
+	cJSON_AddStringToObject(d, "stream_id", stream_id);
+	cJSON_AddNumberToObject(d, "code", 1003025);
+	cJSON_AddStringToObject(d, "reason", reason);
+	emit(member, "stream_removed", d);
+}
+
 static const char *const kick_causes[] = {
 	[RG_KICK_ADMIN] = "kicked", [RG_KICK_ROOM_CLOSED] = "room_closed",
 	[RG_KICK_DUPLICATE] = "duplicate_login",
@@ -270,6 +281,7 @@ static const struct rg_member_ops member_ops = {
 	.users = on_users,
 	.streams = on_streams,
 	.user_count = on_count,
+	.stream_removed = on_stream_removed,
 	.kickout = on_kickout,
 };
 

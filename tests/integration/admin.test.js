@@ -49,6 +49,12 @@ test('statuses and error codes', async () => {
   isError(await srv.admin('POST', '/v1/tokens', { user_id: 'bad user' }), 422, 'user_id_illegal');
   isError(await srv.admin('POST', '/v1/tokens', {}), 422, 'invalid_field');
   isError(await srv.admin('DELETE', '/v1/rooms/none', { reason: 5 }), 422, 'invalid_field');
+  // auth comes first, even for oversized bodies
+  const big401 = await fetch(srv.url + '/v1/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_id: 'x'.repeat(3000) }) });
+  assert.strictEqual(big401.status, 401);
+  isError(await srv.admin('POST', '/v1/tokens', '{"user_id":"x"}', { 'content-type': 'application/jsonp' }), 415, 'unsupported_media_type');
+  isError(await srv.admin('GET', '/v1/rooms/'), 404, 'not_found');
+  isError(await srv.admin('GET', '/v1/rooms//users'), 404, 'not_found');
   isError(await fetch(srv.url + '/nowhere').then(async (r) => ({ status: r.status, text: '', json: await r.json() })), 404, 'not_found');
 });
 
@@ -107,6 +113,8 @@ test('/dev/token serves loopback clients when enabled, 404 otherwise', async () 
   c.close();
   const bad = await fetch(srv.url + '/dev/token?user_id=bad%20user');
   assert.strictEqual(bad.status, 422);
+  const proxied = await fetch(srv.url + '/dev/token?user_id=dev1', { headers: { 'x-forwarded-for': '203.0.113.9' } });
+  assert.strictEqual(proxied.status, 404, 'a request forwarded by a local proxy is not local');
   const off = await startServer({ config: { dev_token_endpoint: false } });
   try {
     assert.strictEqual((await fetch(off.url + '/dev/token?user_id=x')).status, 404);

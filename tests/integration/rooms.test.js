@@ -128,10 +128,12 @@ test('admin stream removal gives DELETE code 6', async () => {
   const list = await srv.admin('GET', '/v1/rooms/room-5/streams');
   assert.strictEqual(list.json.count, 1);
   assert.strictEqual(list.json.streams[0].user_id, 'rb');
-  const r = await srv.admin('DELETE', '/v1/rooms/room-5/streams/rb-s');
+  const r = await srv.admin('DELETE', '/v1/rooms/room-5/streams/rb-s', { reason: 'not allowed here' });
   assert.strictEqual(r.status, 200);
   const del = await a.waitFor('room_stream_update', (d) => d.update_type === 'DELETE');
   assert.strictEqual(del.data.reason, 6);
+  const own = await b.waitFor('stream_removed');
+  assert.deepStrictEqual(own.data, { room_id: 'room-5', stream_id: 'rb-s', code: 1003025, reason: 'not allowed here' });
   assert.strictEqual((await srv.admin('DELETE', '/v1/rooms/room-5/streams/rb-s')).status, 404);
   await a.request('logout'); await b.request('logout');
   a.close(); b.close();

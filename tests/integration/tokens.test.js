@@ -59,6 +59,22 @@ test('each rejection has its ZEGO code and a message naming the token', async ()
   assert.match(m, /roomgate_logins_total\{result="ok"\} [1-9]/);
 });
 
+test('legacy CBC tokens can be switched off', async () => {
+  const s2 = await startServer({ config: { legacy_cbc_tokens: false } });
+  try {
+    const c = await Client.connect(s2);
+    const cbc = tok.make({ appId: APP_ID, userId: 'tu', secret: SECRET, mode: 'cbc' });
+    const r = await c.request('login', { room_id: 'tok', token: cbc, user: { user_id: 'tu' } });
+    assert.strictEqual(r.error.code, 1102016);
+    assert.match(r.error.message, /CBC/);
+    const gcm = tok.make({ appId: APP_ID, userId: 'tu', secret: SECRET });
+    assert.strictEqual((await c.request('login', { room_id: 'tok', token: gcm, user: { user_id: 'tu' } })).ok, true);
+    c.close();
+  } finally {
+    assert.strictEqual(await s2.stop(), 0);
+  }
+});
+
 test('room-bound token works for its room only', async () => {
   const t = tok.make({ appId: APP_ID, userId: 'tu', secret: SECRET, payload: tok.payload({ room: 'tok' }) });
   assert.strictEqual((await tryLogin(t)).ok, true);

@@ -44,8 +44,12 @@ static void test_comments_and_trailing_commas(void **state)
 	assert_int_equal(c.app_id, 42);
 	assert_string_equal(c.http_host, "::1");
 	assert_int_equal(c.http_port, 9000);
-	assert_int_equal(c.log_level[RG_SUB_HTTP], RG_LOG_ERROR);
-	assert_int_equal(c.log_level[RG_SUB_ROOM], RG_LOG_DEBUG);
+	assert_int_equal(rg_config_log_level(&c, RG_SUB_HTTP), RG_LOG_ERROR);
+	assert_int_equal(rg_config_log_level(&c, RG_SUB_ROOM), RG_LOG_DEBUG);
+	/* the order of "level" and "subsystems" does not matter */
+	assert_int_equal(parse(&c, "{\"log\": {\"subsystems\": {\"http\": \"error\"}, \"level\": \"warn\"}}", err), 0);
+	assert_int_equal(rg_config_log_level(&c, RG_SUB_HTTP), RG_LOG_ERROR);
+	assert_int_equal(rg_config_log_level(&c, RG_SUB_MAIN), RG_LOG_WARN);
 	/* a "//" inside a string is not a comment */
 	assert_int_equal(parse(&c, "{\"http\":{\"web_root\":\"a//b/*c*/\"}}", err), 0);
 	assert_string_equal(c.web_root, "a//b/*c*/");
@@ -99,12 +103,22 @@ static void test_env_overrides(void **state)
 	assert_int_equal(c.app_id, 99);
 	assert_int_equal(c.rtp_port_min, 30000);
 	assert_int_equal(c.rtp_port_max, 30099);
-	assert_int_equal(c.log_level[RG_SUB_MAIN], RG_LOG_WARN);
-	assert_int_equal(c.log_level[RG_SUB_SIGNAL], RG_LOG_DEBUG);
+	assert_int_equal(rg_config_log_level(&c, RG_SUB_MAIN), RG_LOG_WARN);
+	assert_int_equal(rg_config_log_level(&c, RG_SUB_SIGNAL), RG_LOG_DEBUG);
 	assert_string_equal(c.public_address, "203.0.113.7");
 	setenv("ROOMGATE_APP_ID", "abc", 1);
 	assert_int_equal(rg_config_apply_env(&c, err, sizeof err), -22);
 	assert_non_null(strstr(err, "ROOMGATE_APP_ID"));
+	setenv("ROOMGATE_APP_ID", "+4", 1);
+	assert_int_equal(rg_config_apply_env(&c, err, sizeof err), -22);
+	unsetenv("ROOMGATE_APP_ID");
+	char longs[80];
+	memset(longs, 'x', 79);
+	longs[79] = 0;
+	setenv("ROOMGATE_SERVER_SECRET", longs, 1);
+	assert_int_equal(rg_config_apply_env(&c, err, sizeof err), -22);
+	assert_non_null(strstr(err, "too long"));
+	unsetenv("ROOMGATE_SERVER_SECRET");
 	unsetenv("ROOMGATE_APP_ID");
 	unsetenv("ROOMGATE_HTTP_LISTEN");
 	unsetenv("ROOMGATE_RTP_PORTS");
@@ -134,6 +148,11 @@ static void test_validate_refuses_example_secrets_beyond_loopback(void **state)
 	strcpy(c.server_secret, "short");
 	assert_int_equal(rg_config_validate(&c, err, sizeof err), -22);
 	assert_non_null(strstr(err, "32"));
+	strcpy(c.server_secret, "ffffffffffffffffffffffffffffffff");
+	strcpy(c.media_address, "127.0.0.1");
+	strcpy(c.http_host, "example.com");
+	assert_int_equal(rg_config_validate(&c, err, sizeof err), -22);
+	assert_non_null(strstr(err, "not an IP address"));
 }
 
 static void test_locate(void **state)
