@@ -38,6 +38,7 @@ struct rg_wsconn {
 	size_t max_backlog;
 	unsigned close_timer;
 	int close_code;     /* reported to the owner if still owed */
+	bool flush_posted;  /* a deferred flush is queued on the loop */
 	bool notify_owner;  /* owner still wants the 'closed' callback */
 	rg_wsconn_release_fn release;
 	void *release_arg;
@@ -124,6 +125,33 @@ static int flush(struct rg_wsconn *c)
 	}
 	if (c->watch)
 		update_watch(c);
+	return 0;
+}
+
+static void deferred_flush(void *arg)
+{
+	struct rg_wsconn *c = arg;
+	c->flush_posted = false;
+	if (c->state != ST_DONE && flush(c) != 0)
+		conn_finish(c);
+}
+
+/* Text messages are written once per loop iteration: events that fan out
+ * to a member several times in one batch of work leave in one send(2).
+ * Posted calls run in order, so this always runs before conn_reap. */
+static int queue_text(struct rg_wsconn *c, const void *data, size_t len)
+{
+	uint8_t hdr[14];
+	size_t hl = ws_frame_header_encode(hdr, true, WS_OP_TEXT, len);
+	if (out_reserve(c, hl + len))
+		return -ENOMEM;
+	memcpy(c->out + c->out_len, hdr, hl);
+	memcpy(c->out + c->out_len + hl, data, len);
+	c->out_len += hl + len;
+	if (!c->flush_posted) {
+		c->flush_posted = true;
+		rg_loop_call(c->loop, deferred_flush, c);
+	}
 	return 0;
 }
 
@@ -322,8 +350,7 @@ int rg_wsconn_send_text(struct rg_wsconn *c, const char *s, size_t len)
 		start_close(c, WS_CLOSE_POLICY, "too much unread output");
 		return -EPIPE;
 	}
-	if (queue_frame(c, WS_OP_TEXT, s, len) != 0) {
-		/* the socket is dead: finish; the owner hears of it from conn_reap */
+	if (queue_text(c, s, len) != 0) {
 		conn_finish(c);
 		return -EPIPE;
 	}

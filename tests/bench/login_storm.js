@@ -92,15 +92,17 @@ async function main() {
   const burst = await loginAt(clients.slice(half), fields.slice(half), 1e9);
   const cpuLogin = cpuS(pid) - cpu0;
   const rssLogin = rssMB(pid);
-  // heartbeats: every client once a second for 10 s
+  // heartbeats: every client once a second for 10 s, each at its own phase
   const hb = [];
   const cpu1 = cpuS(pid);
-  for (let round = 0; round < 10; round++) {
-    const t0 = Date.now();
-    const rs = await Promise.all(clients.map((c) => c.req('heartbeat', {})));
-    rs.forEach((r) => hb.push(r.ms));
-    await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - t0))));
-  }
+  await Promise.all(clients.map((c, i) => new Promise((res) => {
+    let n = 0;
+    const beat = () => c.req('heartbeat', {}).then((r) => {
+      hb.push(r.ms);
+      if (++n < 10) setTimeout(beat, 1000); else res();
+    });
+    setTimeout(beat, Math.floor(i * 1000 / N));
+  })));
   const cpuHb = cpuS(pid) - cpu1;
   const rssEnd = rssMB(pid);
   const f = (x) => x.toFixed(2);
