@@ -1,0 +1,33 @@
+/* rtp module internals: big-endian field access shared by the .c files of
+ * gateway/rtp/. Not for other modules (they use rtp.h). Callers check
+ * lengths before reading or writing. */
+#ifndef RG_RTP_RTP_INT_H
+#define RG_RTP_RTP_INT_H
+
+#include <stdint.h>
+
+static inline uint16_t rtp__rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rtp__rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void rtp__wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void rtp__wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+#endif
