@@ -17,8 +17,10 @@
 #include "core/loop.h"
 #include "core/metrics.h"
 #include "core/util.h"
+#include "media/media.h"
 #include "room/room.h"
 #include "signal/signal.h"
+#include "webrtc/srtp.h"
 
 static void usage(FILE *f)
 {
@@ -100,6 +102,7 @@ struct app {
 	unsigned n_workers;
 	struct rg_registry *reg;
 	struct rg_signal *sig;
+	struct rg_media *media;
 	struct rg_api *api;
 	bool stopping;
 };
@@ -138,8 +141,19 @@ static int start(struct app *a)
 	struct rg_registry_limits lim = { a->cfg.max_rooms, a->cfg.max_users_per_room, a->n_workers };
 	a->reg = rg_registry_new(a->control, &lim);
 	a->sig = rg_signal_new(a->control, &a->cfg, a->reg, &a->metrics);
-	struct rg_api_deps deps = { a->control, &a->cfg, a->reg, a->sig, &a->metrics };
 	char err[512];
+	if (rg_srtp_global_init() != 0) {
+		RG_ERR(MAIN, "libsrtp2 initialisation failed");
+		return -1;
+	}
+	a->media = rg_media_new(a->control, a->workers, a->n_workers, &a->cfg, rg_signal_media_events(),
+				a->sig, err, sizeof err);
+	if (!a->media) {
+		RG_ERR(MAIN, "%s", err);
+		return -1;
+	}
+	rg_signal_set_media(a->sig, a->media);
+	struct rg_api_deps deps = { a->control, &a->cfg, a->reg, a->sig, &a->metrics, a->media };
 	a->api = rg_api_start(&deps, err, sizeof err);
 	if (!a->api) {
 		RG_ERR(MAIN, "%s", err);
@@ -173,9 +187,15 @@ static void shutdown_all(struct app *a)
 	}
 	rg_signal_free(a->sig);
 	rg_registry_free(a->reg);
+	/* legs are torn down on their workers; late worker events are dropped */
+	if (a->media)
+		rg_media_shutdown(a->media);
 	for (unsigned i = 0; i < a->n_workers; i++)
 		rg_loop_stop_thread(a->workers[i]);
 	free(a->workers);
+	rg_loop_drain(a->control);
+	rg_media_free(a->media);
+	rg_srtp_global_shutdown();
 	rg_loop_free(a->control);
 }
 

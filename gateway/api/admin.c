@@ -13,6 +13,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "media/media.h"
 #include "room/room.h"
 
 #define REASON_MAX 1024
@@ -161,8 +162,13 @@ static void user_route(struct api_req *r)
 	struct rg_user *u = rg_room_find_user(room, r->segs[3]);
 	if (!u)
 		return api_reply_error(r, -RG_E_USER_NOT_FOUND, NULL);
-	if (get)
-		return api_reply_json(r, 200, rg_user_to_json(u));
+	if (get) {
+		cJSON *j = rg_user_to_json(u);
+		if (r->api->d.media)
+			cJSON_AddItemToObject(j, "legs", rg_media_user_legs_json(r->api->d.media, rg_room_id(room),
+										 rg_user_id(u)));
+		return api_reply_json(r, 200, j);
+	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "room_id", rg_room_id(room));
 	cJSON_AddStringToObject(o, "user_id", rg_user_id(u));
@@ -194,8 +200,12 @@ static void stream_route(struct api_req *r)
 	struct rg_stream *s = rg_registry_find_stream(r->api->d.reg, r->segs[3]);
 	if (!s || rg_stream_room(s) != room)
 		return api_reply_error(r, -RG_E_STREAM_NOT_FOUND, NULL);
-	if (get)
-		return api_reply_json(r, 200, rg_stream_to_json(s));
+	if (get) {
+		cJSON *j = rg_stream_to_json(s);
+		if (r->api->d.media)
+			cJSON_AddItemToObject(j, "legs", rg_media_stream_legs_json(r->api->d.media, r->segs[3]));
+		return api_reply_json(r, 200, j);
+	}
 	cJSON *o = rg_stream_to_json(s);
 	RG_INFO(API, "room %s: stream %s removed by the admin API", rg_room_id(room), r->segs[3]);
 	rg_stream_remove(s, RG_STREAM_REMOVED, reason);

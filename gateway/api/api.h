@@ -17,6 +17,7 @@ struct rg_config;
 struct rg_registry;
 struct rg_signal;
 struct rg_metrics;
+struct rg_media;
 struct rg_api;
 
 struct rg_api_deps {
@@ -25,6 +26,7 @@ struct rg_api_deps {
 	struct rg_registry *reg;
 	struct rg_signal *sig;
 	struct rg_metrics *metrics;
+	struct rg_media *media;
 };
 
 /* Starts listening. Returns NULL with a message in err on failure. */

@@ -39,6 +39,9 @@ static const struct rg_error_info table[RG_E_END - RG_E_BASE] = {
 	E(RG_E_SESSION_LIMIT, 503, "session_limit", 1002001, "session limit reached"),
 	E(RG_E_RESUME_FAILED, 404, "resume_failed", 1002053, "session cannot be resumed; log in again"),
 	E(RG_E_EXTRA_INFO_LONG, 422, "extra_info_too_long", 1000002, "extra_info is longer than 1024 bytes"),
+	E(RG_E_BAD_SDP, 422, "bad_sdp", 1000002, "the SDP offer cannot be answered"),
+	E(RG_E_LEG_NOT_FOUND, 404, "leg_not_found", 1000002, "no such leg in this session"),
+	E(RG_E_NOT_PUBLISHED, 409, "stream_not_published", 1000002, "publish the stream first"),
 	E(RG_E_INTERNAL, 500, "internal_error", 1000001, "internal error"),
 	E(RG_E_UNAVAILABLE, 503, "unavailable", 1000001, "server is shutting down"),
 };

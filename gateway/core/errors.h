@@ -44,6 +44,9 @@ enum rg_error {
 	RG_E_SESSION_LIMIT,    /* max sessions */
 	RG_E_RESUME_FAILED,    /* 1002053 */
 	RG_E_EXTRA_INFO_LONG,  /* stream extra_info too long */
+	RG_E_BAD_SDP,          /* offer cannot be parsed or answered */
+	RG_E_LEG_NOT_FOUND,
+	RG_E_NOT_PUBLISHED,    /* publish_offer for a stream this session did not publish */
 	RG_E_INTERNAL,
 	RG_E_UNAVAILABLE,      /* shutting down / overloaded */
 	RG_E_END

@@ -108,6 +108,12 @@ void rg_loop_stop_thread(struct rg_loop *loop)
 	loop_destroy(loop);
 }
 
+void rg_loop_drain(struct rg_loop *loop)
+{
+	while (g_main_context_iteration(loop->ctx, FALSE))
+		;
+}
+
 void rg_loop_free(struct rg_loop *loop)
 {
 	if (!loop)

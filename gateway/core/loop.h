@@ -28,6 +28,8 @@ void rg_loop_run(struct rg_loop *loop);
 void rg_loop_quit(struct rg_loop *loop);
 /* Quits a worker loop, joins its thread and frees it. Any other thread. */
 void rg_loop_stop_thread(struct rg_loop *loop);
+/* Runs what is pending on the calling thread's loop without waiting. */
+void rg_loop_drain(struct rg_loop *loop);
 /* Frees a main loop (after rg_loop_run returned). */
 void rg_loop_free(struct rg_loop *loop);
 

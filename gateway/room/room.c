@@ -307,6 +307,11 @@ struct rg_room *rg_stream_room(const struct rg_stream *s)
 	return s->user->room;
 }
 
+struct rg_user *rg_stream_user(const struct rg_stream *s)
+{
+	return s->user;
+}
+
 /* ---- users ---- */
 
 static struct rg_user *user_new(struct rg_room *room, const struct rg_join_params *p)

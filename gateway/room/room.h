@@ -153,6 +153,7 @@ struct rg_user *rg_room_find_user(struct rg_room *room, const char *user_id);
 void rg_room_close(struct rg_room *room, const char *reason);
 void rg_room_kick(struct rg_user *user, const char *reason);
 struct rg_room *rg_stream_room(const struct rg_stream *s);
+struct rg_user *rg_stream_user(const struct rg_stream *s);
 /* Removes any user's stream by the server's decision (admin API): others
  * get DELETE with 'reason', the publisher gets stream_removed with 'message'. */
 void rg_stream_remove(struct rg_stream *s, int reason, const char *message);

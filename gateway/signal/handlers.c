@@ -167,6 +167,7 @@ static void handle_publish(struct client *c, struct rg_request *req)
 
 static void handle_stop_publish(struct client *c, struct rg_request *req)
 {
+	session_legs_close(c->session, req->u.publish.stream_id, 1);
 	int rc = rg_stream_unpublish(session_user(c->session), req->u.publish.stream_id,
 				     RG_STREAM_STOPPED);
 	if (rc) {
@@ -230,6 +231,10 @@ void handle_request(struct client *c, struct rg_request *req)
 	case RG_REQ_STOP_PUBLISH: handle_stop_publish(c, req); return;
 	case RG_REQ_RENEW_TOKEN: handle_renew(c, req); return;
 	case RG_REQ_LOGOUT: handle_logout(c, req); return;
+	case RG_REQ_PUBLISH_OFFER:
+	case RG_REQ_PLAY:
+	case RG_REQ_STOP_PLAY:
+	case RG_REQ_CANDIDATE: handle_media_request(c, req); return;
 	default: reply_err(c, req, -RG_E_BAD_REQUEST, NULL); return;
 	}
 }

@@ -18,7 +18,13 @@ static const struct type_entry types[] = {
 	{ "stop_publish", RG_REQ_STOP_PUBLISH },
 	{ "renew_token", RG_REQ_RENEW_TOKEN },
 	{ "resume", RG_REQ_RESUME },
+	{ "publish_offer", RG_REQ_PUBLISH_OFFER },
+	{ "play", RG_REQ_PLAY },
+	{ "stop_play", RG_REQ_STOP_PLAY },
+	{ "candidate", RG_REQ_CANDIDATE },
 };
+
+#define SDP_MAX_BYTES 65536
 
 static int field_error(char *err, size_t errlen, int code, const char *field, const char *what)
 {
@@ -96,9 +102,34 @@ static int parse_resume(struct rg_request *r, char *err, size_t errlen)
 	return 0;
 }
 
+static int parse_media(struct rg_request *r, char *err, size_t errlen)
+{
+	const cJSON *root = r->root;
+	int rc = 0;
+	if (r->type == RG_REQ_CANDIDATE) {
+		rc = get_string(root, "leg_id", true, NULL, &r->u.media.leg_id, err, errlen);
+		if (!rc)
+			rc = get_string(root, "candidate", true, NULL, &r->u.media.candidate, err, errlen);
+		if (!rc && strlen(r->u.media.candidate) > 1024)
+			rc = field_error(err, errlen, -RG_E_INVALID_FIELD, "candidate", "is longer than 1024 bytes");
+		return rc;
+	}
+	rc = get_string(root, "stream_id", true, NULL, &r->u.media.stream_id, err, errlen);
+	if (!rc && r->type != RG_REQ_STOP_PLAY)
+		rc = get_string(root, "sdp", true, NULL, &r->u.media.sdp, err, errlen);
+	if (!rc && r->u.media.sdp && strlen(r->u.media.sdp) > SDP_MAX_BYTES)
+		rc = field_error(err, errlen, -RG_E_INVALID_FIELD, "sdp", "is longer than 65536 bytes");
+	return rc;
+}
+
 static int parse_body(struct rg_request *r, char *err, size_t errlen)
 {
 	switch (r->type) {
+	case RG_REQ_PUBLISH_OFFER:
+	case RG_REQ_PLAY:
+	case RG_REQ_STOP_PLAY:
+	case RG_REQ_CANDIDATE:
+		return parse_media(r, err, errlen);
 	case RG_REQ_LOGIN:
 		return parse_login(r, err, errlen);
 	case RG_REQ_PUBLISH:

@@ -20,6 +20,10 @@ enum rg_req_type {
 	RG_REQ_STOP_PUBLISH,
 	RG_REQ_RENEW_TOKEN,
 	RG_REQ_RESUME,
+	RG_REQ_PUBLISH_OFFER,
+	RG_REQ_PLAY,
+	RG_REQ_STOP_PLAY,
+	RG_REQ_CANDIDATE,
 };
 
 struct rg_request {
@@ -42,6 +46,12 @@ struct rg_request {
 		struct {
 			const char *token;
 		} renew;
+		struct {
+			const char *stream_id; /* publish_offer, play, stop_play */
+			const char *sdp;       /* publish_offer, play */
+			const char *leg_id;    /* candidate */
+			const char *candidate; /* candidate: "" = end of candidates */
+		} media;
 		struct {
 			const char *session_id;
 			const char *resume_token;

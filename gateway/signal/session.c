@@ -36,7 +36,20 @@ struct session {
 	uint64_t seq;
 	GQueue ring;          /* struct event *, oldest first */
 	bool overflowed;      /* the ring dropped events while detached */
+	GHashTable *legs;     /* leg id -> struct sleg * */
 };
+
+struct sleg {
+	char *stream_id;
+	bool publish;
+};
+
+static void sleg_free(gpointer p)
+{
+	struct sleg *l = p;
+	g_free(l->stream_id);
+	g_free(l);
+}
 
 static const struct rg_member_ops member_ops;
 
@@ -53,6 +66,7 @@ struct session *session_new(struct rg_signal *sig, struct client *c, struct toke
 	memset(claims, 0, sizeof *claims);
 	s->last_seen_us = rg_mono_us();
 	g_queue_init(&s->ring);
+	s->legs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, sleg_free);
 	return s;
 }
 
@@ -83,6 +97,7 @@ static void event_free(gpointer p)
 
 static void session_free(struct session *s)
 {
+	g_hash_table_destroy(s->legs);
 	g_queue_clear_full(&s->ring, event_free);
 	token04_claims_clear(&s->claims);
 	g_free(s);
@@ -90,6 +105,7 @@ static void session_free(struct session *s)
 
 void session_end(struct session *s, int stream_reason)
 {
+	session_legs_close(s, NULL, -1);
 	g_hash_table_remove(s->sig->sessions, s->id);
 	if (s->user)
 		rg_user_leave(s->user, stream_reason);
@@ -156,6 +172,44 @@ bool session_replay(struct session *s, uint64_t last_seq)
 			rg_wsconn_send_text(s->client->conn, e->json, strlen(e->json));
 	}
 	return true;
+}
+
+void session_emit(struct session *s, const char *name, cJSON *data)
+{
+	emit(s, name, data);
+}
+
+struct session *session_find(struct rg_signal *sig, const char *id)
+{
+	return id ? g_hash_table_lookup(sig->sessions, id) : NULL;
+}
+
+void session_leg_add(struct session *s, const char *leg_id, const char *stream_id, bool publish)
+{
+	struct sleg *l = g_new0(struct sleg, 1);
+	l->stream_id = g_strdup(stream_id);
+	l->publish = publish;
+	g_hash_table_insert(s->legs, g_strdup(leg_id), l);
+}
+
+void session_leg_remove(struct session *s, const char *leg_id)
+{
+	g_hash_table_remove(s->legs, leg_id);
+}
+
+void session_legs_close(struct session *s, const char *stream_id, int publish)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, s->legs);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct sleg *l = v;
+		if ((stream_id && strcmp(l->stream_id, stream_id)) || (publish >= 0 && l->publish != (publish > 0)))
+			continue;
+		if (s->sig->media)
+			rg_media_close(s->sig->media, k);
+		g_hash_table_iter_remove(&it);
+	}
 }
 
 /* ---- what the room tells a session ---- */
@@ -242,6 +296,7 @@ static void on_stream_removed(void *member, struct rg_room *room, const char *st
 	cJSON_AddNumberToObject(d, "code", 1003025);
 	cJSON_AddStringToObject(d, "reason", reason);
 	emit(member, "stream_removed", d);
+	session_legs_close(member, stream_id, 1);
 }
 
 static const char *const kick_causes[] = {

@@ -16,6 +16,7 @@ struct rg_config;
 struct rg_registry;
 struct rg_metrics;
 struct rg_signal;
+struct rg_media;
 
 struct rg_signal *rg_signal_new(struct rg_loop *control, const struct rg_config *cfg,
 				struct rg_registry *reg, struct rg_metrics *metrics);
@@ -28,6 +29,12 @@ void rg_signal_free(struct rg_signal *sig);
  * used (the acceptor then closes it). */
 void rg_signal_accept(struct rg_signal *sig, int fd, const char *early, size_t early_len,
 		      const char *peer_ip, void (*release)(void *), void *release_arg);
+
+/* The media plane: events for rg_media_new (ctx = the rg_signal), and the
+ * media object once created. */
+struct rg_media_events;
+const struct rg_media_events *rg_signal_media_events(void);
+void rg_signal_set_media(struct rg_signal *sig, struct rg_media *media);
 
 unsigned rg_signal_connection_count(const struct rg_signal *sig);
 unsigned rg_signal_session_count(const struct rg_signal *sig);

@@ -14,6 +14,7 @@
 #include "signal/proto.h"
 #include "signal/signal.h"
 #include "signal/wsconn.h"
+#include "media/media.h"
 
 /* Close codes of ours (docs/protocol.md). */
 enum {
@@ -42,6 +43,7 @@ struct rg_signal {
 	GHashTable *sessions; /* session id -> struct session * */
 	GHashTable *ip_rate;  /* ip -> struct ip_rate * */
 	unsigned sweep_timer;
+	struct rg_media *media; /* NULL: no media plane (protocol-only tests) */
 };
 
 /* session.c */
@@ -68,6 +70,15 @@ bool session_sweep(struct session *s, int64_t now_us);
 void session_touch(struct session *s, int64_t now_us);
 uint64_t session_seq(const struct session *s);
 
+/* Legs of a session (media_handlers.c keeps them in the session). */
+void session_leg_add(struct session *s, const char *leg_id, const char *stream_id, bool publish);
+void session_leg_remove(struct session *s, const char *leg_id);
+/* Closes legs of stream_id (NULL: all) in one direction (or both if dir < 0). */
+void session_legs_close(struct session *s, const char *stream_id, int publish);
+/* Sends (or keeps for a resume) an event. Takes data. */
+void session_emit(struct session *s, const char *name, cJSON *data);
+struct session *session_find(struct rg_signal *sig, const char *id);
+
 /* client.c */
 void client_send(struct client *c, char *json); /* takes json */
 void client_close(struct client *c, uint16_t code, const char *reason);
@@ -76,5 +87,7 @@ bool client_rate_limited(struct client *c);
 
 /* handlers.c */
 void handle_request(struct client *c, struct rg_request *req);
+/* media_handlers.c */
+void handle_media_request(struct client *c, struct rg_request *req);
 
 #endif

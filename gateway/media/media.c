@@ -1,0 +1,423 @@
+/* Legs across threads: control-side records and worker-side legs. See
+ * media.h. Every message between threads is a heap job freed by its
+ * receiver; no pointer to a leg ever leaves its worker. */
+#include "media/media.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/util.h"
+#include "media/relay.h"
+#include "webrtc/dtls.h"
+
+#define STATS_MS 1000
+
+struct worker {
+	struct rg_media *m;
+	struct rg_loop *loop;
+	struct relay *relay;    /* created with the first leg */
+	GHashTable *legs;       /* id -> struct wleg * */
+	unsigned stats_timer;
+};
+
+struct wleg {
+	struct worker *w;
+	char id[RG_LEG_ID_LEN + 1];
+	char *owner;
+	char *stream_id;
+	struct rg_leg *leg;
+	struct relay_leg *rl;
+};
+
+struct cleg { /* control side */
+	char id[RG_LEG_ID_LEN + 1];
+	char *owner;
+	char *room_id, *user_id;
+	char *stream_id;
+	enum rg_leg_dir dir;
+	unsigned worker;
+	cJSON *stats;
+};
+
+struct rg_media {
+	struct rg_loop *control;
+	struct worker *workers;
+	unsigned n;
+	struct rg_leg_config leg_cfg;
+	struct rg_dtls_cert *cert;
+	const struct rg_media_events *ev;
+	void *ctx;
+	GHashTable *legs; /* id -> struct cleg * (control loop) */
+	bool closing;
+};
+
+/* ---- worker -> control messages ---- */
+
+enum msg_kind { MSG_ANSWER, MSG_CANDIDATE, MSG_STATE, MSG_STATS };
+
+struct msg {
+	struct rg_media *m;
+	enum msg_kind kind;
+	char leg_id[RG_LEG_ID_LEN + 1];
+	char *owner, *stream_id, *req, *text, *sdp;
+	int err;
+	enum rg_leg_state state;
+};
+
+static void msg_free(struct msg *x)
+{
+	g_free(x->owner);
+	g_free(x->stream_id);
+	g_free(x->req);
+	g_free(x->text);
+	g_free(x->sdp);
+	g_free(x);
+}
+
+static void cleg_stats(struct rg_media *m, const char *id, const char *json)
+{
+	struct cleg *c = g_hash_table_lookup(m->legs, id);
+	cJSON *j = json ? cJSON_Parse(json) : NULL;
+	if (!c || !j) {
+		cJSON_Delete(j);
+		return;
+	}
+	cJSON_Delete(c->stats);
+	cJSON_AddStringToObject(j, "leg_id", c->id);
+	cJSON_AddStringToObject(j, "stream_id", c->stream_id);
+	c->stats = j;
+}
+
+static void msg_run(void *arg)
+{
+	struct msg *x = arg;
+	struct rg_media *m = x->m;
+	if (!m->closing && g_hash_table_contains(m->legs, x->leg_id)) {
+		switch (x->kind) {
+		case MSG_ANSWER:
+			m->ev->answer(m->ctx, x->owner, x->leg_id, x->req, x->err, x->text, x->sdp);
+			break;
+		case MSG_CANDIDATE:
+			m->ev->candidate(m->ctx, x->owner, x->leg_id, x->text);
+			break;
+		case MSG_STATE:
+			cleg_stats(m, x->leg_id, x->sdp);
+			m->ev->state(m->ctx, x->owner, x->leg_id, x->stream_id, x->state, x->text);
+			break;
+		case MSG_STATS:
+			cleg_stats(m, x->leg_id, x->sdp);
+			break;
+		}
+	}
+	msg_free(x);
+}
+
+static void post(struct wleg *wl, enum msg_kind kind, const char *text, char *json)
+{
+	struct msg *x = g_new0(struct msg, 1);
+	x->m = wl->w->m;
+	x->kind = kind;
+	memcpy(x->leg_id, wl->id, sizeof x->leg_id);
+	x->owner = g_strdup(wl->owner);
+	x->stream_id = g_strdup(wl->stream_id);
+	x->text = g_strdup(text);
+	x->sdp = json; /* stats JSON for MSG_STATE / MSG_STATS */
+	x->state = wl->leg ? rg_leg_state(wl->leg) : RG_LEG_FAILED;
+	rg_loop_call(wl->w->m->control, msg_run, x);
+}
+
+static char *leg_json(struct wleg *wl)
+{
+	cJSON *j = rg_leg_to_json(wl->leg);
+	char *s = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	char *g = g_strdup(s);
+	free(s);
+	return g;
+}
+
+/* ---- worker side ---- */
+
+static void on_candidate(void *arg, const char *cand)
+{
+	post(arg, MSG_CANDIDATE, cand, NULL);
+}
+
+static void on_state(void *arg, enum rg_leg_state st, const char *why)
+{
+	struct wleg *wl = arg;
+	(void)st;
+	post(wl, MSG_STATE, why, leg_json(wl));
+}
+
+static void on_rtp(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct wleg *wl = arg;
+	if (wl->rl)
+		relay_forward(wl->w->relay, wl->rl, pkt, len);
+}
+
+static const struct rg_leg_cb leg_cb = { on_candidate, on_state, on_rtp };
+
+static bool stats_tick(void *arg)
+{
+	struct worker *w = arg;
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, w->legs);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		post(v, MSG_STATS, NULL, leg_json(v));
+	return true;
+}
+
+static void wleg_free(gpointer p)
+{
+	struct wleg *wl = p;
+	if (wl->rl)
+		relay_detach(wl->w->relay, wl->rl);
+	rg_leg_free(wl->leg);
+	g_free(wl->owner);
+	g_free(wl->stream_id);
+	g_free(wl);
+}
+
+struct open_job {
+	struct worker *w;
+	char leg_id[RG_LEG_ID_LEN + 1];
+	char *owner, *stream_id, *sdp, *req;
+	enum rg_leg_dir dir;
+};
+
+static void open_run(void *arg)
+{
+	struct open_job *j = arg;
+	struct worker *w = j->w;
+	if (!w->relay) {
+		w->relay = relay_new();
+		w->stats_timer = rg_timer_add(w->loop, STATS_MS, stats_tick, w);
+	}
+	struct wleg *wl = g_new0(struct wleg, 1);
+	wl->w = w;
+	memcpy(wl->id, j->leg_id, sizeof wl->id);
+	wl->owner = j->owner;
+	wl->stream_id = j->stream_id;
+	char err[256] = "", *answer = NULL;
+	int rc = rg_leg_create(&wl->leg, w->loop, &w->m->leg_cfg, j->dir, j->sdp, strlen(j->sdp), &leg_cb,
+			       wl, &answer, err, sizeof err);
+	struct msg *x = g_new0(struct msg, 1);
+	x->m = w->m;
+	x->kind = MSG_ANSWER;
+	memcpy(x->leg_id, j->leg_id, sizeof x->leg_id);
+	x->owner = g_strdup(j->owner);
+	x->req = j->req;
+	x->err = rc;
+	x->text = g_strdup(err);
+	if (rc == 0) {
+		x->sdp = g_strdup(answer);
+		wl->rl = relay_attach(w->relay, wl->leg, j->dir, wl->stream_id);
+		g_hash_table_insert(w->legs, wl->id, wl);
+	} else {
+		wleg_free(wl);
+	}
+	free(answer);
+	rg_loop_call(w->m->control, msg_run, x);
+	g_free(j->sdp);
+	g_free(j);
+}
+
+struct leg_job {
+	struct worker *w;
+	char leg_id[RG_LEG_ID_LEN + 1];
+	char *cand;
+};
+
+static void cand_run(void *arg)
+{
+	struct leg_job *j = arg;
+	struct wleg *wl = g_hash_table_lookup(j->w->legs, j->leg_id);
+	if (wl && rg_leg_remote_candidate(wl->leg, j->cand) != 0)
+		RG_DEBUG(MEDIA, "leg %s: bad remote candidate ignored", j->leg_id);
+	g_free(j->cand);
+	g_free(j);
+}
+
+static void close_run(void *arg)
+{
+	struct leg_job *j = arg;
+	g_hash_table_remove(j->w->legs, j->leg_id);
+	g_free(j);
+}
+
+static void teardown_run(void *arg)
+{
+	struct worker *w = arg;
+	rg_timer_cancel(w->stats_timer);
+	g_hash_table_destroy(w->legs);
+	relay_free(w->relay);
+	w->relay = NULL;
+	w->legs = NULL;
+}
+
+/* ---- control side ---- */
+
+struct rg_media *rg_media_new(struct rg_loop *control, struct rg_loop **workers, unsigned n,
+			      const struct rg_config *cfg, const struct rg_media_events *ev, void *ctx,
+			      char *err, size_t errlen)
+{
+	struct rg_media *m = g_new0(struct rg_media, 1);
+	m->cert = rg_dtls_cert_new();
+	if (!m->cert) {
+		snprintf(err, errlen, "cannot create the DTLS certificate");
+		g_free(m);
+		return NULL;
+	}
+	m->control = control;
+	m->ev = ev;
+	m->ctx = ctx;
+	m->leg_cfg.cert = m->cert;
+	m->leg_cfg.bind_address = cfg->media_address;
+	m->leg_cfg.public_address = cfg->public_address;
+	m->leg_cfg.port_min = cfg->rtp_port_min;
+	m->leg_cfg.port_max = cfg->rtp_port_max;
+	m->n = n;
+	m->workers = g_new0(struct worker, n);
+	for (unsigned i = 0; i < n; i++) {
+		m->workers[i].m = m;
+		m->workers[i].loop = workers[i];
+		m->workers[i].legs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, wleg_free);
+	}
+	m->legs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
+	return m;
+}
+
+static void cleg_free(struct cleg *c)
+{
+	cJSON_Delete(c->stats);
+	g_free(c->room_id);
+	g_free(c->user_id);
+	g_free(c->owner);
+	g_free(c->stream_id);
+	g_free(c);
+}
+
+void rg_media_shutdown(struct rg_media *m)
+{
+	m->closing = true;
+	for (unsigned i = 0; i < m->n; i++)
+		rg_loop_call(m->workers[i].loop, teardown_run, &m->workers[i]);
+}
+
+void rg_media_free(struct rg_media *m)
+{
+	if (!m)
+		return;
+	GList *all = g_hash_table_get_values(m->legs);
+	for (GList *l = all; l; l = l->next)
+		cleg_free(l->data);
+	g_list_free(all);
+	g_hash_table_destroy(m->legs);
+	g_free(m->workers);
+	rg_dtls_cert_free(m->cert);
+	g_free(m);
+}
+
+void rg_media_open(struct rg_media *m, const struct rg_media_open_params *p, char *leg_id)
+{
+	RG_ASSERT_LOOP(m->control);
+	struct cleg *c = g_new0(struct cleg, 1);
+	rg_random_id(c->id, RG_LEG_ID_LEN / 2);
+	c->owner = g_strdup(p->owner);
+	c->room_id = g_strdup(p->room_id);
+	c->user_id = g_strdup(p->user_id);
+	c->stream_id = g_strdup(p->stream_id);
+	c->dir = p->dir;
+	c->worker = p->worker % m->n;
+	g_hash_table_insert(m->legs, c->id, c);
+	memcpy(leg_id, c->id, RG_LEG_ID_LEN + 1);
+	struct open_job *j = g_new0(struct open_job, 1);
+	j->w = &m->workers[c->worker];
+	memcpy(j->leg_id, c->id, sizeof j->leg_id);
+	j->owner = g_strdup(p->owner);
+	j->stream_id = g_strdup(p->stream_id);
+	j->sdp = g_strdup(p->sdp);
+	j->req = g_strdup(p->req);
+	j->dir = p->dir;
+	rg_loop_call(j->w->loop, open_run, j);
+}
+
+static struct leg_job *leg_job(struct rg_media *m, const char *leg_id)
+{
+	struct cleg *c = g_hash_table_lookup(m->legs, leg_id);
+	if (!c)
+		return NULL;
+	struct leg_job *j = g_new0(struct leg_job, 1);
+	j->w = &m->workers[c->worker];
+	memcpy(j->leg_id, c->id, sizeof j->leg_id);
+	return j;
+}
+
+void rg_media_candidate(struct rg_media *m, const char *leg_id, const char *cand)
+{
+	struct leg_job *j = leg_job(m, leg_id);
+	if (!j)
+		return;
+	j->cand = g_strdup(cand);
+	rg_loop_call(j->w->loop, cand_run, j);
+}
+
+void rg_media_close(struct rg_media *m, const char *leg_id)
+{
+	struct leg_job *j = leg_job(m, leg_id);
+	if (!j)
+		return;
+	struct cleg *c = g_hash_table_lookup(m->legs, leg_id);
+	g_hash_table_remove(m->legs, leg_id);
+	cleg_free(c);
+	rg_loop_call(j->w->loop, close_run, j);
+}
+
+bool rg_media_owns(struct rg_media *m, const char *owner, const char *leg_id)
+{
+	struct cleg *c = leg_id ? g_hash_table_lookup(m->legs, leg_id) : NULL;
+	return c && !strcmp(c->owner, owner);
+}
+
+static cJSON *legs_json(struct rg_media *m, const char *stream_id, const char *room_id,
+			const char *user_id)
+{
+	cJSON *a = cJSON_CreateArray();
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, m->legs);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct cleg *c = v;
+		if ((stream_id && strcmp(c->stream_id, stream_id)) ||
+		    (room_id && (strcmp(c->room_id, room_id) || strcmp(c->user_id, user_id))))
+			continue;
+		cJSON *j = c->stats ? cJSON_Duplicate(c->stats, true) : cJSON_CreateObject();
+		if (!c->stats) {
+			cJSON_AddStringToObject(j, "leg_id", c->id);
+			cJSON_AddStringToObject(j, "stream_id", c->stream_id);
+			cJSON_AddStringToObject(j, "direction", c->dir == RG_LEG_RECV ? "publish" : "play");
+			cJSON_AddStringToObject(j, "state", "new");
+		}
+		cJSON_AddItemToArray(a, j);
+	}
+	return a;
+}
+
+cJSON *rg_media_stream_legs_json(struct rg_media *m, const char *stream_id)
+{
+	return legs_json(m, stream_id, NULL, NULL);
+}
+
+cJSON *rg_media_user_legs_json(struct rg_media *m, const char *room_id, const char *user_id)
+{
+	return legs_json(m, NULL, room_id, user_id);
+}

@@ -1,0 +1,66 @@
+/* Media legs and the relay, across threads.
+ *
+ * The control loop asks for legs (open, candidate, close) by ID; each leg
+ * lives on the media worker of its room, where the relay fans a stream's
+ * RTP out to every player leg of that stream without locks. Results and
+ * events come back to the control loop as calls of rg_media_events, keyed
+ * by the owner's ID (a session ID) and the leg ID, so a reply for an owner
+ * that has gone meanwhile is simply dropped. Leg statistics are pushed to
+ * the control loop once a second and on every state change, so the admin
+ * API reads them without waiting on a worker. */
+#ifndef RG_MEDIA_MEDIA_H
+#define RG_MEDIA_MEDIA_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "webrtc/leg.h"
+
+struct rg_loop;
+struct rg_config;
+struct rg_media;
+
+#define RG_LEG_ID_LEN 16
+
+struct rg_media_events {
+	/* The answer to rg_media_open: err 0 and sdp, or a negative errno and msg. */
+	void (*answer)(void *ctx, const char *owner, const char *leg_id, const char *req, int err,
+		       const char *msg, const char *sdp);
+	void (*candidate)(void *ctx, const char *owner, const char *leg_id, const char *cand);
+	void (*state)(void *ctx, const char *owner, const char *leg_id, const char *stream_id,
+		      enum rg_leg_state state, const char *why);
+};
+
+/* Control loop. workers: the media worker loops (owned by the caller). */
+struct rg_media *rg_media_new(struct rg_loop *control, struct rg_loop **workers, unsigned n_workers,
+			      const struct rg_config *cfg, const struct rg_media_events *ev, void *ctx,
+			      char *err, size_t errlen);
+/* Shutdown, in this order: rg_media_shutdown (drops further events and
+ * posts the teardown of every leg to its worker), stop the worker threads
+ * (which run the teardown), drain the control loop, rg_media_free. */
+void rg_media_shutdown(struct rg_media *m);
+void rg_media_free(struct rg_media *m);
+
+/* Opens a leg on the worker: dir RECV publishes stream_id, SEND plays it.
+ * leg_id (out, RG_LEG_ID_LEN+1) names it from now on; req is passed back
+ * with the answer. */
+struct rg_media_open_params {
+	unsigned worker;
+	const char *owner;     /* session ID */
+	const char *room_id, *user_id; /* for the admin API */
+	const char *stream_id;
+	enum rg_leg_dir dir;
+	const char *sdp;
+	const char *req;       /* passed back with the answer */
+};
+void rg_media_open(struct rg_media *m, const struct rg_media_open_params *p, char *leg_id);
+void rg_media_candidate(struct rg_media *m, const char *leg_id, const char *cand);
+void rg_media_close(struct rg_media *m, const char *leg_id);
+/* Whether leg_id exists and belongs to owner. */
+bool rg_media_owns(struct rg_media *m, const char *owner, const char *leg_id);
+/* Latest statistics of the legs of a stream (publisher and players) or of
+ * an owner; caller owns the array. */
+cJSON *rg_media_stream_legs_json(struct rg_media *m, const char *stream_id);
+cJSON *rg_media_user_legs_json(struct rg_media *m, const char *room_id, const char *user_id);
+
+#endif

@@ -1,0 +1,566 @@
+/* The WebRTC leg: ICE -> DTLS -> SRTP, plus RTCP reports. See leg.h.
+ *
+ * State machine (worker thread):
+ *   NEW --gathering/checks--> CHECKING --ICE ready--> DTLS --keys--> CONNECTED
+ *   any --ICE failed (incl. consent lost), DTLS failure--> FAILED
+ * Datagrams from libnice are split by their first byte (RFC 7983): DTLS to
+ * the handshake, SRTP/SRTCP to the session; STUN never reaches us. */
+#include "webrtc/leg.h"
+
+#include <agent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/util.h"
+#include "rtp/rtp.h"
+#include "webrtc/dtls.h"
+#include "webrtc/sdp.h"
+#include "webrtc/srtp.h"
+
+#define PKT_MAX 1500
+#define RTCP_INTERVAL_MS 1000
+
+struct rg_leg {
+	struct rg_loop *loop;
+	enum rg_leg_dir dir;
+	enum rg_leg_state state;
+	const struct rg_leg_cb *cb;
+	void *arg;
+	char public_address[64];
+
+	NiceAgent *agent;
+	guint stream;
+	char ufrag[64], pwd[64];
+	bool remote_done;
+
+	struct rg_dtls *dtls;
+	unsigned dtls_timer;
+	struct rg_srtp *srtp;
+	enum rg_srtp_profile profile;
+
+	uint8_t opus_pt, level_id;
+	uint32_t ssrc;       /* our SSRC: the sender SSRC of our RTCP, the media SSRC of a SEND leg */
+	char cname[17];
+	unsigned rtcp_timer;
+
+	/* receive side (RECV legs) */
+	bool rx_started;
+	struct rtp_rx_stats rx;
+	/* send side (SEND legs) */
+	struct rtp_tx_stats tx;
+	bool tx_started;
+	/* what the peer reports about what we send */
+	uint8_t peer_fraction_lost;
+	int32_t peer_cumulative_lost;
+	uint32_t peer_jitter;
+	int rtt_ms;
+
+	uint64_t pkts_in, bytes_in, pkts_out, bytes_out, srtp_errors, dropped;
+	char selected[160];
+};
+
+const char *rg_leg_state_name(enum rg_leg_state s)
+{
+	static const char *const n[] = { "new", "checking", "dtls", "connected", "failed", "closed" };
+	return (unsigned)s < RG_ARRAY_LEN(n) ? n[s] : "?";
+}
+
+static uint64_t wall_us(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+static void set_state(struct rg_leg *leg, enum rg_leg_state st, const char *why)
+{
+	if (leg->state == st || leg->state == RG_LEG_FAILED || leg->state == RG_LEG_CLOSED)
+		return;
+	leg->state = st;
+	RG_DEBUG(MEDIA, "leg %p: %s%s%s", (void *)leg, rg_leg_state_name(st), why ? ": " : "", why ? why : "");
+	if (leg->cb->state)
+		leg->cb->state(leg->arg, st, why ? why : "");
+}
+
+/* ---- sending ---- */
+
+static void send_raw(struct rg_leg *leg, const uint8_t *buf, size_t len)
+{
+	if (nice_agent_send(leg->agent, leg->stream, 1, (guint)len, (const gchar *)buf) >= 0) {
+		leg->pkts_out++;
+		leg->bytes_out += len;
+	}
+}
+
+static void dtls_send(void *arg, const uint8_t *buf, size_t len)
+{
+	send_raw(arg, buf, len);
+}
+
+int rg_leg_send_rtp(struct rg_leg *leg, const uint8_t *pkt, size_t len)
+{
+	uint8_t buf[PKT_MAX + RG_SRTP_MAX_TRAILER];
+	if (leg->state != RG_LEG_CONNECTED)
+		return -EAGAIN;
+	if (len < 12 || len > PKT_MAX)
+		return -EINVAL;
+	memcpy(buf, pkt, len);
+	int n = (int)len;
+	uint32_t ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7];
+	if (rg_srtp_protect_rtp(leg->srtp, buf, &n) != 0) {
+		leg->srtp_errors++;
+		return -EIO;
+	}
+	leg->tx_started = true;
+	rtp_tx_stats_update(&leg->tx, ts, len - 12, (uint64_t)rg_mono_us());
+	send_raw(leg, buf, (size_t)n);
+	return 0;
+}
+
+/* ---- RTCP ---- */
+
+static void send_rtcp(struct rg_leg *leg, uint8_t *buf, size_t len)
+{
+	int n = (int)len;
+	if (rg_srtp_protect_rtcp(leg->srtp, buf, &n) == 0)
+		send_raw(leg, buf, (size_t)n);
+}
+
+static bool rtcp_tick(void *arg)
+{
+	struct rg_leg *leg = arg;
+	if (leg->state != RG_LEG_CONNECTED)
+		return true;
+	uint8_t buf[512 + RG_SRTP_MAX_TRAILER];
+	struct rtcp_report_block rb;
+	int n = 0, k;
+	uint64_t now = wall_us();
+	bool have_rb = leg->rx_started && rtp_rx_stats_report_block(&leg->rx, &rb, now) == 0;
+	if (leg->tx_started) {
+		struct rtcp_sr_info sr;
+		rtp_tx_stats_sr(&leg->tx, &sr, now, (uint64_t)rg_mono_us(), 48000);
+		n = rtcp_sr_build(buf, 512, &sr, &rb, have_rb ? 1 : 0);
+	} else {
+		n = rtcp_rr_build(buf, 512, leg->ssrc, &rb, have_rb ? 1 : 0);
+	}
+	if (n <= 0)
+		return true;
+	k = rtcp_sdes_cname_build(buf + n, (size_t)(512 - n), leg->ssrc, leg->cname);
+	if (k > 0)
+		n += k;
+	send_rtcp(leg, buf, (size_t)n);
+	return true;
+}
+
+static void rtcp_in(struct rg_leg *leg, const uint8_t *buf, size_t len)
+{
+	struct rtcp_iter it;
+	struct rtcp_packet p;
+	rtcp_iter_init(&it, buf, len);
+	while (rtcp_iter_next(&it, &p) == 1) {
+		if (p.pt == 200 && leg->rx_started)
+			rtp_rx_stats_sr_received(&leg->rx, p.sr.ntp, wall_us());
+		if (p.pt != 200 && p.pt != 201)
+			continue;
+		for (unsigned i = 0; i < p.count; i++) {
+			struct rtcp_report_block rb;
+			if (rtcp_report_block_get(&p, i, &rb) != 0 || rb.ssrc != leg->ssrc)
+				continue;
+			leg->peer_fraction_lost = rb.fraction_lost;
+			leg->peer_cumulative_lost = rb.cumulative_lost;
+			leg->peer_jitter = rb.jitter;
+			int rtt = rtp_rtt_ms(&rb, rtp_ntp_from_us(wall_us()));
+			if (rtt >= 0)
+				leg->rtt_ms = rtt;
+		}
+	}
+}
+
+/* ---- receiving ---- */
+
+static void srtp_in(struct rg_leg *leg, uint8_t *buf, size_t len, bool rtcp)
+{
+	int n = (int)len;
+	if (!leg->srtp)
+		return;
+	if ((rtcp ? rg_srtp_unprotect_rtcp(leg->srtp, buf, &n) : rg_srtp_unprotect_rtp(leg->srtp, buf, &n)) != 0) {
+		leg->srtp_errors++;
+		return;
+	}
+	if (rtcp) {
+		rtcp_in(leg, buf, (size_t)n);
+		return;
+	}
+	struct rtp_header h;
+	if (rtp_header_decode(&h, buf, (size_t)n) != 0 || h.pt != leg->opus_pt) {
+		leg->dropped++;
+		return;
+	}
+	if (!leg->rx_started) {
+		rtp_rx_stats_init(&leg->rx, h.ssrc);
+		leg->rx_started = true;
+	}
+	rtp_rx_stats_update(&leg->rx, h.seq, h.ts, (uint64_t)rg_mono_us() * 48 / 1000);
+	if (leg->cb->rtp)
+		leg->cb->rtp(leg->arg, buf, (size_t)n);
+}
+
+static void dtls_arm(struct rg_leg *leg);
+
+static void dtls_progress(struct rg_leg *leg, enum rg_dtls_state st)
+{
+	if (st == RG_DTLS_FAILED) {
+		set_state(leg, RG_LEG_FAILED, rg_dtls_error(leg->dtls));
+		return;
+	}
+	if (st == RG_DTLS_CLOSED) {
+		set_state(leg, RG_LEG_CLOSED, "the peer closed DTLS");
+		return;
+	}
+	if (st == RG_DTLS_CONNECTED && !leg->srtp) {
+		struct rg_srtp_keys keys;
+		if (rg_dtls_srtp_keys(leg->dtls, &keys) != 0 || !(leg->srtp = rg_srtp_new(&keys))) {
+			set_state(leg, RG_LEG_FAILED, "SRTP key setup failed");
+			return;
+		}
+		leg->profile = keys.profile;
+		memset(&keys, 0, sizeof keys);
+		leg->rtcp_timer = rg_timer_add(leg->loop, RTCP_INTERVAL_MS, rtcp_tick, leg);
+		set_state(leg, RG_LEG_CONNECTED, NULL);
+		return;
+	}
+	dtls_arm(leg);
+}
+
+static bool dtls_timeout(void *arg)
+{
+	struct rg_leg *leg = arg;
+	leg->dtls_timer = 0;
+	dtls_progress(leg, rg_dtls_handle_timeout(leg->dtls));
+	return false;
+}
+
+static void dtls_arm(struct rg_leg *leg)
+{
+	rg_timer_cancel(leg->dtls_timer);
+	leg->dtls_timer = 0;
+	int ms = rg_dtls_timeout_ms(leg->dtls);
+	if (ms >= 0)
+		leg->dtls_timer = rg_timer_add(leg->loop, (unsigned)(ms > 0 ? ms : 1), dtls_timeout, leg);
+}
+
+static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf, gpointer data)
+{
+	(void)agent;
+	(void)stream;
+	(void)comp;
+	struct rg_leg *leg = data;
+	uint8_t *b = (uint8_t *)buf;
+	leg->pkts_in++;
+	leg->bytes_in += len;
+	switch (rtp_demux(b, len)) {
+	case RTP_DEMUX_DTLS:
+		if (leg->dtls)
+			dtls_progress(leg, rg_dtls_feed(leg->dtls, b, len));
+		break;
+	case RTP_DEMUX_RTP:
+		if (len <= PKT_MAX + RG_SRTP_MAX_TRAILER)
+			srtp_in(leg, b, len, false);
+		break;
+	case RTP_DEMUX_RTCP:
+		srtp_in(leg, b, len, true);
+		break;
+	default:
+		leg->dropped++;
+		break;
+	}
+}
+
+/* ---- ICE ---- */
+
+static void publish_candidate(struct rg_leg *leg, NiceCandidate *c)
+{
+	gchar *s = nice_agent_generate_local_candidate_sdp(leg->agent, c);
+	if (!s)
+		return;
+	const char *v = strncmp(s, "a=", 2) == 0 ? s + 2 : s;
+	char out[512];
+	struct sdp_candidate sc;
+	if (leg->public_address[0] && sdp_candidate_parse(&sc, v, strlen(v)) == 0) {
+		snprintf(sc.address, sizeof sc.address, "%s", leg->public_address);
+		if (sdp_candidate_format(out, sizeof out, &sc) > 0)
+			v = out;
+	}
+	if (leg->cb->candidate)
+		leg->cb->candidate(leg->arg, v);
+	g_free(s);
+}
+
+static void on_new_candidate(NiceAgent *agent, NiceCandidate *c, gpointer data)
+{
+	(void)agent;
+	struct rg_leg *leg = data;
+	if (c->stream_id == leg->stream && c->component_id == 1)
+		publish_candidate(leg, c);
+}
+
+static void on_gathering_done(NiceAgent *agent, guint stream, gpointer data)
+{
+	(void)agent;
+	struct rg_leg *leg = data;
+	if (stream == leg->stream && leg->cb->candidate)
+		leg->cb->candidate(leg->arg, "");
+}
+
+static void on_pair(NiceAgent *agent, guint stream, guint comp, NiceCandidate *l, NiceCandidate *r,
+		    gpointer data)
+{
+	(void)agent;
+	(void)stream;
+	(void)comp;
+	struct rg_leg *leg = data;
+	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
+	nice_address_to_string(&l->addr, la);
+	nice_address_to_string(&r->addr, ra);
+	snprintf(leg->selected, sizeof leg->selected, "%s:%u <-> %s:%u", la,
+		 nice_address_get_port(&l->addr), ra, nice_address_get_port(&r->addr));
+}
+
+static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint state, gpointer data)
+{
+	(void)agent;
+	(void)comp;
+	struct rg_leg *leg = data;
+	if (stream != leg->stream)
+		return;
+	if (state == NICE_COMPONENT_STATE_FAILED) {
+		set_state(leg, RG_LEG_FAILED, leg->state == RG_LEG_CONNECTED ? "ICE consent lost" : "ICE failed");
+	} else if ((state == NICE_COMPONENT_STATE_READY || state == NICE_COMPONENT_STATE_CONNECTED) &&
+		   leg->state == RG_LEG_CHECKING) {
+		set_state(leg, RG_LEG_DTLS, NULL);
+		rg_dtls_start(leg->dtls);
+		dtls_arm(leg);
+	}
+}
+
+static int ice_setup(struct rg_leg *leg, const struct rg_leg_config *cfg, const struct sdp_mline *m,
+		     GMainContext *ctx, char *err, size_t errlen)
+{
+	leg->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
+					 NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+	if (!leg->agent)
+		return snprintf(err, errlen, "ICE agent creation failed"), -ENOMEM;
+	g_object_set(leg->agent, "controlling-mode", FALSE, "ice-tcp", FALSE, "upnp", FALSE, NULL);
+	NiceAddress a;
+	nice_address_init(&a);
+	if (!nice_address_set_from_string(&a, cfg->bind_address))
+		return snprintf(err, errlen, "media.address is not an IP address"), -EINVAL;
+	nice_agent_add_local_address(leg->agent, &a);
+	leg->stream = nice_agent_add_stream(leg->agent, 1);
+	nice_agent_set_port_range(leg->agent, leg->stream, 1, cfg->port_min, cfg->port_max);
+	g_signal_connect(leg->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), leg);
+	g_signal_connect(leg->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), leg);
+	g_signal_connect(leg->agent, "component-state-changed", G_CALLBACK(on_component_state), leg);
+	g_signal_connect(leg->agent, "new-selected-pair-full", G_CALLBACK(on_pair), leg);
+	nice_agent_attach_recv(leg->agent, leg->stream, 1, ctx, on_recv, leg);
+	if (!nice_agent_set_remote_credentials(leg->agent, leg->stream, m->ice.ufrag, m->ice.pwd))
+		return snprintf(err, errlen, "bad ICE credentials in the offer"), -EINVAL;
+	gchar *u = NULL, *p = NULL;
+	nice_agent_get_local_credentials(leg->agent, leg->stream, &u, &p);
+	snprintf(leg->ufrag, sizeof leg->ufrag, "%s", u ? u : "");
+	snprintf(leg->pwd, sizeof leg->pwd, "%s", p ? p : "");
+	g_free(u);
+	g_free(p);
+	return 0;
+}
+
+int rg_leg_remote_candidate(struct rg_leg *leg, const char *cand)
+{
+	struct sdp_candidate sc;
+	int rc = sdp_candidate_parse(&sc, cand, strlen(cand));
+	if (rc == 1) {
+		if (!leg->remote_done)
+			nice_agent_peer_candidate_gathering_done(leg->agent, leg->stream);
+		leg->remote_done = true;
+		return 0;
+	}
+	if (rc == -ENOTSUP || (rc == 0 && (sc.component != 1 || sc.transport != SDP_TRANSPORT_UDP)))
+		return 0; /* TCP or RTCP-component candidates: not used (rtcp-mux, UDP only) */
+	if (rc != 0)
+		return -EINVAL;
+	char line[512];
+	if (sdp_candidate_format(line + 2, sizeof line - 2, &sc) < 0)
+		return -EINVAL;
+	line[0] = 'a';
+	line[1] = '=';
+	NiceCandidate *nc = nice_agent_parse_remote_candidate_sdp(leg->agent, leg->stream, line);
+	if (!nc)
+		return 0; /* e.g. an mDNS .local name: nothing to check against */
+	GSList *l = g_slist_append(NULL, nc);
+	nice_agent_set_remote_candidates(leg->agent, leg->stream, 1, l);
+	g_slist_free_full(l, (GDestroyNotify)nice_candidate_free);
+	return 0;
+}
+
+/* ---- creation ---- */
+
+static int answer(struct rg_leg *leg, const struct sdp_offer *offer, const struct rg_dtls_cert *cert,
+		  char **out, char *err, size_t errlen)
+{
+	struct sdp_answer_params p = {
+		.offer = offer,
+		.ice_ufrag = leg->ufrag,
+		.ice_pwd = leg->pwd,
+		.setup = SDP_SETUP_NONE,
+		.direction = leg->dir == RG_LEG_RECV ? SDP_DIR_RECVONLY : SDP_DIR_SENDONLY,
+		.allow_stereo = true,
+		.ssrc = leg->ssrc,
+		.cname = leg->cname,
+		.msid_stream = "roomgate",
+		.msid_track = leg->dir == RG_LEG_SEND ? "audio" : NULL,
+	};
+	rg_random_bytes(&p.session_id, sizeof p.session_id);
+	p.session_id >>= 2;
+	p.session_version = 2;
+	memcpy(p.fingerprint, rg_dtls_cert_fingerprint(cert), sizeof p.fingerprint);
+	size_t cap = 8192;
+	*out = malloc(cap);
+	if (!*out)
+		return -ENOMEM;
+	int rc = sdp_answer_build(*out, cap, &p, err, errlen);
+	if (rc < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/* Our DTLS role from the answer we wrote: active = client. */
+static bool answer_is_dtls_client(const char *ans)
+{
+	return strstr(ans, "a=setup:active") != NULL;
+}
+
+static int build(struct rg_leg *leg, const struct rg_leg_config *cfg, const struct sdp_offer *offer,
+		 char **ans, char *err, size_t errlen)
+{
+	const struct sdp_mline *m = &offer->m[offer->audio];
+	if ((leg->dir == RG_LEG_RECV && (m->dir == SDP_DIR_RECVONLY || m->dir == SDP_DIR_INACTIVE)) ||
+	    (leg->dir == RG_LEG_SEND && (m->dir == SDP_DIR_SENDONLY || m->dir == SDP_DIR_INACTIVE)))
+		return snprintf(err, errlen, "the offer's audio direction (%s) cannot %s",
+				sdp_direction_name(m->dir), leg->dir == RG_LEG_RECV ? "publish" : "play"), -EINVAL;
+	leg->opus_pt = (uint8_t)m->opus_pt;
+	leg->level_id = m->ext_audio_level;
+	/* the worker pushed its context as the thread default (core/loop.c) */
+	int rc = ice_setup(leg, cfg, m, g_main_context_get_thread_default(), err, errlen);
+	if (rc)
+		return rc;
+	rc = answer(leg, offer, cfg->cert, ans, err, errlen);
+	if (rc)
+		return rc;
+	leg->dtls = rg_dtls_new(cfg->cert, answer_is_dtls_client(*ans), m->fingerprint.hash, dtls_send, leg);
+	if (!leg->dtls)
+		return snprintf(err, errlen, "DTLS setup failed"), -ENOMEM;
+	for (unsigned i = 0; i < offer->ncands; i++) {
+		char c[512];
+		if (offer->cand_mline[i] == offer->audio && sdp_candidate_format(c, sizeof c, &offer->cands[i]) > 0)
+			rg_leg_remote_candidate(leg, c);
+	}
+	if (m->end_of_candidates)
+		rg_leg_remote_candidate(leg, "");
+	return 0;
+}
+
+int rg_leg_create(struct rg_leg **out, struct rg_loop *worker, const struct rg_leg_config *cfg,
+		  enum rg_leg_dir dir, const char *offer_sdp, size_t offer_len, const struct rg_leg_cb *cb,
+		  void *arg, char **ans, char *err, size_t errlen)
+{
+	RG_ASSERT_LOOP(worker);
+	struct sdp_offer *offer = malloc(sizeof *offer); /* ~90 KiB: not on the stack */
+	struct rg_leg *leg = calloc(1, sizeof *leg);
+	int rc = offer && leg ? 0 : -ENOMEM;
+	if (!rc)
+		rc = sdp_offer_parse(offer, offer_sdp, offer_len, err, errlen);
+	if (!rc) {
+		leg->loop = worker;
+		leg->dir = dir;
+		leg->cb = cb;
+		leg->arg = arg;
+		snprintf(leg->public_address, sizeof leg->public_address, "%s",
+			 cfg->public_address ? cfg->public_address : "");
+		rg_random_bytes(&leg->ssrc, sizeof leg->ssrc);
+		rg_random_id(leg->cname, 8);
+		rtp_tx_stats_init(&leg->tx, leg->ssrc);
+		rc = build(leg, cfg, offer, ans, err, errlen);
+	}
+	free(offer);
+	if (rc) {
+		rg_leg_free(leg);
+		return rc;
+	}
+	leg->state = RG_LEG_CHECKING;
+	nice_agent_gather_candidates(leg->agent, leg->stream);
+	*out = leg;
+	return 0;
+}
+
+void rg_leg_free(struct rg_leg *leg)
+{
+	if (!leg)
+		return;
+	if (leg->state == RG_LEG_CONNECTED) {
+		uint8_t buf[64 + RG_SRTP_MAX_TRAILER];
+		int n = rtcp_bye_build(buf, 64, &leg->ssrc, 1, NULL);
+		if (n > 0)
+			send_rtcp(leg, buf, (size_t)n);
+	}
+	rg_timer_cancel(leg->dtls_timer);
+	rg_timer_cancel(leg->rtcp_timer);
+	rg_dtls_free(leg->dtls); /* close_notify goes out through the agent */
+	rg_srtp_free(leg->srtp);
+	if (leg->agent) {
+		nice_agent_attach_recv(leg->agent, leg->stream, 1, NULL, NULL, NULL);
+		g_signal_handlers_disconnect_by_data(leg->agent, leg);
+		nice_agent_remove_stream(leg->agent, leg->stream);
+		g_object_unref(leg->agent);
+	}
+	free(leg);
+}
+
+enum rg_leg_state rg_leg_state(const struct rg_leg *leg) { return leg->state; }
+uint8_t rg_leg_opus_pt(const struct rg_leg *leg) { return leg->opus_pt; }
+uint8_t rg_leg_audio_level_id(const struct rg_leg *leg) { return leg->level_id; }
+uint32_t rg_leg_ssrc(const struct rg_leg *leg) { return leg->ssrc; }
+
+cJSON *rg_leg_to_json(const struct rg_leg *leg)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "direction", leg->dir == RG_LEG_RECV ? "publish" : "play");
+	cJSON_AddStringToObject(o, "state", rg_leg_state_name(leg->state));
+	cJSON_AddStringToObject(o, "ice_state", leg->state == RG_LEG_CHECKING ? "checking"
+				: leg->state >= RG_LEG_DTLS && leg->state <= RG_LEG_CONNECTED ? "connected"
+				: leg->state == RG_LEG_FAILED ? "failed" : "new");
+	cJSON_AddStringToObject(o, "selected_pair", leg->selected);
+	cJSON_AddStringToObject(o, "dtls_state", leg->dtls ? rg_dtls_state_name(rg_dtls_state(leg->dtls)) : "new");
+	cJSON_AddStringToObject(o, "srtp_profile", rg_srtp_profile_name(leg->profile));
+	cJSON_AddNumberToObject(o, "packets_in", (double)leg->pkts_in);
+	cJSON_AddNumberToObject(o, "bytes_in", (double)leg->bytes_in);
+	cJSON_AddNumberToObject(o, "packets_out", (double)leg->pkts_out);
+	cJSON_AddNumberToObject(o, "bytes_out", (double)leg->bytes_out);
+	cJSON_AddNumberToObject(o, "srtp_errors", (double)leg->srtp_errors);
+	if (leg->dir == RG_LEG_RECV && leg->rx_started) {
+		cJSON_AddNumberToObject(o, "packets_lost", (double)rtp_rx_stats_lost(&leg->rx));
+		cJSON_AddNumberToObject(o, "jitter_ms", rtp_rx_stats_jitter(&leg->rx) / 48.0);
+	} else {
+		cJSON_AddNumberToObject(o, "packets_lost", leg->peer_cumulative_lost);
+		cJSON_AddNumberToObject(o, "fraction_lost", leg->peer_fraction_lost / 256.0);
+		cJSON_AddNumberToObject(o, "jitter_ms", leg->peer_jitter / 48.0);
+	}
+	cJSON_AddNumberToObject(o, "rtt_ms", leg->rtt_ms);
+	return o;
+}

@@ -1,0 +1,69 @@
+/* One WebRTC peer connection ("leg"), audio only, on a media worker:
+ * ICE (libnice, full ICE, controlled role, trickle, consent freshness),
+ * DTLS-SRTP (webrtc/dtls.h), SRTP (webrtc/srtp.h) and per-leg RTCP
+ * (RR for what it receives, SR for what it sends, loss/jitter/RTT).
+ *
+ * The browser offers, the leg answers (rg_leg_create). Decrypted RTP goes
+ * to the rtp callback; rg_leg_send_rtp protects and sends. Everything runs
+ * on the worker loop that created the leg; callbacks come from there. */
+#ifndef RG_WEBRTC_LEG_H
+#define RG_WEBRTC_LEG_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rg_loop;
+struct rg_dtls_cert;
+struct rg_leg;
+
+struct rg_leg_config {
+	const struct rg_dtls_cert *cert;
+	const char *bind_address;   /* media.address: gathered and bound */
+	const char *public_address; /* media.public_address: advertised instead ("" none) */
+	uint16_t port_min, port_max;
+};
+
+enum rg_leg_dir { RG_LEG_RECV = 0 /* a publish */, RG_LEG_SEND /* a play */ };
+
+enum rg_leg_state {
+	RG_LEG_NEW = 0,
+	RG_LEG_CHECKING,  /* ICE connectivity checks */
+	RG_LEG_DTLS,      /* ICE done, DTLS handshake */
+	RG_LEG_CONNECTED, /* SRTP keys in place: media flows */
+	RG_LEG_FAILED,
+	RG_LEG_CLOSED,
+};
+const char *rg_leg_state_name(enum rg_leg_state s);
+
+struct rg_leg_cb {
+	/* A local candidate ("candidate:..."), or "" at the end of gathering. */
+	void (*candidate)(void *arg, const char *cand);
+	void (*state)(void *arg, enum rg_leg_state state, const char *why);
+	/* One decrypted RTP packet from the peer (valid during the call). */
+	void (*rtp)(void *arg, const uint8_t *pkt, size_t len);
+};
+
+/* Parses the offer and answers it. On success *out is the leg and
+ * *answer a malloc'd SDP; on failure a negative errno and a message naming
+ * the problem in err. */
+int rg_leg_create(struct rg_leg **out, struct rg_loop *worker, const struct rg_leg_config *cfg,
+		  enum rg_leg_dir dir, const char *offer, size_t offer_len, const struct rg_leg_cb *cb,
+		  void *arg, char **answer, char *err, size_t errlen);
+/* A trickled remote candidate; "" = end of candidates. 0 or -EINVAL. */
+int rg_leg_remote_candidate(struct rg_leg *leg, const char *cand);
+/* Sends one RTP packet (copied, SSRC etc. as given). 0, or -EAGAIN before
+ * the leg is connected. */
+int rg_leg_send_rtp(struct rg_leg *leg, const uint8_t *pkt, size_t len);
+enum rg_leg_state rg_leg_state(const struct rg_leg *leg);
+uint8_t rg_leg_opus_pt(const struct rg_leg *leg);
+uint8_t rg_leg_audio_level_id(const struct rg_leg *leg); /* 0 = not negotiated */
+uint32_t rg_leg_ssrc(const struct rg_leg *leg);          /* the SSRC a SEND leg uses */
+/* Frees; sends DTLS close_notify and RTCP BYE when connected. */
+void rg_leg_free(struct rg_leg *leg);
+/* ICE state, selected pair, DTLS state, SRTP profile, packets/bytes,
+ * loss, jitter, RTT. */
+cJSON *rg_leg_to_json(const struct rg_leg *leg);
+
+#endif
