@@ -227,6 +227,8 @@ static void open_run(void *arg)
 	}
 	free(answer);
 	rg_loop_call(w->m->control, msg_run, x);
+	if (rc == 0)
+		rg_leg_start(wl->leg);
 	g_free(j->sdp);
 	g_free(j);
 }

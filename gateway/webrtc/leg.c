@@ -504,9 +504,13 @@ int rg_leg_create(struct rg_leg **out, struct rg_loop *worker, const struct rg_l
 		return rc;
 	}
 	leg->state = RG_LEG_CHECKING;
-	nice_agent_gather_candidates(leg->agent, leg->stream);
 	*out = leg;
 	return 0;
+}
+
+void rg_leg_start(struct rg_leg *leg)
+{
+	nice_agent_gather_candidates(leg->agent, leg->stream);
 }
 
 void rg_leg_free(struct rg_leg *leg)

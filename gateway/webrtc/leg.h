@@ -51,6 +51,10 @@ struct rg_leg_cb {
 int rg_leg_create(struct rg_leg **out, struct rg_loop *worker, const struct rg_leg_config *cfg,
 		  enum rg_leg_dir dir, const char *offer, size_t offer_len, const struct rg_leg_cb *cb,
 		  void *arg, char **answer, char *err, size_t errlen);
+/* Starts gathering: local candidates follow through the callback. Call it
+ * after the answer has been handed on, so that a peer never sees a
+ * candidate for a leg it has not heard of. */
+void rg_leg_start(struct rg_leg *leg);
 /* A trickled remote candidate; "" = end of candidates. 0 or -EINVAL. */
 int rg_leg_remote_candidate(struct rg_leg *leg, const char *cand);
 /* Sends one RTP packet (copied, SSRC etc. as given). 0, or -EAGAIN before

@@ -9,6 +9,8 @@ play: logs in, plays STREAM and records what arrives into OUT.wav.
 Prints one JSON line of results on stdout; exits non-zero on failure."""
 import asyncio
 import json
+import os
+import re
 import sys
 
 import aioice.ice
@@ -48,20 +50,24 @@ class Session:
         return m["data"]
 
 
-async def trickle(sess, pc, leg_id):
-    """Remote candidates from the server's candidate events."""
+async def trickle(sess, pc, leg_id, states):
+    """Remote candidates from the server's candidate events; leg states."""
     while True:
         ev = await sess.events.get()
+        if ev["event"] == "leg_state" and ev["data"]["leg_id"] == leg_id:
+            states.append(ev["data"]["state"] + (":" + ev["data"]["reason"] if ev["data"]["reason"] else ""))
         if ev["event"] != "candidate" or ev["data"]["leg_id"] != leg_id:
             continue
         cand = ev["data"]["candidate"]
         if not cand:
-            await pc.addIceCandidate(None)
-            continue
+            continue  # aiortc 1.4 has no end-of-candidates call
         c = candidate_from_sdp(cand.split(":", 1)[1])
         c.sdpMid = pc.getTransceivers()[0].mid
         c.sdpMLineIndex = 0
-        await pc.addIceCandidate(c)
+        try:
+            await pc.addIceCandidate(c)
+        except Exception as e:  # noqa: BLE001 - report and go on
+            print(f"addIceCandidate: {e!r}", file=sys.stderr)
 
 
 async def main():
@@ -86,13 +92,19 @@ async def main():
                 recorder.addTrack(track)
         await pc.setLocalDescription(await pc.createOffer())
         kind = "publish_offer" if mode == "publish" else "play"
-        ans = await sess.request(kind, stream_id=stream, sdp=pc.localDescription.sdp)
-        tr = asyncio.create_task(trickle(sess, pc, ans["leg_id"]))
+        offer = pc.localDescription.sdp
+        if os.environ.get("RG_PEER_BAD_FINGERPRINT"):
+            # a fingerprint that is not this peer's certificate: DTLS must fail
+            offer = re.sub(r"a=fingerprint:sha-256 [0-9A-F:]+", "a=fingerprint:sha-256 " + ":".join(["AB"] * 32), offer)
+        ans = await sess.request(kind, stream_id=stream, sdp=offer)
+        states = []
         await pc.setRemoteDescription(RTCSessionDescription(ans["sdp"], "answer"))
+        tr = asyncio.create_task(trickle(sess, pc, ans["leg_id"], states))
         if recorder:
             await recorder.start()
         await asyncio.sleep(float(seconds))
-        result = {"ice": pc.iceConnectionState, "connection": pc.connectionState}
+        result = {"ice": pc.iceConnectionState, "connection": pc.connectionState,
+                  "leg_id": ans["leg_id"], "leg_states": states}
         if recorder:
             await recorder.stop()
         await pc.close()
