@@ -631,6 +631,16 @@
       });
     }
 
+    // For requests that must reach the session (stop_publish, stop_play):
+    // sent now when connected, or after a resume while reconnecting (a new
+    // session after a re-login has nothing to stop).
+    _sendToSession(type, fields) {
+      const room = this._room;
+      if (!room) return;
+      if (room.state === 'logined' && this._ws) this._send(type, fields);
+      else if (room.state === 'reconnecting') room.outbox.push([type, fields]);
+    }
+
     // Fire and forget (the response is ignored).
     _send(type, fields) {
       this._request(type, fields).then((r) => {
@@ -734,6 +744,7 @@
         holdEvents: true,
         held: [],
         reconnect: null,
+        outbox: [],
       };
       this._room = room;
       this.emit('roomStateChanged', roomID, 'LOGINING', 0, '');
@@ -974,11 +985,20 @@
       this._applySession(room, data, fresh);
       this.emit('roomStateChanged', room.roomID, 'RECONNECTED', 0, '');
       this.emit('roomStateUpdate', room.roomID, 'CONNECTED', 0, '');
+      const outbox = room.outbox;
+      room.outbox = [];
       if (!fresh) {
         // Same session: missed events follow as replayed events; legs survive.
-        for (const leg of this._allLegs()) this._startStats(leg);
+        for (const [type, fields] of outbox) this._send(type, fields);
+        for (const leg of [...this._publishers.values()]) {
+          if (leg.restart) { leg.restart = false; this._runPublish(leg, true); } else if (leg.pc) this._startStats(leg);
+        }
+        for (const leg of [...this._players.values()]) {
+          if (leg.restart) { leg.restart = false; this._runPlay(leg).catch(() => {}); } else if (leg.pc) this._startStats(leg);
+        }
         return;
       }
+      for (const leg of this._allLegs()) { leg.announced = false; leg.restart = false; }
       // A new session: tell the page what changed while it was away.
       const gone = [...oldUsers.values()].filter((u) => !room.users.has(u.userID));
       const added = [...room.users.values()].filter((u) => !oldUsers.has(u.userID));
@@ -1242,17 +1262,18 @@
       if (leg.kind === 'publish') this._setState(leg, 'PUBLISHING', 0);
       else {
         this._setState(leg, 'PLAYING', 0);
-        this.emit('remoteMicStatusUpdate', leg.streamID, leg.track && leg.track.muted ? 'MUTE' : 'OPEN');
+        // Until RTP arrives the track is muted; its unmute event reports OPEN.
+        if (leg.track && !leg.track.muted) this.emit('remoteMicStatusUpdate', leg.streamID, 'OPEN');
       }
       this._startStats(leg);
     }
 
     _legFailed(leg, code) {
       if (leg.kind === 'publish') {
-        if (this._ws) this._send('stop_publish', { stream_id: leg.streamID });
+        this._sendToSession('stop_publish', { stream_id: leg.streamID });
         this._stopLeg(leg, 'NO_PUBLISH', code, false);
       } else {
-        if (this._ws) this._send('stop_play', { stream_id: leg.streamID });
+        this._sendToSession('stop_play', { stream_id: leg.streamID });
         this._stopLeg(leg, 'NO_PLAY', code, false);
       }
     }
@@ -1397,10 +1418,11 @@
       const current = () => !leg.stopped && leg.attempt === attempt && this._publishers.get(leg.streamID) === leg;
       this._setState(leg, 'PUBLISH_REQUESTING', 0);
       try {
-        if (announce) {
+        if (announce && !leg.announced) {
           const r = await this._request('publish', { stream_id: leg.streamID, extra_info: leg.extraInfo });
           if (!current()) return;
           if (!r.ok) throw zegoError(r.error.code, r.error.message);
+          leg.announced = true;
         }
         const pc = this._newPeerConnection(leg);
         leg.transceiver = pc.addTransceiver(leg.track, { direction: 'sendonly', streams: [leg.localStream] });
@@ -1419,8 +1441,14 @@
       } catch (e) {
         if (!current()) return;
         const code = e && typeof e.code === 'number' ? e.code : ERR.NEGOTIATION_TIMEOUT;
+        if (code === ERR.WS_DISCONNECTED && this._room === leg.room && leg.room.state === 'reconnecting') {
+          // The connection broke mid-negotiation: start over once it is back.
+          this._stopLeg(leg, null, 0, true);
+          leg.restart = true;
+          return;
+        }
         log('error', `publishing ${leg.streamID} failed:`, e && (e.msg || e.message || e));
-        if (this._ws && code !== ERR.WS_DISCONNECTED) this._send('stop_publish', { stream_id: leg.streamID });
+        if (leg.announced) this._sendToSession('stop_publish', { stream_id: leg.streamID });
         this._stopLeg(leg, 'NO_PUBLISH', code, false, e && e.msg ? JSON.stringify({ message: e.msg }) : '');
       }
     }
@@ -1428,7 +1456,7 @@
     stopPublishingStream(streamID) {
       const leg = this._publishers.get(streamID);
       if (!leg) return false;
-      if (this._ws && this._room && this._room.state === 'logined') this._send('stop_publish', { stream_id: streamID });
+      if (leg.announced) this._sendToSession('stop_publish', { stream_id: streamID });
       this._stopLeg(leg, 'NO_PUBLISH', 0, false);
       return true;
     }
@@ -1483,6 +1511,13 @@
         await this._answered(leg, pc, r.data);
       } catch (e) {
         const err = e && typeof e.code === 'number' ? e : zegoError(ERR.NEGOTIATION_TIMEOUT, String(e && e.message || e));
+        if (current() && err.code === ERR.WS_DISCONNECTED && this._room === leg.room && leg.room.state === 'reconnecting') {
+          // The connection broke mid-negotiation: start over once it is back;
+          // the MediaStream given to the page gets the new track.
+          this._stopLeg(leg, null, 0, true);
+          leg.restart = true;
+          return;
+        }
         if (current()) {
           log('error', `playing ${leg.streamID} failed:`, err.msg);
           this._stopLeg(leg, 'NO_PLAY', err.code, false, JSON.stringify({ message: err.msg }));
@@ -1514,10 +1549,7 @@
     stopPlayingStream(streamID) {
       const leg = this._players.get(streamID);
       if (!leg) return false;
-      if (this._ws && this._room && this._room.state === 'logined' && leg.legId) this._send('stop_play', { stream_id: streamID });
-      else if (this._ws && this._room && this._room.state === 'logined' && leg.state === 'PLAY_REQUESTING') {
-        this._send('stop_play', { stream_id: streamID });
-      }
+      if (leg.legId || leg.state === 'PLAY_REQUESTING') this._sendToSession('stop_play', { stream_id: streamID });
       this._stopLeg(leg, 'NO_PLAY', 0, false);
       return true;
     }
