@@ -90,14 +90,47 @@ safe_rm() {
 	rm -rf --one-file-system -- "$d"
 }
 
-# Processes we started in the background; killed by PID on exit.
-bg_pids=()
+# Every unshare we start is recorded in $pidfile (also from subshells) and, if
+# still running, killed on exit together with its child, the PID 1 of its
+# PID namespace (killing that ends every process in the namespace). The
+# parent-death signal of `unshare --kill-child` cannot be relied on: it is lost
+# when setpriv changes credentials, and some kernels do not deliver it.
+pidfile=$work/pids
+: >"$pidfile"
+kill_tree() { kill -KILL $(pgrep -P "$1") "$1" 2>/dev/null || true; }
+# bg CMD...: starts CMD in the background, records it; PID in $bg_pid.
+bg() {
+	"$@" &
+	bg_pid=$!
+	echo "$bg_pid" >>"$pidfile"
+}
+# wait_for PID SECONDS: waits for a process started with bg, killing it after
+# SECONDS; returns its exit status.
+wait_for() {
+	local p=$1 deadline=$((SECONDS + $2))
+	while alive "$p"; do
+		if [ $SECONDS -ge "$deadline" ]; then
+			echo "docker-check: killing a process that ran longer than $2 s: $(tr '\0\n' '  ' 2>/dev/null <"/proc/$p/cmdline" | sed 's/.*ns-init //' | cut -c1-200)" >&2
+			kill_tree "$p"
+		fi
+		sleep 0.05
+	done
+	wait "$p"
+}
+alive() { # PID: running (not exited, not a zombie)
+	local st=
+	read -r _ _ st _ 2>/dev/null <"/proc/$1/stat" || return 1
+	[ "$st" != Z ]
+}
 cleanup() {
 	local rc=$? p
-	for p in "${bg_pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null || true
+	while read -r p; do
+		[ -n "$p" ] && [ -r "/proc/$p/cmdline" ] || continue
+		# only our own processes: an unshare whose arguments name $work
+		tr '\0\n' '  ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "^unshare .*$work" || continue
+		kill_tree "$p"
 		wait "$p" 2>/dev/null || true
-	done
+	done <"$pidfile"
 	local m
 	m=$(mounts_under "$work")
 	if [ -n "$m" ]; then
@@ -133,7 +166,8 @@ ln -s /proc/self/fd/1 "$r/dev/stdout"
 ln -s /proc/self/fd/2 "$r/dev/stderr"
 exec chroot "$r" "$@"'
 ns_run() {
-	unshare --mount --propagation private --pid --fork --kill-child -- bash -c "$ns_init" ns-init "$@"
+	bg unshare --mount --propagation private --pid --fork --kill-child -- bash -c "$ns_init" ns-init "$@"
+	wait_for "$bg_pid" 120
 }
 
 # container_cmd ROOT USER WORKDIR ENV_NAME CMD...: sets the array ic_cmd to the
@@ -165,7 +199,9 @@ container_cmd() {
 	fi
 	local drop=()
 	if [ "$uid" != 0 ]; then
-		drop=(/usr/bin/setpriv "--reuid=$uid" "--regid=$gid")
+		# --pdeathsig keep: changing credentials clears the parent-death
+		# signal that --kill-child set; without it the process would outlive us.
+		drop=(/usr/bin/setpriv "--reuid=$uid" "--regid=$gid" --pdeathsig keep)
 		if [ -n "$g" ]; then drop+=(--clear-groups); else drop+=(--init-groups); fi
 	fi
 	ic_cmd=(unshare --mount --propagation private --pid --fork --kill-child -- bash -c "$ns_init" ns-init "$r"
@@ -173,15 +209,17 @@ container_cmd() {
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOSTNAME=roomgate-check "HOME=$home"
 		"${envref[@]}" "$@")
 }
-# in_container [--timeout S] ROOT USER WORKDIR ENV_NAME CMD...
+# in_container [--timeout S] ROOT USER WORKDIR ENV_NAME CMD...: runs it
+# (killed after S seconds, default 60) and returns its exit status.
 in_container() {
-	local t=()
+	local t=60
 	if [ "$1" = --timeout ]; then
-		t=(timeout "$2")
+		t=$2
 		shift 2
 	fi
 	container_cmd "$@"
-	"${t[@]}" "${ic_cmd[@]}"
+	bg "${ic_cmd[@]}"
+	wait_for "$bg_pid" "$t"
 }
 
 # ---- Dockerfile replay ----------------------------------------------------------
@@ -345,10 +383,13 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 	local tmp=$work/base.debootstrap
 	safe_rm "$tmp"
 	say "debootstrap --variant=minbase $suite from $mirror (log: $work/debootstrap.log)"
-	# In a private mount namespace: debootstrap's own /proc and /sys mounts in
-	# the target cannot outlive it.
-	if ! unshare --mount --propagation private -- debootstrap --variant=minbase --arch="$arch" \
-		"$suite" "$tmp" "$mirror" >"$work/debootstrap.log" 2>&1; then
+	# In private mount and PID namespaces: debootstrap's own /proc and /sys
+	# mounts in the target cannot outlive it, nor can its processes.
+	if ! {
+		bg unshare --mount --propagation private --pid --fork --kill-child -- debootstrap --variant=minbase \
+			--arch="$arch" "$suite" "$tmp" "$mirror" >"$work/debootstrap.log" 2>&1
+		wait_for "$bg_pid" 1800
+	}; then
 		cp -f "$tmp/debootstrap/debootstrap.log" "$work/debootstrap.target.log" 2>/dev/null || true
 		tail -n 20 "$work/debootstrap.log" >&2
 		safe_rm "$tmp"
@@ -602,9 +643,9 @@ if [ ! -f "$src/tests/integration/node_modules/ws/package.json" ]; then
 fi
 image_env=("${df_env[@]}")
 run_env() { # NAME VAR=VALUE...: the image's ENV plus `docker run -e` variables
-	local -n out=$1
+	local -n run_env_dest=$1
 	shift
-	out=("${image_env[@]}" "$@")
+	run_env_dest=("${image_env[@]}" "$@")
 }
 port=$(helper free-port)
 secret=$(rand_hex 16)
@@ -673,12 +714,11 @@ ok "a file mounted at /etc/roomgate/roomgate.jsonc is used: $out"
 
 # The server.
 container_cmd "$root" "$df_user" "$df_workdir" env_main "${df_entrypoint[@]}" "${df_cmd[@]}"
-"${ic_cmd[@]}" >"$work/server.log" 2>&1 &
-ns_pid=$! # unshare; its only child is the container's PID 1
-bg_pids+=("$ns_pid")
+bg "${ic_cmd[@]}" >"$work/server.log" 2>&1
+ns_pid=$bg_pid # unshare; its only child is the container's PID 1
 srv_pid=
 for _ in $(seq 100); do
-	kill -0 "$ns_pid" 2>/dev/null || { cat "$work/server.log" >&2; fail "the container exited at start"; }
+	alive "$ns_pid" || { cat "$work/server.log" >&2; fail "the container exited at start"; }
 	[ -n "$srv_pid" ] || srv_pid=$(pgrep -P "$ns_pid" | head -n 1 || true)
 	[ "$(http_code "$url/healthz" 2>/dev/null)" = 200 ] && break
 	sleep 0.1
@@ -740,18 +780,11 @@ out=$(in_container "$root" "$df_user" "$df_workdir" env_main "${df_health[@]}" 2
 ok "HEALTHCHECK command exits 0 while the server runs"
 
 kill -TERM "$srv_pid"
-rc=
-for _ in $(seq 150); do
-	if ! kill -0 "$ns_pid" 2>/dev/null; then
-		rc=0
-		wait "$ns_pid" || rc=$?
-		break
-	fi
-	sleep 0.1
-done
-[ -n "$rc" ] || fail "the server did not stop within 15 s of SIGTERM"
+t0=$SECONDS
+rc=0
+wait_for "$ns_pid" 15 2>/dev/null || rc=$?
+[ $((SECONDS - t0)) -lt 15 ] || fail "the server did not stop within 15 s of SIGTERM"
 [ "$rc" = 0 ] || { tail -n 20 "$work/server.log" >&2; fail "the server exited with status $rc after SIGTERM"; }
-bg_pids=()
 grep -q 'stopped' "$work/server.log" || fail "no \"stopped\" line in the server log"
 ok "SIGTERM to PID 1: roomgate stopped cleanly (exit 0)"
 if out=$(in_container "$root" "$df_user" "$df_workdir" env_main "${df_health[@]}" 2>&1); then
@@ -768,18 +801,15 @@ if [ "${DOCKER_CHECK_SIPPHONE:-0}" = 1 ]; then
 	ok "sipphone image replayed: $(for l in "${df_copied_lists[@]}"; do echo $(pkgs_of "$l"); done) ($replay_state; $((SECONDS - t0)) s)"
 	sip_port=$(helper free-port)
 	helper sip-listen "$sip_port" 15 >"$work/sip.out" 2>&1 &
-	listen_pid=$!
-	bg_pids+=("$listen_pid")
+	listen_pid=$! # exits by itself within 15 s
 	sleep 0.3
 	sip_env=("${df_env[@]}" "SIPPHONE_TARGET=sip:r1@127.0.0.1:$sip_port" SIPPHONE_SECONDS=10)
 	container_cmd "$work/sipphone" "$df_user" "$df_workdir" sip_env "${df_entrypoint[@]}" "${df_cmd[@]}"
-	timeout 20 "${ic_cmd[@]}" >"$work/sipphone.log" 2>&1 &
-	phone_pid=$!
-	bg_pids+=("$phone_pid")
+	bg "${ic_cmd[@]}" >"$work/sipphone.log" 2>&1
+	phone_pid=$bg_pid
 	wait "$listen_pid" || { tail -n 30 "$work/sipphone.log" >&2; fail "the SIP phone sent no request: $(cat "$work/sip.out")"; }
-	kill -KILL "$phone_pid" 2>/dev/null || true
+	kill_tree "$phone_pid"
 	wait "$phone_pid" 2>/dev/null || true
-	bg_pids=()
 	grep -q "^INVITE sip:r1@127.0.0.1:$sip_port SIP/2.0" "$work/sip.out" ||
 		fail "the SIP phone sent $(cat "$work/sip.out"), expected an INVITE"
 	ok "the phone dials: $(cat "$work/sip.out")"
