@@ -144,12 +144,15 @@ trap 'exit 130' INT TERM
 
 # ---- running processes in a root filesystem, container-style -----------------
 
-# ns_run ROOT CMD...: runs CMD chrooted into ROOT in new mount and PID
-# namespaces (CMD is PID 1; --kill-child ends it if we die), with /proc, a
-# minimal /dev and the host's network. The mounts exist only in the new mount
-# namespace (private propagation) and vanish with it.
+# ns_run ROOT [--ro VOLUMES] CMD...: runs CMD chrooted into ROOT in new mount
+# and PID namespaces (CMD is PID 1), with /proc, a minimal /dev and the host's
+# network. With --ro, like `docker run --read-only`: ROOT is read-only except
+# the VOLUMES (colon-separated paths) and a tmpfs on /tmp. The mounts exist
+# only in the new mount namespace (private propagation) and vanish with it.
 readonly ns_init='set -e
 r=$1; shift
+ro=
+if [ "$1" = --ro ]; then ro=$2; shift 2; mount --bind "$r" "$r"; fi
 mount -t proc -o nosuid,nodev,noexec proc "$r/proc"
 mount -t tmpfs -o nosuid,noexec,mode=0755,size=256k rg-dev "$r/dev"
 for n in null zero full random urandom tty; do
@@ -164,6 +167,13 @@ ln -s /proc/self/fd "$r/dev/fd"
 ln -s /proc/self/fd/0 "$r/dev/stdin"
 ln -s /proc/self/fd/1 "$r/dev/stdout"
 ln -s /proc/self/fd/2 "$r/dev/stderr"
+if [ -n "$ro" ]; then
+	IFS=:
+	for v in $ro; do mount --bind "$r$v" "$r$v"; done
+	unset IFS
+	mount -o remount,bind,ro "$r"
+	mount -t tmpfs -o nosuid,nodev,mode=1777 rg-tmp "$r/tmp"
+fi
 exec chroot "$r" "$@"'
 ns_run() {
 	bg unshare --mount --propagation private --pid --fork --kill-child -- bash -c "$ns_init" ns-init "$@"
@@ -174,7 +184,8 @@ ns_run() {
 # command that starts CMD as Docker would: as USER (name[:group] or
 # uid[:gid], resolved in ROOT; no supplementary groups when a group is given),
 # in WORKDIR, with exactly PATH, HOSTNAME, HOME and the variables in the array
-# named ENV_NAME. in_container runs it.
+# named ENV_NAME; read-only but for the image's volumes if ic_ro lists them.
+# in_container runs it.
 container_cmd() {
 	local r=$1 spec=$2 wd=$3 envname=$4
 	shift 4
@@ -204,8 +215,10 @@ container_cmd() {
 		drop=(/usr/bin/setpriv "--reuid=$uid" "--regid=$gid" --pdeathsig keep)
 		if [ -n "$g" ]; then drop+=(--clear-groups); else drop+=(--init-groups); fi
 	fi
+	local ro=()
+	[ -z "${ic_ro:-}" ] || ro=(--ro "$ic_ro")
 	ic_cmd=(unshare --mount --propagation private --pid --fork --kill-child -- bash -c "$ns_init" ns-init "$r"
-		"${drop[@]}" /usr/bin/env -i "--chdir=$wd"
+		"${ro[@]}" "${drop[@]}" /usr/bin/env -i "--chdir=$wd"
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOSTNAME=roomgate-check "HOME=$home"
 		"${envref[@]}" "$@")
 }
@@ -712,7 +725,9 @@ grep -q '^/etc/roomgate/roomgate.jsonc: configuration OK' <<<"$out" || fail "con
 rm -f "$root/etc/roomgate/roomgate.jsonc"
 ok "a file mounted at /etc/roomgate/roomgate.jsonc is used: $out"
 
-# The server.
+# The server, from here on with a read-only root filesystem (docker run
+# --read-only, as in docker/compose.yaml): only the volumes and /tmp are writable.
+ic_ro=$(IFS=:; echo "${df_volumes[*]}")
 container_cmd "$root" "$df_user" "$df_workdir" env_main "${df_entrypoint[@]}" "${df_cmd[@]}"
 bg "${ic_cmd[@]}" >"$work/server.log" 2>&1
 ns_pid=$bg_pid # unshare; its only child is the container's PID 1
@@ -771,9 +786,12 @@ fi
 
 probe_env=()
 out=$(in_container "$root" "$df_user" "$df_workdir" probe_env /bin/sh -c \
-	'p=/var/lib/roomgate/recordings/.docker-check; echo x > "$p" && rm "$p" && echo writable' 2>&1) ||
-	fail "the recordings volume is not writable by $df_user: $out"
-ok "/var/lib/roomgate/recordings is writable by $df_user"
+	'p=/var/lib/roomgate/recordings/.docker-check; echo x > "$p" && rm "$p" && echo x > /tmp/probe' 2>&1) ||
+	fail "read-only root: the recordings volume or /tmp is not writable by $df_user: $out"
+out=$(in_container "$root" root / probe_env /bin/sh -c 'touch /usr/share/roomgate/probe' 2>&1) &&
+	fail "read-only root: root could write /usr/share/roomgate"
+grep -q 'Read-only file system' <<<"$out" || fail "read-only root: unexpected error: $out"
+ok "read-only root filesystem (as in docker/compose.yaml): roomgate runs; /var/lib/roomgate/recordings and /tmp are writable by $df_user; other paths give EROFS"
 
 out=$(in_container "$root" "$df_user" "$df_workdir" env_main "${df_health[@]}" 2>&1) ||
 	fail "HEALTHCHECK ${df_health[*]} failed while the server runs: $out"
@@ -791,6 +809,8 @@ if out=$(in_container "$root" "$df_user" "$df_workdir" env_main "${df_health[@]}
 	fail "HEALTHCHECK succeeded with the server stopped"
 fi
 ok "HEALTHCHECK command fails once the server is stopped: $(tail -n 1 <<<"$out")"
+
+ic_ro=
 
 # ==== optional: the SIP test phone ==================================================
 
