@@ -1262,10 +1262,37 @@
       if (leg.kind === 'publish') this._setState(leg, 'PUBLISHING', 0);
       else {
         this._setState(leg, 'PLAYING', 0);
-        // Until RTP arrives the track is muted; its unmute event reports OPEN.
-        if (leg.track && !leg.track.muted) this.emit('remoteMicStatusUpdate', leg.streamID, 'OPEN');
+        this._watchMic(leg);
       }
       this._startStats(leg);
+    }
+
+    // remoteMicStatusUpdate: roomgate has no mute signalling and browsers do
+    // not mute a remote audio track when its RTP stops, so the SDK watches the
+    // packets received: none for 2 s -> MUTE, flowing (again) -> OPEN.
+    _watchMic(leg) {
+      clearInterval(leg.micTimer);
+      leg.micIdle = 0;
+      leg.micPackets = -1;
+      leg.micTimer = setInterval(async () => {
+        const pc = leg.pc;
+        if (!pc || leg.state !== 'PLAYING') return;
+        let packets = -1;
+        try {
+          (await pc.getStats()).forEach((st) => {
+            if (st.type === 'inbound-rtp' && (st.kind || st.mediaType) === 'audio') packets = st.packetsReceived || 0;
+          });
+        } catch (e) { return; }
+        if (leg.pc !== pc || packets < 0) return;
+        if (packets > leg.micPackets) {
+          leg.micIdle = 0;
+          if (leg.micState !== 'OPEN') { leg.micState = 'OPEN'; this.emit('remoteMicStatusUpdate', leg.streamID, 'OPEN'); }
+        } else if (++leg.micIdle >= 2 && leg.micState !== 'MUTE') {
+          leg.micState = 'MUTE';
+          this.emit('remoteMicStatusUpdate', leg.streamID, 'MUTE');
+        }
+        leg.micPackets = packets;
+      }, 1000);
     }
 
     _legFailed(leg, code) {
@@ -1306,11 +1333,10 @@
     // (a restart follows).
     _stopLeg(leg, state, code, keep, ext) {
       clearTimeout(leg.negotiationTimer);
+      clearInterval(leg.micTimer);
+      leg.micTimer = null;
+      leg.micState = undefined;
       this._closeStatsOnly(leg);
-      if (leg.track && leg.onMute) {
-        leg.track.removeEventListener('mute', leg.onMute);
-        leg.track.removeEventListener('unmute', leg.onUnmute);
-      }
       if (leg.pc) {
         try { leg.pc.close(); } catch (e) { /* ignore */ }
         leg.pc = null;
@@ -1528,22 +1554,10 @@
 
     _attachRemoteTrack(leg, track) {
       if (!track || leg.track === track) return;
-      if (leg.track) {
-        leg.remoteStream.removeTrack(leg.track);
-        if (leg.onMute) {
-          leg.track.removeEventListener('mute', leg.onMute);
-          leg.track.removeEventListener('unmute', leg.onUnmute);
-        }
-      }
+      if (leg.track) leg.remoteStream.removeTrack(leg.track);
       leg.track = track;
       leg.remoteStream.addTrack(track);
       if (leg.options && leg.options.isMute) track.enabled = false;
-      // A track without RTP for a while is muted by the browser: the
-      // publisher muted or stopped its microphone.
-      leg.onMute = () => { if (leg.state === 'PLAYING') this.emit('remoteMicStatusUpdate', leg.streamID, 'MUTE'); };
-      leg.onUnmute = () => { if (leg.state === 'PLAYING') this.emit('remoteMicStatusUpdate', leg.streamID, 'OPEN'); };
-      track.addEventListener('mute', leg.onMute);
-      track.addEventListener('unmute', leg.onUnmute);
     }
 
     stopPlayingStream(streamID) {
