@@ -84,7 +84,7 @@ async function adminRequest(srv, method, p, body, headers = {}) {
     payload = typeof body === 'string' ? body : JSON.stringify(body);
     if (!h['content-type']) h['content-type'] = 'application/json';
   }
-  const r = await fetch(srv.url + p, { method, headers: h, body: payload });
+  const r = await fetch(srv.url + p, { method, headers: h, body: payload, signal: AbortSignal.timeout(15000) });
   const text = await r.text();
   let json = null;
   try { json = JSON.parse(text); } catch { /* not JSON */ }
