@@ -60,9 +60,13 @@ static void on_closed(void *owner, int code)
 	if (code == 1002 || code == 1007 || code == 1009)
 		RG_METRIC_INC(c->sig->metrics, ws_protocol_errors);
 	struct session *s = c->session;
+	/* A clean close (1000, or 1001 when a page goes away) means the client
+	 * left: its session ends now. A broken connection (1006, or a protocol
+	 * error) may come back: the session waits for a resume. */
+	bool left = code == 1000 || code == 1001;
 	if (s) {
 		session_detach(s);
-		if (c->sig->cfg->resume_grace_ms == 0)
+		if (left || c->sig->cfg->resume_grace_ms == 0)
 			session_end(s, RG_STREAM_DISCONNECTED);
 	}
 	client_free(c);

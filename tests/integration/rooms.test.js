@@ -27,9 +27,11 @@ test('two users join and see each other', async () => {
   const room = await srv.admin('GET', '/v1/rooms/room-1');
   assert.strictEqual(room.status, 200);
   assert.deepStrictEqual(room.json.users.map((u) => u.user_id), ['alice', 'bob']);
+  // a clean close (a page going away) ends the session at once
   b.close();
   await b.waitClose();
-  // a clean close keeps the session for a resume; logout is the way to leave
+  const gone = await a.waitFor('room_user_update', (d) => d.update_type === 'DELETE', 1000);
+  assert.deepStrictEqual(gone.data.users, [{ user_id: 'bob', user_name: 'Bob' }]);
   a.close();
   await a.waitClose();
 });

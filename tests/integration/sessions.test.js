@@ -95,6 +95,22 @@ test('no resume within the grace period: DELETE code 5', async () => {
   watcher.close();
 });
 
+test('a clean close ends the session at once: DELETE code 5 before the grace period', async () => {
+  const watcher = await Client.connect(srv);
+  await watcher.login(srv, 'clean', 'watcher');
+  const c = await Client.connect(srv);
+  await c.login(srv, 'clean', 'leaver');
+  await c.request('publish', { stream_id: 'leaver-s' });
+  await watcher.waitFor('room_stream_update', (d) => d.update_type === 'ADD');
+  const t0 = Date.now();
+  c.ws.close(1001, 'page closed');
+  const del = await watcher.waitFor('room_stream_update', (d) => d.update_type === 'DELETE', 1200);
+  assert.strictEqual(del.data.reason, 5);
+  assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+  await watcher.request('logout');
+  watcher.close();
+});
+
 test('a connection that never logs in is closed (4002)', async () => {
   const c = await Client.connect(srv);
   assert.strictEqual((await c.waitClose(4000)).code, 4002);

@@ -49,6 +49,7 @@
   const CLOSE_SESSION_GONE = 4001;
   const CLOSE_LOGIN_TIMEOUT = 4002;
   const CLOSE_STALE = 4003;
+  const CLOSE_RESUMING = 4100;   // we close a dead link and will resume (docs/protocol.md)
 
   const REQUEST_TIMEOUT_MS = 10000;
   const CONNECT_TIMEOUT_MS = 8000;
@@ -904,7 +905,8 @@
     _linkLost(ws, why) {
       if (ws !== this._ws) return;
       log('info', 'link lost:', why);
-      this._closeSocket(ws, 1000, why);
+      // 4100: this client will resume; a clean 1000 would end the session
+      this._closeSocket(ws, CLOSE_RESUMING, why);
       const room = this._room;
       if (room && room.state === 'logined') {
         clearInterval(room.heartbeatTimer);
@@ -938,7 +940,7 @@
         let ws = null;
         try {
           ws = await this._openSocket();
-          if (this._room !== room || room.reconnect !== rc) { this._closeSocket(ws, 1000, 'abandoned'); return; }
+          if (this._room !== room || room.reconnect !== rc) { this._closeSocket(ws, CLOSE_RESUMING, 'abandoned'); return; }
           this._ws = ws;
           if (rc.mode === 'resume') {
             const r = await this._request('resume', {
