@@ -27,6 +27,16 @@ void client_send(struct client *c, char *json)
 	free(json);
 }
 
+void client_reply_ok(struct client *c, const struct rg_request *req, cJSON *data)
+{
+	client_send(c, rg_proto_response_ok(req->id, data));
+}
+
+void client_reply_error(struct client *c, const struct rg_request *req, int err, const char *msg)
+{
+	client_send(c, rg_proto_response_error(req->id, err, msg));
+}
+
 void client_close(struct client *c, uint16_t code, const char *reason)
 {
 	if (c->session)

@@ -9,15 +9,6 @@
 #include "core/util.h"
 #include "signal/signal_int.h"
 
-static void reply_ok(struct client *c, struct rg_request *req, cJSON *data)
-{
-	client_send(c, rg_proto_response_ok(req->id, data));
-}
-
-static void reply_err(struct client *c, struct rg_request *req, int err, const char *msg)
-{
-	client_send(c, rg_proto_response_error(req->id, err, msg));
-}
 
 /* token04 result -> RG_E_* (docs/protocol.md, error codes) */
 static int token_error(int result)
@@ -100,23 +91,23 @@ static void handle_login(struct client *c, struct rg_request *req)
 	if (rc) {
 		RG_INFO(SIGNAL, "client %s: login of %s to room %s refused: %s", c->ip,
 			req->u.login.user_id, req->u.login.room_id, rg_error_info(rc)->code);
-		reply_err(c, req, rc, msg);
+		client_reply_error(c, req, rc, msg);
 		return;
 	}
 	c->session = s;
 	RG_INFO(SIGNAL, "client %s: %s logged in to room %s (session %.8s)", c->ip,
 		req->u.login.user_id, req->u.login.room_id, session_id(s));
-	reply_ok(c, req, session_snapshot(s));
+	client_reply_ok(c, req, session_snapshot(s));
 }
 
 static void handle_resume(struct client *c, struct rg_request *req)
 {
 	if (c->session) {
-		reply_err(c, req, -RG_E_ALREADY_LOGGED_IN, NULL);
+		client_reply_error(c, req, -RG_E_ALREADY_LOGGED_IN, NULL);
 		return;
 	}
 	if (client_rate_limited(c)) {
-		reply_err(c, req, -RG_E_RATE_LIMITED, NULL);
+		client_reply_error(c, req, -RG_E_RATE_LIMITED, NULL);
 		return;
 	}
 	struct session *s = g_hash_table_lookup(c->sig->sessions, req->u.resume.session_id);
@@ -129,7 +120,7 @@ static void handle_resume(struct client *c, struct rg_request *req)
 			if (old)
 				client_close(old, RG_CLOSE_RESUMED, "session ended");
 		}
-		reply_err(c, req, -RG_E_RESUME_FAILED, NULL);
+		client_reply_error(c, req, -RG_E_RESUME_FAILED, NULL);
 		return;
 	}
 	struct client *old = session_client(s);
@@ -139,7 +130,7 @@ static void handle_resume(struct client *c, struct rg_request *req)
 	RG_METRIC_INC(c->sig->metrics, sessions_resumed);
 	RG_INFO(SIGNAL, "client %s: session %.8s (%s) resumed", c->ip, session_id(s),
 		rg_user_id(session_user(s)));
-	reply_ok(c, req, session_snapshot(s));
+	client_reply_ok(c, req, session_snapshot(s));
 	session_replay(s, req->u.resume.last_seq);
 }
 
@@ -157,12 +148,12 @@ static void handle_publish(struct client *c, struct rg_request *req)
 				       req->u.publish.extra_info, NULL);
 	if (rc) {
 		snprintf(msg, sizeof msg, "field \"stream_id\": %s", rg_error_info(rc)->message);
-		reply_err(c, req, rc, msg);
+		client_reply_error(c, req, rc, msg);
 		return;
 	}
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "stream_id", req->u.publish.stream_id);
-	reply_ok(c, req, d);
+	client_reply_ok(c, req, d);
 }
 
 static void handle_stop_publish(struct client *c, struct rg_request *req)
@@ -171,10 +162,10 @@ static void handle_stop_publish(struct client *c, struct rg_request *req)
 	int rc = rg_stream_unpublish(session_user(c->session), req->u.publish.stream_id,
 				     RG_STREAM_STOPPED);
 	if (rc) {
-		reply_err(c, req, rc, "field \"stream_id\": this session publishes no such stream");
+		client_reply_error(c, req, rc, "field \"stream_id\": this session publishes no such stream");
 		return;
 	}
-	reply_ok(c, req, NULL);
+	client_reply_ok(c, req, NULL);
 }
 
 static void handle_renew(struct client *c, struct rg_request *req)
@@ -187,14 +178,14 @@ static void handle_renew(struct client *c, struct rg_request *req)
 	int rc = check_token(c, req->u.renew.token, rg_user_id(u), rg_room_id(rg_user_room(u)), &claims,
 			     msg, sizeof msg);
 	if (rc) {
-		reply_err(c, req, rc, msg);
+		client_reply_error(c, req, rc, msg);
 		return;
 	}
 	token04_claims_clear(session_claims(s));
 	*session_claims(s) = claims;
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "token_expire", (double)claims.expire);
-	reply_ok(c, req, d);
+	client_reply_ok(c, req, d);
 }
 
 static void handle_logout(struct client *c, struct rg_request *req)
@@ -202,7 +193,7 @@ static void handle_logout(struct client *c, struct rg_request *req)
 	struct session *s = c->session;
 	RG_INFO(SIGNAL, "client %s: %s logged out", c->ip, rg_user_id(session_user(s)));
 	session_end(s, RG_STREAM_STOPPED);
-	reply_ok(c, req, NULL);
+	client_reply_ok(c, req, NULL);
 }
 
 static void handle_heartbeat(struct client *c, struct rg_request *req)
@@ -211,7 +202,7 @@ static void handle_heartbeat(struct client *c, struct rg_request *req)
 	cJSON_AddNumberToObject(d, "server_time_ms", (double)(g_get_real_time() / 1000));
 	if (c->session)
 		cJSON_AddNumberToObject(d, "last_seq", (double)session_seq(c->session));
-	reply_ok(c, req, d);
+	client_reply_ok(c, req, d);
 }
 
 void handle_request(struct client *c, struct rg_request *req)
@@ -223,7 +214,7 @@ void handle_request(struct client *c, struct rg_request *req)
 	default: break;
 	}
 	if (!c->session) {
-		reply_err(c, req, -RG_E_NOT_LOGGED_IN, NULL);
+		client_reply_error(c, req, -RG_E_NOT_LOGGED_IN, NULL);
 		return;
 	}
 	switch (req->type) {
@@ -235,6 +226,6 @@ void handle_request(struct client *c, struct rg_request *req)
 	case RG_REQ_PLAY:
 	case RG_REQ_STOP_PLAY:
 	case RG_REQ_CANDIDATE: handle_media_request(c, req); return;
-	default: reply_err(c, req, -RG_E_BAD_REQUEST, NULL); return;
+	default: client_reply_error(c, req, -RG_E_BAD_REQUEST, NULL); return;
 	}
 }

@@ -10,10 +10,6 @@
 #include "core/log.h"
 #include "signal/signal_int.h"
 
-static void reply_err(struct client *c, struct rg_request *req, int err, const char *msg)
-{
-	client_send(c, rg_proto_response_error(req->id, err, msg));
-}
 
 static char *req_id_json(const struct rg_request *req)
 {
@@ -46,7 +42,7 @@ static void handle_publish_offer(struct client *c, struct rg_request *req)
 {
 	struct rg_stream *st = rg_registry_find_stream(c->sig->reg, req->u.media.stream_id);
 	if (!st || rg_stream_user(st) != session_user(c->session)) {
-		reply_err(c, req, -RG_E_NOT_PUBLISHED, "field \"stream_id\": this session has not published it (send publish first)");
+		client_reply_error(c, req, -RG_E_NOT_PUBLISHED, "field \"stream_id\": this session has not published it (send publish first)");
 		return;
 	}
 	/* a new offer for the stream replaces the previous publish leg */
@@ -58,7 +54,7 @@ static void handle_play(struct client *c, struct rg_request *req)
 {
 	struct rg_stream *st = rg_registry_find_stream(c->sig->reg, req->u.media.stream_id);
 	if (!st || rg_stream_room(st) != rg_user_room(session_user(c->session))) {
-		reply_err(c, req, -RG_E_STREAM_NOT_FOUND, "field \"stream_id\": no such stream in this room");
+		client_reply_error(c, req, -RG_E_STREAM_NOT_FOUND, "field \"stream_id\": no such stream in this room");
 		return;
 	}
 	session_legs_close(c->session, req->u.media.stream_id, 0);
@@ -74,7 +70,7 @@ static void handle_stop_play(struct client *c, struct rg_request *req)
 static void handle_candidate(struct client *c, struct rg_request *req)
 {
 	if (!rg_media_owns(c->sig->media, session_id(c->session), req->u.media.leg_id)) {
-		reply_err(c, req, -RG_E_LEG_NOT_FOUND, "field \"leg_id\": no such leg in this session");
+		client_reply_error(c, req, -RG_E_LEG_NOT_FOUND, "field \"leg_id\": no such leg in this session");
 		return;
 	}
 	rg_media_candidate(c->sig->media, req->u.media.leg_id, req->u.media.candidate);
@@ -85,7 +81,7 @@ static void handle_candidate(struct client *c, struct rg_request *req)
 void handle_media_request(struct client *c, struct rg_request *req)
 {
 	if (!c->sig->media) {
-		reply_err(c, req, -RG_E_UNAVAILABLE, "this server has no media plane");
+		client_reply_error(c, req, -RG_E_UNAVAILABLE, "this server has no media plane");
 		return;
 	}
 	switch (req->type) {
@@ -93,7 +89,7 @@ void handle_media_request(struct client *c, struct rg_request *req)
 	case RG_REQ_PLAY: handle_play(c, req); return;
 	case RG_REQ_STOP_PLAY: handle_stop_play(c, req); return;
 	case RG_REQ_CANDIDATE: handle_candidate(c, req); return;
-	default: reply_err(c, req, -RG_E_BAD_REQUEST, NULL); return;
+	default: client_reply_error(c, req, -RG_E_BAD_REQUEST, NULL); return;
 	}
 }
 

@@ -81,6 +81,9 @@ struct session *session_find(struct rg_signal *sig, const char *id);
 
 /* client.c */
 void client_send(struct client *c, char *json); /* takes json */
+/* The one response to a request (data taken). */
+void client_reply_ok(struct client *c, const struct rg_request *req, cJSON *data);
+void client_reply_error(struct client *c, const struct rg_request *req, int err, const char *msg);
 void client_close(struct client *c, uint16_t code, const char *reason);
 /* Counts a login attempt from the client's address; true when over the limit. */
 bool client_rate_limited(struct client *c);
