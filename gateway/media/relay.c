@@ -112,6 +112,9 @@ void relay_forward(struct relay *r, struct relay_leg *from, const uint8_t *pkt, 
 		if (rtp_rewriter_apply(&p->rw, buf, len, now) < 0)
 			continue;
 		buf[1] = (uint8_t)((buf[1] & 0x80) | rg_leg_opus_pt(p->leg));
+		uint8_t in_id = rg_leg_audio_level_id(from->leg), out_id = rg_leg_audio_level_id(p->leg);
+		if (in_id && out_id && in_id != out_id)
+			rtp_ext_renumber(buf, len, in_id, out_id);
 		rg_leg_send_rtp(p->leg, buf, len);
 	}
 }

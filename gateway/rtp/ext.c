@@ -147,3 +147,23 @@ uint8_t rtp_audio_level_pack(uint8_t level, bool vad)
 {
 	return (uint8_t)((vad ? 0x80 : 0) | (level > 127 ? 127 : level));
 }
+
+int rtp_ext_renumber(uint8_t *pkt, size_t len, uint8_t from, uint8_t to)
+{
+	struct rtp_header h;
+	struct rtp_ext_elem e;
+	if (rtp_header_decode(&h, pkt, len) != 0)
+		return -EINVAL;
+	if (!h.extension || rtp_ext_find(&h, from, &e) != 0)
+		return 0;
+	bool one_byte = h.ext_profile == 0xBEDE;
+	if (to == 0 || (one_byte && to > 14))
+		return -EINVAL;
+	/* the element's header sits just before its data, inside pkt */
+	size_t at = (size_t)(e.data - pkt) - (one_byte ? 1 : 2);
+	if (one_byte)
+		pkt[at] = (uint8_t)((to << 4) | (pkt[at] & 0x0f));
+	else
+		pkt[at] = to;
+	return 1;
+}

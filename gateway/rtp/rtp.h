@@ -109,6 +109,13 @@ int rtp_ext_next(struct rtp_ext_iter *it, struct rtp_ext_elem *e);
  * -EBADMSG (the block is malformed before the element is found). */
 int rtp_ext_find(const struct rtp_header *h, uint8_t id, struct rtp_ext_elem *e);
 
+/* Renumbers, in place, the extension element 'from' of an RTP packet to
+ * 'to' (a relay whose two sides negotiated different IDs for one URI).
+ * Returns 1 when renumbered, 0 when the packet has no such element,
+ * -EINVAL when 'to' does not fit the packet's form (one-byte: 1..14) or
+ * the packet is malformed. */
+int rtp_ext_renumber(uint8_t *pkt, size_t len, uint8_t from, uint8_t to);
+
 /* Writes the elements as an extension block (data only, padded with zeros
  * to a multiple of 4) and sets *profile: the one-byte form when every id
  * is 1..14 and every len 1..16, else the two-byte form. Use the result as

@@ -59,6 +59,28 @@ static void test_decode_chrome_opus(void **state)
 	assert_int_equal(rtp_audio_level_get(&h, 5, &level, &vad), -ENOENT);
 }
 
+static void test_ext_renumber(void **state)
+{
+	(void)state;
+	uint8_t pkt[sizeof chrome_opus];
+	memcpy(pkt, chrome_opus, sizeof pkt);
+	struct rtp_header h;
+	uint8_t level = 0, before = 0;
+	bool vad = false;
+	assert_int_equal(rtp_header_decode(&h, pkt, sizeof pkt), 0);
+	assert_int_equal(rtp_audio_level_get(&h, 1, &before, &vad), 0);
+	/* the audio level moves from id 1 to id 5; nothing else changes */
+	assert_int_equal(rtp_ext_renumber(pkt, sizeof pkt, 1, 5), 1);
+	assert_int_equal(rtp_header_decode(&h, pkt, sizeof pkt), 0);
+	assert_int_not_equal(rtp_audio_level_get(&h, 1, &level, &vad), 0);
+	assert_int_equal(rtp_audio_level_get(&h, 5, &level, &vad), 0);
+	assert_int_equal(level, before);
+	assert_memory_equal(pkt + 28, chrome_opus + 28, sizeof pkt - 28);
+	assert_int_equal(rtp_ext_renumber(pkt, sizeof pkt, 9, 3), 0);
+	assert_int_equal(rtp_ext_renumber(pkt, sizeof pkt, 5, 15), -EINVAL);
+	assert_int_equal(rtp_ext_renumber(pkt, 5, 5, 1), -EINVAL);
+}
+
 static void test_round_trip_csrc_ext_padding(void **state)
 {
 	(void)state;
@@ -341,6 +363,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode_chrome_opus),
+		cmocka_unit_test(test_ext_renumber),
 		cmocka_unit_test(test_round_trip_csrc_ext_padding),
 		cmocka_unit_test(test_two_byte_extension),
 		cmocka_unit_test(test_one_byte_walk_rules),
