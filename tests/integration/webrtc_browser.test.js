@@ -36,19 +36,29 @@ if (!process.env.RG_IN_NETNS) {
     const child = spawn('unshare', ['--net', 'sh', '-c',
       'ip link set lo up && RG_IN_NETNS=1 exec "$0" --test --test-reporter=spec "$1"', process.execPath, __filename],
     { stdio: ['ignore', 'inherit', 'inherit'], env, detached: true });
-    const killAll = () => {
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    // Browsers the inner run left behind (it crashed or was killed): each is
+    // the leader of its process group; a PID is only trusted while it is
+    // still that Chromium.
+    const killBrowsers = () => {
       for (const f of fs.readdirSync(pidDir)) {
-        try { process.kill(-Number(f), 'SIGKILL'); } catch { /* gone */ }
+        const pid = Number(f);
+        let cmd = '';
+        try { cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { continue; }
+        if (!/chrom/.test(cmd)) continue;
+        try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
       }
     };
+    let exited = false;
     const watchdog = setTimeout(() => {
+      if (exited) return;
       process.stderr.write('webrtc_browser: the inner run took over 270 s; killing it\n');
-      killAll();
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      killBrowsers();
     }, 270000);
     const code = await new Promise((resolve) => child.on('exit', (c, sig) => resolve(c === null ? sig : c)));
+    exited = true;
     clearTimeout(watchdog);
-    killAll(); // normally nothing is left
+    killBrowsers(); // normally none is left
     fs.rmSync(pidDir, { recursive: true, force: true });
     assert.strictEqual(code, 0, `the tests inside the network namespace failed (exit ${code}; their report is above)`);
   });
