@@ -15,6 +15,7 @@ before(async () => {
   talker = await Client.connect(srv);
   await talker.login(srv, 'robust', 'talker');
   hb = setInterval(() => { watcher.request('heartbeat').catch(() => {}); talker.request('heartbeat').catch(() => {}); }, 500);
+  hb.unref();
 });
 after(async () => {
   clearInterval(hb);

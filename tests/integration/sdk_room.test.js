@@ -67,6 +67,7 @@ function login(page, room, userID, { token, userUpdate = true, userName } = {}) 
 async function rawClient() {
   const c = await Client.connect(srv);
   const t = setInterval(() => { if (!c.closed) c.request('heartbeat').catch(() => {}); }, 700);
+  t.unref();
   c.closedPromise.then(() => clearInterval(t));
   const close = c.close.bind(c);
   c.close = () => { clearInterval(t); close(); };

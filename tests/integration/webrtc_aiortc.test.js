@@ -101,6 +101,7 @@ test('bad SDPs get clear errors; a wrong fingerprint fails DTLS; the room keeps 
   const c = await Client.connect(srv);
   await c.login(srv, 'media-2', 'prober');
   const hb = setInterval(() => c.request('heartbeat').catch(() => {}), 1000);
+  hb.unref();
   const corpus = path.join(srv.config.http.web_root, '../tests/fuzz/corpus/sdp');
   const cases = [
     ['garbage', 'hello world', /sdp/],

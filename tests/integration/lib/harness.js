@@ -1,11 +1,12 @@
 // Test harness: starts the real roomgate binary on a free port with a
 // temporary config, and offers an admin client and a protocol client.
 'use strict';
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const WebSocket = require('ws');
+const token04 = require('./token04');
 
 const ROOT = process.env.RG_SOURCE_DIR || path.resolve(__dirname, '../../..');
 const BIN = process.env.ROOMGATE_BIN || path.join(ROOT, 'build/roomgate');
@@ -91,14 +92,17 @@ async function adminRequest(srv, method, p, body, headers = {}) {
   return { status: r.status, headers: r.headers, text, json };
 }
 
-// Token through the CLI (`roomgate token`), as an app server would make it.
+// A token04 as an app server would make it (AES-GCM, lib/token04.js). The
+// roomgate token CLI has its own tests (cli.test.js); making tokens in
+// process keeps logins quick when the machine is loaded.
 function makeToken(srv, userId, { room, ttl, noPublish, secret, appId } = {}) {
-  const args = ['token', '--app-id', String(appId || srv.config.app_id), '--secret', secret || srv.config.server_secret,
-    '--user', userId];
-  if (room) args.push('--room', room);
-  if (ttl) args.push('--ttl', String(ttl));
-  if (noPublish) args.push('--no-publish');
-  return execFileSync(BIN, args, { encoding: 'utf8' }).trim();
+  const restricted = room || noPublish;
+  const now = Math.floor(Date.now() / 1000);
+  return token04.make({
+    appId: appId || srv.config.app_id, userId, secret: secret || srv.config.server_secret,
+    ctime: now, expire: now + (ttl || 3600),
+    payload: restricted ? token04.payload({ room: room || '', publish: noPublish ? 0 : 1 }) : '',
+  });
 }
 
 // A protocol client: request/response by id, events queued in order.
