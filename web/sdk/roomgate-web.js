@@ -75,6 +75,14 @@
 
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+  function fireTrackEvent(stream, type, track) {
+    try {
+      stream.dispatchEvent(new root.MediaStreamTrackEvent(type, { track: track }));
+    } catch (e) {
+      log('debug', `cannot fire ${type}:`, e);
+    }
+  }
+
   // ---- server URL --------------------------------------------------------
 
   // "ws://host:port/ws" / "wss://..." are used as given (a missing path gets
@@ -1172,6 +1180,8 @@
     mutePlayStreamAudio(streamID, mute) {
       const leg = this._players.get(streamID);
       if (!leg) return false;
+      leg.playMuted = !!mute; // kept for the track of a later restart
+      if (!mute && leg.options) leg.options.isMute = false;
       leg.remoteStream.getAudioTracks().forEach((t) => { t.enabled = !mute; });
       return true;
     }
@@ -1556,10 +1566,20 @@
 
     _attachRemoteTrack(leg, track) {
       if (!track || leg.track === track) return;
-      if (leg.track) leg.remoteStream.removeTrack(leg.track);
+      const old = leg.track;
+      if (old) leg.remoteStream.removeTrack(old);
       leg.track = track;
       leg.remoteStream.addTrack(track);
-      if (leg.options && leg.options.isMute) track.enabled = false;
+      if (leg.playMuted || (leg.options && leg.options.isMute)) track.enabled = false;
+      if (old) {
+        // Playing again on a new peer connection (after a re-login) puts a new
+        // track into the MediaStream the page holds; the old one has ended.
+        // Media elements follow, but a WebAudio source or a MediaRecorder made
+        // from the old track does not, and addTrack()/removeTrack() by script
+        // fire no events: fire them, so that the page can follow.
+        fireTrackEvent(leg.remoteStream, 'removetrack', old);
+        fireTrackEvent(leg.remoteStream, 'addtrack', track);
+      }
     }
 
     stopPlayingStream(streamID) {
