@@ -204,11 +204,10 @@ async function expectTone(page, streamID, hz, ms = 15000) {
   for (;;) {
     const m = await page.evaluate(([s]) => window.rg.measure(s, 1500), [streamID]);
     seen.push(m);
-    if (m.hz !== null && Math.abs(m.hz - hz) <= TONE_TOLERANCE_HZ && m.audioLevel > 0.1 && m.packets > 20 &&
-        m.db !== null && m.db > -60) {
-      // most of the window, not a single frame, was that tone
-      const near = m.hzs.filter((h) => Math.abs(h - hz) <= TONE_TOLERANCE_HZ).length;
-      if (near >= m.hzs.length * 0.7) {
+    if (m.hz !== null && Math.abs(m.hz - hz) <= TONE_TOLERANCE_HZ && m.audioLevel > 0.1 && m.packets > 20) {
+      // most of the window, not a single frame, was that tone, loud
+      const near = m.samples.filter(([h, db]) => h !== null && Math.abs(h - hz) <= TONE_TOLERANCE_HZ && db > -60).length;
+      if (near >= m.samples.length * 0.7) {
         if (currentTest) {
           currentTest.diagnostic(`${page.rgLabel} hears ${streamID}: ${m.hz} Hz (${m.db} dB), inbound audioLevel ` +
             `${m.audioLevel.toFixed(2)}, ${m.packets} packets in 1.5 s`);
@@ -518,6 +517,48 @@ stest('5. the server side drops a page\'s WebSocket (TCP proxy): RECONNECTING, R
   assert.deepStrictEqual(legs.legs.map((l) => `${l.direction} ${l.stream_id}`).sort(), ['play alice-mic', 'publish dave-mic']);
 }, 90000);
 
+stest('5b. a WebSocket lost for longer than the grace period: the page logs in again, publishes and plays again', async () => {
+  const info0 = await dave.evaluate(() => window.rg.engine.getRoomInfo());
+  const n = {
+    davePub: await count(dave, 'publisherStateUpdate', [STATE('dave-mic', 'PUBLISHING')]),
+    davePlay: await count(dave, 'playerStateUpdate', [STATE('alice-mic', 'PLAYING')]),
+    aliceAdd: await count(alice, 'roomStreamUpdate', [ROOM, 'ADD', [{ streamID: 'dave-mic' }]]),
+    alicePlay: await count(alice, 'playerStateUpdate', [STATE('dave-mic', 'PLAYING')]),
+    reconnected: await count(dave, 'roomStateChanged', [ROOM, 'RECONNECTED', 0]),
+  };
+  // dave mutes what it plays from alice: the mute must survive the re-login
+  assert.strictEqual(await dave.evaluate(() => window.rg.engine.mutePlayStreamAudio('alice-mic', true)), true);
+  proxy.block(true);
+  try {
+    assert.ok(proxy.cut() >= 1, 'dave was connected through the proxy');
+    // the server gives up on the session after resume_grace_ms: the others see it leave
+    const del = await waitEvent(alice, 'roomStreamUpdate', [ROOM, 'DELETE', [{ streamID: 'dave-mic' }]], 15000);
+    assert.strictEqual(JSON.parse(del[3]).stream_delete_reason[0].code, 5, del[3]);
+    await waitEvent(alice, 'roomUserUpdate', [ROOM, 'DELETE', [{ userID: 'dave' }]], 5000);
+  } finally {
+    proxy.block(false);
+  }
+  await waitCount(dave, 'roomStateChanged', [ROOM, 'RECONNECTED', 0], n.reconnected + 1, 15000);
+  const info1 = await dave.evaluate(() => window.rg.engine.getRoomInfo());
+  assert.notStrictEqual(info1.sessionID, info0.sessionID, 'a new session');
+  // the SDK publishes and plays again on the new session
+  await waitCount(dave, 'publisherStateUpdate', [STATE('dave-mic', 'PUBLISHING')], n.davePub + 1, 20000);
+  await waitCount(dave, 'playerStateUpdate', [STATE('alice-mic', 'PLAYING')], n.davePlay + 1, 20000);
+  await waitCount(alice, 'roomStreamUpdate', [ROOM, 'ADD', [{ streamID: 'dave-mic' }]], n.aliceAdd + 1, 20000);
+  await waitCount(alice, 'playerStateUpdate', [STATE('dave-mic', 'PLAYING')], n.alicePlay + 1, 20000);
+  // dave's page keeps the MediaStream startPlayingStream gave it: the SDK put
+  // the new peer connection's track into it and fired addtrack (the page's
+  // WebAudio analyser follows it; its <audio> element follows by itself)
+  await waitEvent(dave, 'remoteTrackChanged', ['alice-mic', 'live'], 5000);
+  const tracks = await dave.evaluate(() => window.rg.played['alice-mic'].remote.getAudioTracks()
+    .map((t) => `${t.readyState} ${t.enabled ? 'enabled' : 'muted'}`));
+  assert.deepStrictEqual(tracks, ['live muted']);
+  assert.strictEqual(await dave.evaluate(() => window.rg.engine.mutePlayStreamAudio('alice-mic', false)), true);
+  await expectTone(alice, 'dave-mic', 1000);
+  await expectTone(dave, 'alice-mic', 440);
+  await expectTone(carol, 'dave-mic', 1000);
+}, 90000);
+
 stest('7. bad offers from a raw protocol client get clear errors; the pages\' audio is undisturbed', async () => {
   const c = await Client.connect(srv);
   const hb = setInterval(() => { if (!c.closed) c.request('heartbeat').catch(() => {}); }, 2000);
@@ -566,6 +607,20 @@ stest('7. bad offers from a raw protocol client get clear errors; the pages\' au
     clearInterval(hb);
     c.close();
   }
+}, 90000);
+
+stest('7b. mutePublishStreamAudio stops the audio (remoteMicStatusUpdate MUTE) and unmuting brings it back; everybody logs out', async () => {
+  const opens = {};
+  for (const p of [carol, dave]) opens[p.rgLabel] = await count(p, 'remoteMicStatusUpdate', ['alice-mic', 'OPEN']);
+  assert.strictEqual(await alice.evaluate(() => window.rg.engine.mutePublishStreamAudio(window.rg.local, true)), true);
+  for (const p of [carol, dave]) await waitEvent(p, 'remoteMicStatusUpdate', ['alice-mic', 'MUTE'], 10000);
+  const quiet = await carol.evaluate(() => window.rg.measure('alice-mic', 1500));
+  assert.ok(quiet.packets <= 2, `carol still receives alice-mic while muted: ${JSON.stringify(quiet)}`);
+  await waitEvent(alice, 'publishQualityUpdate', ['alice-mic', { audio: { muteState: '1' } }], 10000);
+  assert.strictEqual(await alice.evaluate(() => window.rg.engine.mutePublishStreamAudio(window.rg.local, false)), true);
+  for (const p of [carol, dave]) await waitCount(p, 'remoteMicStatusUpdate', ['alice-mic', 'OPEN'], opens[p.rgLabel] + 1, 10000);
+  await expectTone(carol, 'alice-mic', 440);
+  await expectTone(dave, 'alice-mic', 440);
 
   // everybody logs out: the room and its legs are gone
   for (const p of [alice, carol, dave]) {

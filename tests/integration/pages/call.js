@@ -63,11 +63,26 @@
     document.body.appendChild(audio);
     audio.play().catch((e) => rg.record('audioPlayFailed', [streamID, String(e)]));
     const ctx = audioContext();
-    const src = ctx.createMediaStreamSource(remote);
     const an = ctx.createAnalyser();
     an.fftSize = 4096; // ~11.7 Hz bins at 48 kHz
-    src.connect(an);
-    rg.played[streamID] = { remote, audio, src, an };
+    an.smoothingTimeConstant = 0; // each reading is what plays now, not a fading average
+    const p = { remote, audio, src: null, an, track: null };
+    // A WebAudio source node stays bound to the track it was made from; the
+    // SDK swaps the stream's track when it has to play again on a new peer
+    // connection (after a re-login) and says so with addtrack.
+    const bind = () => {
+      if (p.src) { try { p.src.disconnect(); } catch (e) { /* already */ } }
+      p.track = remote.getAudioTracks()[0] || null;
+      p.src = p.track ? ctx.createMediaStreamSource(new MediaStream([p.track])) : null;
+      if (p.src) p.src.connect(an);
+    };
+    p.onAddTrack = (ev) => {
+      rg.record('remoteTrackChanged', [streamID, ev.track && ev.track.readyState]);
+      bind();
+    };
+    remote.addEventListener('addtrack', p.onAddTrack);
+    bind();
+    rg.played[streamID] = p;
     return true;
   };
 
@@ -78,7 +93,8 @@
     p.audio.pause();
     p.audio.srcObject = null;
     p.audio.remove();
-    try { p.src.disconnect(); } catch (e) { /* already */ }
+    p.remote.removeEventListener('addtrack', p.onAddTrack);
+    if (p.src) { try { p.src.disconnect(); } catch (e) { /* already */ } }
   };
 
   // Peak frequency (Hz) and its level (dBFS) of what plays for streamID now.
@@ -119,13 +135,12 @@
     const p = rg.played[streamID];
     if (!p) return { streamID, error: 'not playing', playing: Object.keys(rg.played) };
     const s0 = await inbound(streamID);
-    const hzs = [];
-    let db = -Infinity;
+    const samples = []; // [hz, dB] every 100 ms (dB null: silence)
     let maxLevel = 0;
     for (let t = 0; t < ms; t += 100) {
       await new Promise((r) => setTimeout(r, 100));
       const pk = rg.peak(streamID);
-      if (pk && isFinite(pk.db)) { hzs.push(pk.hz); db = Math.max(db, pk.db); }
+      samples.push(pk && isFinite(pk.db) ? [pk.hz, pk.db] : [null, null]);
       if (t % 500 === 0) {
         const s = await inbound(streamID);
         if (s && typeof s.audioLevel === 'number') maxLevel = Math.max(maxLevel, s.audioLevel);
@@ -133,12 +148,13 @@
     }
     const s1 = await inbound(streamID);
     if (s1 && typeof s1.audioLevel === 'number') maxLevel = Math.max(maxLevel, s1.audioLevel);
-    const sorted = hzs.slice().sort((a, b) => a - b);
+    const median = (xs) => { const v = xs.filter((x) => x !== null).sort((a, b) => a - b); return v.length ? v[Math.floor(v.length / 2)] : null; };
     return {
       streamID,
-      hz: sorted.length ? sorted[Math.floor(sorted.length / 2)] : null,
-      hzs,
-      db: isFinite(db) ? db : null,
+      hz: median(samples.map((x) => x[0])),
+      db: median(samples.map((x) => x[1])),
+      samples,
+      trackLive: p.track ? p.track.readyState : null,
       audioLevel: maxLevel,
       packets: s0 && s1 ? s1.packetsReceived - s0.packetsReceived : null,
       inbound: s1,

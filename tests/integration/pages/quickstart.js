@@ -20,6 +20,7 @@ function startQuickstart(ZegoExpressEngine, loadedAs) {
   function listen(id, remoteStream) {
     const an = audioCtx.createAnalyser();
     an.fftSize = 4096;
+    an.smoothingTimeConstant = 0;
     audioCtx.createMediaStreamSource(remoteStream).connect(an);
     const bins = new Float32Array(an.frequencyBinCount);
     const timer = setInterval(() => {
