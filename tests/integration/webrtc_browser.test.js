@@ -91,33 +91,15 @@ const CHROMIUM_MEDIA_ARGS = [
 ];
 
 // One Chromium per fake microphone (the capture file is per browser process).
-async function launchChromium(wav) {
-  const { chromium } = require('playwright-core');
-  const server = await chromium.launchServer({
-    executablePath: B.CHROMIUM, headless: true, timeout: 30000,
+// The PID files let the watchdog kill only browsers that are still alive.
+function launchChromium(wav) {
+  const dirOf = process.env.RG_NETNS_PIDDIR;
+  const pidFile = (pid) => path.join(dirOf, String(pid));
+  return B.launchBrowser({
     args: [...CHROMIUM_MEDIA_ARGS, `--use-file-for-fake-audio-capture=${wav}`],
-    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+    onPid: (pid) => { if (dirOf) fs.writeFileSync(pidFile(pid), ''); },
+    onClose: (pid) => { if (dirOf) fs.rmSync(pidFile(pid), { force: true }); },
   });
-  const pid = server.process().pid;
-  const pidFile = process.env.RG_NETNS_PIDDIR ? path.join(process.env.RG_NETNS_PIDDIR, String(pid)) : null;
-  if (pidFile) fs.writeFileSync(pidFile, '');
-  let browser;
-  try {
-    browser = await chromium.connect(server.wsEndpoint(), { timeout: 30000 });
-  } catch (e) {
-    await server.kill();
-    throw e;
-  }
-  return {
-    browser, pid,
-    async close() {
-      const t = setTimeout(() => server.kill(), 10000);
-      try { await browser.close(); } catch { /* gone */ }
-      try { await server.close(); } catch { await server.kill(); }
-      clearTimeout(t);
-      if (pidFile) fs.rmSync(pidFile, { force: true });
-    },
-  };
 }
 
 before(async () => {

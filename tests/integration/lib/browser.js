@@ -26,19 +26,21 @@ function requirePlaywright() {
 }
 
 // Starts Chromium (a fresh temporary profile, made and removed by Playwright)
-// and connects to it. Returns {browser, pid, close()}: close() ends exactly
-// the process started here.
-async function launchBrowser() {
+// and connects to it. opts.args replaces the default flags; opts.onPid(pid)
+// and opts.onClose(pid) let a caller track the process. Returns
+// {browser, pid, close()}: close() ends exactly the process started here.
+async function launchBrowser(opts = {}) {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`Chromium is missing at ${CHROMIUM}: the SDK tests need it ` +
       '(apt-get install -y chromium; it is listed in docker/packages-test.txt)');
   }
   const { chromium } = requirePlaywright();
   const server = await chromium.launchServer({
-    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30000,
+    executablePath: CHROMIUM, headless: true, args: opts.args || CHROMIUM_ARGS, timeout: 30000,
     handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
   });
   const pid = server.process().pid;
+  if (opts.onPid) opts.onPid(pid);
   let browser;
   try {
     browser = await chromium.connect(server.wsEndpoint(), { timeout: 30000 });
@@ -53,6 +55,7 @@ async function launchBrowser() {
       try { await browser.close(); } catch { /* already gone */ }
       try { await server.close(); } catch { await server.kill(); }
       clearTimeout(t);
+      if (opts.onClose) opts.onClose(pid);
     },
   };
 }
