@@ -3,8 +3,9 @@
  * A player leg keeps its own SSRC and continuous sequence numbers and
  * timestamps (rtp_rewriter), whoever publishes and however often the
  * publisher reconnects; it may attach before the stream has a publisher
- * and simply waits. The per-packet path copies into a stack buffer,
- * rewrites, protects and sends: no allocation, no lock. */
+ * and simply waits. The per-packet path copies once per player into a
+ * stack buffer, rewrites and protects it there, and sends: no allocation,
+ * no lock. */
 #include "media/relay.h"
 
 #include <glib.h>
@@ -103,7 +104,7 @@ void relay_forward(struct relay *r, struct relay_leg *from, const uint8_t *pkt, 
 	if (s->publisher != from || len < 12 || len > 1500)
 		return;
 	uint64_t now = (uint64_t)rg_mono_us() * 48 / 1000; /* 48 kHz RTP units */
-	uint8_t buf[1500];
+	uint8_t buf[1500 + RG_LEG_TRAILER_ROOM]; /* rewritten and protected in place */
 	for (unsigned i = 0; i < s->players->len; i++) {
 		struct relay_leg *p = s->players->pdata[i];
 		if (rg_leg_state(p->leg) != RG_LEG_CONNECTED)
@@ -115,7 +116,7 @@ void relay_forward(struct relay *r, struct relay_leg *from, const uint8_t *pkt, 
 		uint8_t in_id = rg_leg_audio_level_id(from->leg), out_id = rg_leg_audio_level_id(p->leg);
 		if (in_id && out_id && in_id != out_id)
 			rtp_ext_renumber(buf, len, in_id, out_id);
-		rg_leg_send_rtp(p->leg, buf, len);
+		rg_leg_send_rtp(p->leg, buf, len, sizeof buf);
 	}
 }
 

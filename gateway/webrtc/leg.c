@@ -102,14 +102,14 @@ static void dtls_send(void *arg, const uint8_t *buf, size_t len)
 	send_raw(arg, buf, len);
 }
 
-int rg_leg_send_rtp(struct rg_leg *leg, const uint8_t *pkt, size_t len)
+_Static_assert(RG_LEG_TRAILER_ROOM >= RG_SRTP_MAX_TRAILER, "room for the SRTP trailer");
+
+int rg_leg_send_rtp(struct rg_leg *leg, uint8_t *buf, size_t len, size_t cap)
 {
-	uint8_t buf[PKT_MAX + RG_SRTP_MAX_TRAILER];
 	if (leg->state != RG_LEG_CONNECTED)
 		return -EAGAIN;
-	if (len < 12 || len > PKT_MAX)
+	if (len < 12 || len > PKT_MAX || cap < len + RG_LEG_TRAILER_ROOM)
 		return -EINVAL;
-	memcpy(buf, pkt, len);
 	int n = (int)len;
 	uint32_t ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7];
 	if (rg_srtp_protect_rtp(leg->srtp, buf, &n) != 0) {

@@ -57,9 +57,13 @@ int rg_leg_create(struct rg_leg **out, struct rg_loop *worker, const struct rg_l
 void rg_leg_start(struct rg_leg *leg);
 /* A trickled remote candidate; "" = end of candidates. 0 or -EINVAL. */
 int rg_leg_remote_candidate(struct rg_leg *leg, const char *cand);
-/* Sends one RTP packet (copied, SSRC etc. as given). 0, or -EAGAIN before
- * the leg is connected. */
-int rg_leg_send_rtp(struct rg_leg *leg, const uint8_t *pkt, size_t len);
+/* Room a caller leaves after an RTP packet for rg_leg_send_rtp. */
+#define RG_LEG_TRAILER_ROOM 148 /* RG_SRTP_MAX_TRAILER */
+
+/* Protects one RTP packet in place (SSRC etc. as given) and sends it: pkt
+ * must have len + RG_LEG_TRAILER_ROOM bytes of room (cap). 0, -EAGAIN
+ * before the leg is connected, -EINVAL on a bad size. */
+int rg_leg_send_rtp(struct rg_leg *leg, uint8_t *pkt, size_t len, size_t cap);
 enum rg_leg_state rg_leg_state(const struct rg_leg *leg);
 uint8_t rg_leg_opus_pt(const struct rg_leg *leg);
 uint8_t rg_leg_audio_level_id(const struct rg_leg *leg); /* 0 = not negotiated */
