@@ -14,6 +14,9 @@
  *   l16.c      L16, network byte order, at its clock rate
  *   resample.c speexdsp resampler wrapper
  *   level.c    RFC 6464 level (-dBov) of a PCM frame
+ *   decoder.c  rg_decoder: dispatch per codec, resampling, concealment
+ *   encoder.c  rg_encoder: dispatch per codec, resampling
+ *   codec_int.h the per-codec functions these two call (module-private)
  *
  * Objects are used by one thread (the worker that owns them); nothing here
  * allocates per call after *_new. Errors: negative errno (-EINVAL bad
