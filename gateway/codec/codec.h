@@ -49,20 +49,24 @@ struct rg_codec_params {
 	unsigned clock_rate;  /* RTP clock: opus 48000, pcmu/pcma/g722 8000, l16 = sample_rate */
 	unsigned sample_rate; /* audio: opus 48000, pcmu/pcma 8000, g722 16000, l16 8000..48000 */
 	unsigned channels;    /* 1; 2 for opus and l16 */
-	unsigned bitrate;     /* opus encoder, bit/s; 0 = 32000 mono / 64000 stereo */
+	unsigned bitrate;     /* opus encoder, bit/s (6000..510000); 0 = 32000 mono / 64000 stereo */
 	unsigned loss_perc;   /* opus encoder: expected loss %, enables in-band FEC when > 0 */
 };
 
-/* "opus", "pcmu", "pcma", "g722", "l16" (case-insensitive). */
+/* "opus", "pcmu", "pcma", "g722", "l16" (case-insensitive); "unknown" for
+ * an id out of range. */
 const char *rg_codec_name(enum rg_codec_id id);
 int rg_codec_from_name(const char *name); /* an enum rg_codec_id, or -EINVAL */
 /* Static types of RFC 3551 (pcmu 0, pcma 8, g722 9), dynamic otherwise
- * (opus 111, l16 96). */
+ * (opus 111, l16 96); 0xFF for an id out of range. */
 uint8_t rg_codec_default_pt(enum rg_codec_id id);
-/* Fills the defaults for id: rates above, mono, opus 32 kb/s with FEC at 5 %. */
+/* Fills the defaults for id: rates above (l16 16000), mono, opus 32 kb/s
+ * (bitrate 0, so 64 kb/s if channels is then set to 2) with FEC at 5 %. */
 void rg_codec_params_default(struct rg_codec_params *p, enum rg_codec_id id);
 /* 0 or -EINVAL when the combination cannot work (l16 rate not one of 8000,
- * 16000, 32000, 44100, 48000; channels; ...); msg names the problem. */
+ * 16000, 32000, 44100, 48000; channels; ...); msg names the problem. L16
+ * whose 10 ms exceed RG_MAX_PAYLOAD (44100 and 48000 stereo) is refused:
+ * no ptime would fit. */
 int rg_codec_params_check(const struct rg_codec_params *p, char *msg, size_t msglen);
 /* Whether a payload of ptime_ms fits RG_MAX_PAYLOAD and the codec can be
  * packetized at that ptime (opus: 10, 20, 40, 60; others: multiples of 10
@@ -70,8 +74,9 @@ int rg_codec_params_check(const struct rg_codec_params *p, char *msg, size_t msg
 bool rg_codec_ptime_ok(const struct rg_codec_params *p, unsigned ptime_ms);
 
 /* Duration of one payload in 48 kHz samples, without decoding it (opus:
- * from its TOC; sample codecs: from its length). Negative errno when the
- * payload is malformed. */
+ * from its TOC; sample codecs: from its length, rounded up for 44.1 kHz).
+ * -EBADMSG when the payload is malformed: empty, bad Opus framing, L16 not
+ * whole frames, or longer than RG_MAX_PACKET_SAMPLES. */
 int rg_codec_payload_samples(const struct rg_codec_params *p, const uint8_t *payload, size_t len);
 /* RTP timestamp units for n samples at 48 kHz. */
 uint32_t rg_codec_ts_units(const struct rg_codec_params *p, uint32_t samples48k);
@@ -90,8 +95,11 @@ int rg_decoder_decode(struct rg_decoder *d, const uint8_t *payload, size_t len, 
 /* Conceals 'samples' (48 kHz) of lost audio: Opus recovers it from the
  * in-band FEC of 'next' (the packet right after the loss) when given and
  * it carries FEC, else runs its PLC; the other codecs repeat the last
- * frame with a fade (G.711 appendix I style) and then go silent. Returns
- * samples written. */
+ * 10 ms (full level for 10 ms, then a linear fade over 50 ms, G.711
+ * appendix I style) and then go silent. Returns samples written. For Opus
+ * 'samples' must be a multiple of 2.5 ms (120), else -EINVAL; FEC covers
+ * the last frame of 'next''s duration and the PLC fills any gap before
+ * it. */
 int rg_decoder_conceal(struct rg_decoder *d, const uint8_t *next, size_t next_len, int16_t *out,
 		       size_t samples);
 /* Whether the last conceal call used FEC (counted by callers). */
@@ -101,8 +109,10 @@ struct rg_encoder;
 struct rg_encoder *rg_encoder_new(const struct rg_codec_params *p);
 void rg_encoder_free(struct rg_encoder *e);
 /* Encodes 'samples' of 48 kHz mono (10, 20, 40 or 60 ms; sample codecs
- * any multiple of 10 ms) into one payload; returns its length. The RTP
- * timestamp advances by rg_codec_ts_units(p, samples). */
+ * any multiple of 10 ms up to RG_MAX_PACKET_SAMPLES) into one payload;
+ * returns its length, -EINVAL for another duration, -ENOSPC when the
+ * payload would exceed cap or RG_MAX_PAYLOAD. The RTP timestamp advances
+ * by rg_codec_ts_units(p, samples). */
 int rg_encoder_encode(struct rg_encoder *e, const int16_t *pcm, size_t samples, uint8_t *out,
 		      size_t cap);
 
@@ -111,7 +121,8 @@ struct rg_resampler;
 struct rg_resampler *rg_resampler_new(unsigned in_rate, unsigned out_rate, unsigned channels);
 void rg_resampler_free(struct rg_resampler *r);
 /* Resamples all of in (frames per channel); returns frames written or
- * -ENOSPC. */
+ * -ENOSPC (out_cap below ceil(in_frames * out_rate / in_rate)). Blocks of
+ * whole 10 ms give exactly in_frames * out_rate / in_rate frames. */
 int rg_resample(struct rg_resampler *r, const int16_t *in, size_t in_frames, int16_t *out,
 		size_t out_cap);
 
