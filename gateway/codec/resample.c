@@ -52,8 +52,10 @@ void rg_resampler_free(struct rg_resampler *r)
 int rg_resample(struct rg_resampler *r, const int16_t *in, size_t in_frames, int16_t *out,
 		size_t out_cap)
 {
-	if (in_frames > INT_MAX / 2 || out_cap > UINT32_MAX)
+	if (in_frames > INT_MAX / 2)
 		return -EINVAL;
+	if (out_cap > INT_MAX / 2)
+		out_cap = INT_MAX / 2;
 	/* the most a call can produce: the exact ratio rounded up */
 	uint64_t need = ((uint64_t)in_frames * r->out_rate + r->in_rate - 1) / r->in_rate;
 	if (need > out_cap)
