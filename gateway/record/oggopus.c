@@ -4,8 +4,10 @@
  * Packets go through three positions: `end` is where the next packet
  * starts (everything given so far, the held packet included); the held
  * packet is the last one given, kept back so the close can submit it with
- * the end-of-stream flag; `page_granule` is the granule position of the
- * last page emitted, which decides when a second of audio has piled up.
+ * the end-of-stream flag; `submitted` is the end of the last packet given
+ * to libogg and `page_granule` the granule position of the last page
+ * emitted: their distance is the audio waiting in libogg, never more than a
+ * second.
  *
  * Silence for gaps is built once per writer: a libopus encoder in
  * restricted-low-delay mode (CELT only, so every frame size from 2.5 ms
@@ -42,6 +44,7 @@ struct rg_oggopus {
 	bool closed;
 	int64_t packetno;
 	uint64_t end;
+	uint64_t submitted;         /* granule of the last packet given to libogg */
 	uint64_t page_granule;
 	bool held;
 	uint64_t held_end;
@@ -228,6 +231,14 @@ static int pages_out(struct rg_oggopus *w, bool force)
 static int submit(struct rg_oggopus *w, const uint8_t *data, size_t len, uint64_t granule,
 		  bool bos, bool eos)
 {
+	/* a page never spans more than a second: end the pending one first
+	 * if this packet would take it beyond */
+	if (w->submitted > w->page_granule && granule - w->page_granule > RG_OGGOPUS_PAGE_SAMPLES) {
+		int r = pages_out(w, true);
+		if (r < 0)
+			return r;
+	}
+	w->submitted = granule;
 	ogg_packet op = {
 		.packet = (unsigned char *)data, /* libogg copies, never writes */
 		.bytes = (long)len,

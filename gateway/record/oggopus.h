@@ -38,7 +38,8 @@
  *
  * Pages. OpusHead and OpusTags each end a page of their own (the first
  * with BOS). Audio pages end when libogg finds them full (about 4 KiB or
- * 255 segments), once they hold a second of audio (RG_OGGOPUS_PAGE_SAMPLES)
+ * 255 segments), before they would hold more than a second of audio
+ * (RG_OGGOPUS_PAGE_SAMPLES)
  * and on rg_oggopus_flush(), which the recorder calls at least once a second
  * so a file cut short by kill -9 or power loss plays up to then. The last
  * packet given is held back until the next one (or the close), so that the

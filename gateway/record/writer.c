@@ -459,6 +459,8 @@ static void *thread_main(void *arg)
 
 int rg_writer_new(struct rg_writer **out, const struct rg_writer_cfg *cfg)
 {
+	if (!cfg)
+		return -EINVAL;
 	size_t cap = ALIGN8(cfg->queue_bytes ? cfg->queue_bytes : RG_WRITER_QUEUE_BYTES);
 	if (cap < 4096)
 		return -EINVAL;
