@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <math.h>
 #include <ogg/ogg.h>
 #include <opus.h>
@@ -178,11 +179,17 @@ static void tmpdir_make(void)
 	assert_non_null(mkdtemp(tmpdir));
 }
 
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
 static void tmpdir_remove(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
 static void write_file(const char *path, const uint8_t *buf, size_t len)
@@ -539,6 +546,38 @@ static void test_ogg_sink_error_sticks(void **state)
 	rg_oggopus_free(w);
 	free(cap.buf);
 	rg_oggopus_free(NULL);
+}
+
+/* Every kind of silence packet (120 ms, 20, 10, 5 and 2.5 ms), mono and
+ * stereo, is a coded frame that a fresh decoder turns into exact zeros. */
+static void test_ogg_silence_packets(void **state)
+{
+	(void)state;
+	for (unsigned ch = 1; ch <= 2; ch++) {
+		struct capture cap = { 0 };
+		struct rg_oggopus *w = ogg_new(&cap, ch, 0);
+		assert_int_equal(rg_oggopus_fill(w, 5760 + 960 + 480 + 240 + 120), 0);
+		assert_int_equal(rg_oggopus_close(w, 0), 0);
+		struct parsed *ps = ogg_parse(cap.buf, cap.len);
+		assert_int_equal(ps->npkts, 2 + 5);
+		static const int sizes[5] = { 5760, 960, 480, 240, 120 }; /* longest first */
+		for (unsigned i = 2; i < ps->npkts; i++) {
+			const struct opkt *k = &ps->pkts[i];
+			int n = pkt_samples(k);
+			assert_int_equal(n, sizes[i - 2]);
+			assert_true(k->len >= 2);
+			int err;
+			OpusDecoder *d = opus_decoder_create(48000, (int)ch, &err);
+			opus_int16 pcm[2 * 5760];
+			assert_int_equal(opus_decode(d, k->data, (opus_int32)k->len, pcm, 5760, 0), n);
+			for (int j = 0; j < n * (int)ch; j++)
+				assert_int_equal(pcm[j], 0);
+			opus_decoder_destroy(d);
+		}
+		parsed_free(ps);
+		rg_oggopus_free(w);
+		free(cap.buf);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1252,6 +1291,7 @@ int main(void)
 		cmocka_unit_test(test_ogg_drops_and_invalid),
 		cmocka_unit_test(test_ogg_flush_fill_close),
 		cmocka_unit_test(test_ogg_sink_error_sticks),
+		cmocka_unit_test(test_ogg_silence_packets),
 		cmocka_unit_test(test_ogg_gap_decodes_to_silence),
 		cmocka_unit_test(test_ogg_file_tools),
 		cmocka_unit_test(test_wav_header_bytes),
