@@ -40,6 +40,10 @@
  *     stays, which adds delay: this is how the delay grows towards the
  *     target, and why a packet reordered within the target is waited for
  *     rather than given up.
+ * At the start of a stream J is still 0 and the target one packet, so a
+ * packet overtaken by the very first ones can still come too late; once a
+ * few packets have been measured the schedule absorbs the reordering
+ * (tests/unit/test_jbuf.c: none lost or late under +-30 ms after that).
  *
  * Shrink. Before each get while playing, the buffered amount (playout point
  * to the end of the newest packet) is sampled; when its minimum over a
