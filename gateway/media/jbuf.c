@@ -26,7 +26,8 @@
  * a packet that has arrived by then plays without a gap. Playout starts
  * once the first packet has waited the target. Then each get looks at
  * play_seq:
- *   - there, at play_ts: PACKET; play_ts moves to its end;
+ *   - there, at play_ts: PACKET; play_ts moves to its end (never back: a
+ *     timestamp that steps back still plays at the point, after it);
  *   - there, but later than play_ts (the sender skipped time: DTX, a pause):
  *     LOST chunks of one packet, not counted as losses, until the packet is
  *     due; from then on it plays even if part of the gap is left, so delay
@@ -39,6 +40,10 @@
  *     stays, which adds delay: this is how the delay grows towards the
  *     target, and why a packet reordered within the target is waited for
  *     rather than given up.
+ * At the start of a stream J is still 0 and the target one packet, so a
+ * packet overtaken by the very first ones can still come too late; once a
+ * few packets have been measured the schedule absorbs the reordering
+ * (tests/unit/test_jbuf.c: none lost or late under +-30 ms after that).
  *
  * Shrink. Before each get while playing, the buffered amount (playout point
  * to the end of the newest packet) is sampled; when its minimum over a
@@ -194,7 +199,8 @@ static void drop_front(struct rg_jbuf *jb, struct slot *s)
 	release(jb, s);
 	jb->st.dropped++;
 	jb->play_seq = (uint16_t)(s->seq + 1);
-	jb->play_ts = s->ts + s->duration;
+	if ((int32_t)(s->ts + s->duration - jb->play_ts) > 0)
+		jb->play_ts = s->ts + s->duration;
 	if (jb->started || jb->n == 0)
 		return;
 	uint16_t k;
@@ -476,7 +482,10 @@ static enum rg_jbuf_result play(struct rg_jbuf *jb, struct slot *s, struct rg_jb
 	out->marker = s->marker;
 	release(jb, s);
 	jb->play_seq = (uint16_t)(s->seq + 1);
-	jb->play_ts = s->ts + s->duration;
+	/* the audio goes out at the playout point even when its timestamp
+	 * says earlier (timestamps that step back): the point never does */
+	uint32_t start = (int32_t)(s->ts - jb->play_ts) > 0 ? s->ts : jb->play_ts;
+	jb->play_ts = start + s->duration;
 	jb->st.played++;
 	return RG_JBUF_PACKET;
 }
@@ -502,15 +511,16 @@ static enum rg_jbuf_result lose(struct rg_jbuf *jb, struct slot *nx, uint16_t k,
 				struct rg_jbuf_out *out)
 {
 	int32_t gap = (int32_t)(nx->ts - jb->play_ts);
+	uint32_t floor = jb->small_units < jb->pkt_dur ? jb->small_units : jb->pkt_dur;
 	uint32_t per = gap > 0 ? (uint32_t)gap / k : jb->pkt_dur;
 	if (per > jb->pkt_dur)
 		per = jb->pkt_dur;
-	if (per == 0)
-		per = 1;
+	if (per < floor) /* inconsistent timestamps: no slivers of time */
+		per = floor;
 	out->kind = RG_JBUF_LOST;
 	out->ts = jb->play_ts;
 	out->duration = per;
-	if (k == 1 && gap > 0 && (uint32_t)gap - per < jb->small_units) {
+	if (k == 1 && (int64_t)gap - per < jb->small_units) {
 		out->next = nx->payload;
 		out->next_len = nx->len;
 	}
