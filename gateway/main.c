@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "auth/token04.h"
 #include "core/config.h"
+#include "core/events.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
@@ -20,6 +21,7 @@
 #include "media/media.h"
 #include "room/room.h"
 #include "signal/signal.h"
+#include "vp/vp.h"
 #include "webrtc/srtp.h"
 
 static void usage(FILE *f)
@@ -104,8 +106,46 @@ struct app {
 	struct rg_signal *sig;
 	struct rg_media *media;
 	struct rg_api *api;
+	struct rg_events *events;
+	struct rg_vps *vps;
+	struct rg_media_events media_ev;
 	bool stopping;
 };
+
+/* The media plane's events: legs to signal/, the rest to vp/. */
+static void ev_answer(void *ctx, const char *owner, const char *leg_id, const char *req, int err,
+		      const char *msg, const char *sdp)
+{
+	struct app *a = ctx;
+	rg_signal_media_events()->answer(a->sig, owner, leg_id, req, err, msg, sdp);
+}
+
+static void ev_candidate(void *ctx, const char *owner, const char *leg_id, const char *cand)
+{
+	struct app *a = ctx;
+	rg_signal_media_events()->candidate(a->sig, owner, leg_id, cand);
+}
+
+static void ev_state(void *ctx, const char *owner, const char *leg_id, const char *stream_id,
+		     enum rg_leg_state state, const char *why)
+{
+	struct app *a = ctx;
+	rg_signal_media_events()->state(a->sig, owner, leg_id, stream_id, state, why);
+}
+
+static void ev_talking(void *ctx, const char *stream_id, bool talking, unsigned level)
+{
+	struct app *a = ctx;
+	if (a->vps)
+		rg_vps_on_talking(a->vps, stream_id, talking, level);
+}
+
+static void ev_vp_end(void *ctx, const char *id, const char *why)
+{
+	struct app *a = ctx;
+	if (a->vps)
+		rg_vps_on_media_end(a->vps, id, why);
+}
 
 static void on_stop_signal(void *arg)
 {
@@ -146,14 +186,18 @@ static int start(struct app *a)
 		RG_ERR(MAIN, "libsrtp2 initialisation failed");
 		return -1;
 	}
-	a->media = rg_media_new(a->control, a->workers, a->n_workers, &a->cfg, rg_signal_media_events(),
-				a->sig, err, sizeof err);
+	a->events = rg_events_new(a->control);
+	a->media_ev = (struct rg_media_events){ ev_answer, ev_candidate, ev_state, ev_talking, ev_vp_end };
+	a->media = rg_media_new(a->control, a->workers, a->n_workers, &a->cfg, &a->media_ev, a, err,
+				sizeof err);
 	if (!a->media) {
 		RG_ERR(MAIN, "%s", err);
 		return -1;
 	}
 	rg_signal_set_media(a->sig, a->media);
-	struct rg_api_deps deps = { a->control, &a->cfg, a->reg, a->sig, &a->metrics, a->media };
+	struct rg_vps_deps vd = { a->control, &a->cfg, a->reg, a->media, a->events };
+	a->vps = rg_vps_new(&vd);
+	struct rg_api_deps deps = { a->control, &a->cfg, a->reg, a->sig, &a->metrics, a->media, a->vps };
 	a->api = rg_api_start(&deps, err, sizeof err);
 	if (!a->api) {
 		RG_ERR(MAIN, "%s", err);
@@ -186,6 +230,9 @@ static void shutdown_all(struct app *a)
 		rg_api_stop(a->api);
 	}
 	rg_signal_free(a->sig);
+	a->sig = NULL;
+	rg_vps_free(a->vps);
+	a->vps = NULL;
 	rg_registry_free(a->reg);
 	/* legs are torn down on their workers; late worker events are dropped */
 	if (a->media)
@@ -195,6 +242,7 @@ static void shutdown_all(struct app *a)
 	free(a->workers);
 	rg_loop_drain(a->control);
 	rg_media_free(a->media);
+	rg_events_free(a->events);
 	rg_srtp_global_shutdown();
 	rg_loop_free(a->control);
 }

@@ -18,12 +18,12 @@
 
 #define REASON_MAX 1024
 
-static bool method_is(const struct api_req *r, const char *m)
+bool api_method_is(const struct api_req *r, const char *m)
 {
 	return !strcmp(r->method, m);
 }
 
-static void not_allowed(struct api_req *r, const char *allow)
+void api_not_allowed(struct api_req *r, const char *allow)
 {
 	char msg[128];
 	snprintf(msg, sizeof msg, "%s is not allowed here (allowed: %s)", r->method, allow);
@@ -32,7 +32,7 @@ static void not_allowed(struct api_req *r, const char *allow)
 }
 
 /* Parses the JSON body; an empty body gives an empty object when allowed. */
-static cJSON *body_json(struct api_req *r, bool required)
+cJSON *api_body_json(struct api_req *r, bool required)
 {
 	if (r->body_len == 0) {
 		if (!required)
@@ -74,11 +74,11 @@ static bool only_fields(struct api_req *r, const cJSON *o, const char *const *al
 }
 
 /* The optional {"reason": ".."} of DELETE requests; false when replied. */
-static bool reason_of(struct api_req *r, char *out, size_t outlen)
+bool api_reason_of(struct api_req *r, char *out, size_t outlen)
 {
 	static const char *const allowed[] = { "reason", NULL };
 	out[0] = '\0';
-	cJSON *o = body_json(r, false);
+	cJSON *o = api_body_json(r, false);
 	if (!o)
 		return false;
 	bool ok = only_fields(r, o, allowed);
@@ -113,18 +113,18 @@ static cJSON *wrap(const char *key, cJSON *list)
 
 static void rooms_route(struct api_req *r)
 {
-	if (!method_is(r, "GET"))
-		return not_allowed(r, "GET");
+	if (!api_method_is(r, "GET"))
+		return api_not_allowed(r, "GET");
 	api_reply_json(r, 200, wrap("rooms", rg_registry_rooms_json(r->api->d.reg)));
 }
 
 static void room_route(struct api_req *r)
 {
-	bool get = method_is(r, "GET"), del = method_is(r, "DELETE");
+	bool get = api_method_is(r, "GET"), del = api_method_is(r, "DELETE");
 	if (!get && !del)
-		return not_allowed(r, "GET, DELETE");
+		return api_not_allowed(r, "GET, DELETE");
 	char reason[REASON_MAX + 1];
-	if (del && !reason_of(r, reason, sizeof reason))
+	if (del && !api_reason_of(r, reason, sizeof reason))
 		return;
 	struct rg_room *room = room_or_404(r);
 	if (!room)
@@ -141,8 +141,8 @@ static void room_route(struct api_req *r)
 
 static void users_route(struct api_req *r)
 {
-	if (!method_is(r, "GET"))
-		return not_allowed(r, "GET");
+	if (!api_method_is(r, "GET"))
+		return api_not_allowed(r, "GET");
 	struct rg_room *room = room_or_404(r);
 	if (room)
 		api_reply_json(r, 200, wrap("users", rg_room_users_json(room)));
@@ -150,11 +150,11 @@ static void users_route(struct api_req *r)
 
 static void user_route(struct api_req *r)
 {
-	bool get = method_is(r, "GET"), del = method_is(r, "DELETE");
+	bool get = api_method_is(r, "GET"), del = api_method_is(r, "DELETE");
 	if (!get && !del)
-		return not_allowed(r, "GET, DELETE");
+		return api_not_allowed(r, "GET, DELETE");
 	char reason[REASON_MAX + 1];
-	if (del && !reason_of(r, reason, sizeof reason))
+	if (del && !api_reason_of(r, reason, sizeof reason))
 		return;
 	struct rg_room *room = room_or_404(r);
 	if (!room)
@@ -179,8 +179,8 @@ static void user_route(struct api_req *r)
 
 static void streams_route(struct api_req *r)
 {
-	if (!method_is(r, "GET"))
-		return not_allowed(r, "GET");
+	if (!api_method_is(r, "GET"))
+		return api_not_allowed(r, "GET");
 	struct rg_room *room = room_or_404(r);
 	if (room)
 		api_reply_json(r, 200, wrap("streams", rg_room_streams_json(room)));
@@ -188,11 +188,11 @@ static void streams_route(struct api_req *r)
 
 static void stream_route(struct api_req *r)
 {
-	bool get = method_is(r, "GET"), del = method_is(r, "DELETE");
+	bool get = api_method_is(r, "GET"), del = api_method_is(r, "DELETE");
 	if (!get && !del)
-		return not_allowed(r, "GET, DELETE");
+		return api_not_allowed(r, "GET, DELETE");
 	char reason[REASON_MAX + 1];
-	if (del && !reason_of(r, reason, sizeof reason))
+	if (del && !api_reason_of(r, reason, sizeof reason))
 		return;
 	struct rg_room *room = room_or_404(r);
 	if (!room)
@@ -328,9 +328,9 @@ static char *make_token(const struct rg_config *cfg, const struct token_req *t, 
 
 static void tokens_route(struct api_req *r)
 {
-	if (!method_is(r, "POST"))
-		return not_allowed(r, "POST");
-	cJSON *o = body_json(r, true);
+	if (!api_method_is(r, "POST"))
+		return api_not_allowed(r, "POST");
+	cJSON *o = api_body_json(r, true);
 	if (!o)
 		return;
 	struct token_req t = { .can_login = true, .can_publish = true };
@@ -360,6 +360,10 @@ void api_admin_handle(struct api_req *r)
 	case R_ROOM_STREAMS: streams_route(r); break;
 	case R_ROOM_STREAM: stream_route(r); break;
 	case R_TOKENS: tokens_route(r); break;
+	case R_ROOM_MIXES:
+	case R_ROOM_MIX:
+	case R_ROOM_RTPS:
+	case R_ROOM_RTP: api_vp_route(r); break;
 	default: api_reply_error(r, -RG_E_NOT_FOUND, "no such route"); break;
 	}
 }
@@ -394,8 +398,8 @@ void api_dev_token_handle(struct api_req *r)
 	const struct rg_config *cfg = r->api->d.cfg;
 	if (!cfg->dev_token_endpoint || !loopback_client(r))
 		return api_reply_error(r, -RG_E_NOT_FOUND, "the development token endpoint is disabled");
-	if (!method_is(r, "GET"))
-		return not_allowed(r, "GET");
+	if (!api_method_is(r, "GET"))
+		return api_not_allowed(r, "GET");
 	struct token_req t = { .can_login = true, .can_publish = true, .ttl_s = cfg->dev_token_ttl_s };
 	t.user_id = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "user_id");
 	t.room_id = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "room_id");

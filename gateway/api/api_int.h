@@ -24,6 +24,10 @@ enum api_route {
 	R_ROOM_STREAMS,
 	R_ROOM_STREAM,
 	R_TOKENS,
+	R_ROOM_MIXES,
+	R_ROOM_MIX,
+	R_ROOM_RTPS,
+	R_ROOM_RTP,
 	R_V1_UNKNOWN,
 	R_COUNT
 };
@@ -77,6 +81,15 @@ void api_reply_text(struct api_req *r, int status, const char *type, char *text)
 
 /* admin.c, on the control loop */
 void api_admin_handle(struct api_req *r);
+bool api_method_is(const struct api_req *r, const char *m);
+void api_not_allowed(struct api_req *r, const char *allow);
+/* The JSON object body (an empty one when !required and there is none);
+ * NULL when it replied with an error. */
+cJSON *api_body_json(struct api_req *r, bool required);
+/* The optional {"reason": ".."} of DELETE requests; false when replied. */
+bool api_reason_of(struct api_req *r, char *out, size_t outlen);
+/* admin_vp.c: mixes and RTP endpoints */
+void api_vp_route(struct api_req *r);
 /* metrics.c, on the control loop */
 void api_metrics_handle(struct api_req *r);
 void api_healthz_handle(struct api_req *r);

@@ -54,12 +54,20 @@ static enum api_route v1_route(struct api_req *r)
 			return R_ROOM_USERS;
 		if (!strcmp(r->segs[2], "streams"))
 			return R_ROOM_STREAMS;
+		if (!strcmp(r->segs[2], "mixes"))
+			return R_ROOM_MIXES;
+		if (!strcmp(r->segs[2], "rtp-endpoints"))
+			return R_ROOM_RTPS;
 		return R_V1_UNKNOWN;
 	case 4:
 		if (!strcmp(r->segs[2], "users"))
 			return R_ROOM_USER;
 		if (!strcmp(r->segs[2], "streams"))
 			return R_ROOM_STREAM;
+		if (!strcmp(r->segs[2], "mixes"))
+			return R_ROOM_MIX;
+		if (!strcmp(r->segs[2], "rtp-endpoints"))
+			return R_ROOM_RTP;
 		return R_V1_UNKNOWN;
 	}
 	return R_V1_UNKNOWN;

@@ -18,7 +18,9 @@ static const char *const route_names[R_COUNT] = {
 	[R_OTHER] = "other", [R_HEALTHZ] = "healthz", [R_METRICS] = "metrics", [R_WS] = "ws",
 	[R_DEV_TOKEN] = "dev_token", [R_STATIC] = "static", [R_ROOMS] = "rooms", [R_ROOM] = "room",
 	[R_ROOM_USERS] = "room_users", [R_ROOM_USER] = "room_user", [R_ROOM_STREAMS] = "room_streams",
-	[R_ROOM_STREAM] = "room_stream", [R_TOKENS] = "tokens", [R_V1_UNKNOWN] = "v1_unknown",
+	[R_ROOM_STREAM] = "room_stream", [R_TOKENS] = "tokens",
+	[R_ROOM_MIXES] = "room_mixes", [R_ROOM_MIX] = "room_mix", [R_ROOM_RTPS] = "room_rtp_endpoints",
+	[R_ROOM_RTP] = "room_rtp_endpoint", [R_V1_UNKNOWN] = "v1_unknown",
 };
 
 static const int statuses[API_STATUS_SLOTS] = {

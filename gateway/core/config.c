@@ -47,6 +47,10 @@ static const struct field fields[] = {
 	{ "media.public_address", F_STR, STR(public_address), 0, 0, "ROOMGATE_PUBLIC_ADDRESS" },
 	{ "media.rtp_ports", F_PORTS, 0, 0, 0, 0, "ROOMGATE_RTP_PORTS" },
 	{ "media.workers", F_U32, OFF(media_workers), 0, 0, 256, "ROOMGATE_MEDIA_WORKERS" },
+	{ "media.mix_max_talkers", F_U32, OFF(mix_max_talkers), 0, 1, 1024, NULL },
+	{ "media.jitter_min_ms", F_U32, OFF(jitter_min_ms), 0, 0, 1000, NULL },
+	{ "media.jitter_max_ms", F_U32, OFF(jitter_max_ms), 0, 20, 2000, NULL },
+	{ "media.rtp_timeout_ms", F_U32, OFF(rtp_timeout_ms), 0, 0, 3600000, "ROOMGATE_RTP_TIMEOUT_MS" },
 	{ "limits.max_rooms", F_U32, OFF(max_rooms), 0, 1, 10000000, NULL },
 	{ "limits.max_users_per_room", F_U32, OFF(max_users_per_room), 0, 1, 1000000, NULL },
 	{ "limits.max_sessions", F_U32, OFF(max_sessions), 0, 1, 10000000, NULL },
@@ -75,6 +79,10 @@ void rg_config_defaults(struct rg_config *c)
 	snprintf(c->media_address, sizeof c->media_address, "127.0.0.1");
 	c->rtp_port_min = 20000;
 	c->rtp_port_max = 20999;
+	c->mix_max_talkers = 3;
+	c->jitter_min_ms = 40;
+	c->jitter_max_ms = 200;
+	c->rtp_timeout_ms = 30000;
 	c->max_rooms = 10000;
 	c->max_users_per_room = 500;
 	c->max_sessions = 20000;
@@ -446,6 +454,9 @@ int rg_config_validate(const struct rg_config *c, char *err, size_t errlen)
 		return fail(err, errlen, "admin_key: must be at least 16 characters");
 	if (c->heartbeat_timeout_ms <= c->heartbeat_interval_ms)
 		return fail(err, errlen, "session.heartbeat_timeout_ms: must be greater than session.heartbeat_interval_ms");
+	if (c->jitter_min_ms > c->jitter_max_ms)
+		return fail(err, errlen, "media.jitter_min_ms: must not be greater than media.jitter_max_ms (%u)",
+			    c->jitter_max_ms);
 	unsigned char addr[16];
 	if (strcmp(c->http_host, "localhost") && inet_pton(AF_INET, c->http_host, addr) != 1 &&
 	    inet_pton(AF_INET6, c->http_host, addr) != 1)

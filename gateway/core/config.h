@@ -31,6 +31,9 @@ struct rg_config {
 	char public_address[RG_CFG_ADDR_MAX];
 	uint16_t rtp_port_min, rtp_port_max;
 	unsigned media_workers; /* 0 = number of CPUs */
+	unsigned mix_max_talkers; /* loudest inputs mixed, unless a mix says otherwise */
+	unsigned jitter_min_ms, jitter_max_ms; /* mixed inputs' jitter buffer bounds */
+	unsigned rtp_timeout_ms;  /* RTP endpoints: no RTP for this long removes them (0 never) */
 
 	unsigned max_rooms;
 	unsigned max_users_per_room;

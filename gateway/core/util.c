@@ -1,6 +1,11 @@
 #include "core/util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdatomic.h>
@@ -135,4 +140,65 @@ int64_t rg_mono_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void rg_sockaddr_str(const struct sockaddr_storage *ss, char *out, size_t outlen)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+		snprintf(out, outlen, "%s:%u", host, ntohs(a->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+		snprintf(out, outlen, "[%s]:%u", host, ntohs(a->sin6_port));
+	} else {
+		snprintf(out, outlen, "?");
+	}
+}
+
+int rg_sockaddr_parse(const char *text, struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon;
+	size_t hl;
+	memset(ss, 0, sizeof *ss);
+	if (!text)
+		return -EINVAL;
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		hl = (size_t)(end - text - 1);
+		colon = end + 1;
+		text++;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon)
+			return -EINVAL;
+		hl = (size_t)(colon - text);
+	}
+	if (hl == 0 || hl >= sizeof host)
+		return -EINVAL;
+	memcpy(host, text, hl);
+	host[hl] = '\0';
+	char *endp;
+	long port = strtol(colon + 1, &endp, 10);
+	if (*endp || colon[1] == '\0' || port < 1 || port > 65535)
+		return -EINVAL;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	memset(ss, 0, sizeof *ss);
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	return -EINVAL;
 }

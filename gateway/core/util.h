@@ -32,4 +32,10 @@ void rg_clock_set_fake(int64_t now_s); /* 0 returns to the real clock */
 /* Monotonic microseconds. */
 int64_t rg_mono_us(void);
 
+/* "1.2.3.4:5000" / "[::1]:5000" for an IPv4/IPv6 socket address. */
+struct sockaddr_storage;
+void rg_sockaddr_str(const struct sockaddr_storage *ss, char *out, size_t outlen);
+/* Parses a numeric "host:port" (IPv6 in brackets); 0 or -EINVAL. */
+int rg_sockaddr_parse(const char *text, struct sockaddr_storage *ss);
+
 #endif

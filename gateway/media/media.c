@@ -13,53 +13,15 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/util.h"
+#include "media/media_int.h"
 #include "media/relay.h"
 #include "webrtc/dtls.h"
-
-#define STATS_MS 1000
-
-struct worker {
-	struct rg_media *m;
-	struct rg_loop *loop;
-	struct relay *relay;    /* created with the first leg */
-	GHashTable *legs;       /* id -> struct wleg * */
-	unsigned stats_timer;
-};
-
-struct wleg {
-	struct worker *w;
-	char id[RG_LEG_ID_LEN + 1];
-	char *owner;
-	char *stream_id;
-	struct rg_leg *leg;
-	struct relay_leg *rl;
-};
-
-struct cleg { /* control side */
-	char id[RG_LEG_ID_LEN + 1];
-	char *owner;
-	char *room_id, *user_id;
-	char *stream_id;
-	enum rg_leg_dir dir;
-	unsigned worker;
-	cJSON *stats;
-};
-
-struct rg_media {
-	struct rg_loop *control;
-	struct worker *workers;
-	unsigned n;
-	struct rg_leg_config leg_cfg;
-	struct rg_dtls_cert *cert;
-	const struct rg_media_events *ev;
-	void *ctx;
-	GHashTable *legs; /* id -> struct cleg * (control loop) */
-	bool closing;
-};
 
 /* ---- worker -> control messages ---- */
 
 enum msg_kind { MSG_ANSWER, MSG_CANDIDATE, MSG_STATE, MSG_STATS };
+
+#define STATS_MS 1000
 
 struct msg {
 	struct rg_media *m;
@@ -142,6 +104,35 @@ static char *leg_json(struct wleg *wl)
 	return g;
 }
 
+/* ---- talking ---- */
+
+struct talk_msg {
+	struct rg_media *m;
+	char *stream_id;
+	bool talking;
+	unsigned level;
+};
+
+static void talk_run(void *arg)
+{
+	struct talk_msg *x = arg;
+	if (!x->m->closing && x->m->ev->talking)
+		x->m->ev->talking(x->m->ctx, x->stream_id, x->talking, x->level);
+	g_free(x->stream_id);
+	g_free(x);
+}
+
+static void on_talk(void *arg, const char *stream_id, bool talking, unsigned level100)
+{
+	struct worker *w = arg;
+	struct talk_msg *x = g_new0(struct talk_msg, 1);
+	x->m = w->m;
+	x->stream_id = g_strdup(stream_id);
+	x->talking = talking;
+	x->level = level100;
+	rg_loop_call(w->m->control, talk_run, x);
+}
+
 /* ---- worker side ---- */
 
 static void on_candidate(void *arg, const char *cand)
@@ -173,6 +164,8 @@ static bool stats_tick(void *arg)
 	g_hash_table_iter_init(&it, w->legs);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		post(v, MSG_STATS, NULL, leg_json(v));
+	relay_check_idle(w->relay, rg_mono_us());
+	vp_worker_stats(w);
 	return true;
 }
 
@@ -194,14 +187,19 @@ struct open_job {
 	enum rg_leg_dir dir;
 };
 
+void media_ensure_relay(struct worker *w)
+{
+	if (!w->relay) {
+		w->relay = relay_new(on_talk, w);
+		w->stats_timer = rg_timer_add(w->loop, STATS_MS, stats_tick, w);
+	}
+}
+
 static void open_run(void *arg)
 {
 	struct open_job *j = arg;
 	struct worker *w = j->w;
-	if (!w->relay) {
-		w->relay = relay_new();
-		w->stats_timer = rg_timer_add(w->loop, STATS_MS, stats_tick, w);
-	}
+	media_ensure_relay(w);
 	struct wleg *wl = g_new0(struct wleg, 1);
 	wl->w = w;
 	memcpy(wl->id, j->leg_id, sizeof wl->id);
@@ -259,7 +257,9 @@ static void close_run(void *arg)
 static void teardown_run(void *arg)
 {
 	struct worker *w = arg;
-	rg_timer_cancel(w->stats_timer);
+	if (w->stats_timer)
+		rg_timer_cancel(w->stats_timer);
+	vp_worker_teardown(w);
 	g_hash_table_destroy(w->legs);
 	relay_free(w->relay);
 	w->relay = NULL;
@@ -293,7 +293,12 @@ struct rg_media *rg_media_new(struct rg_loop *control, struct rg_loop **workers,
 		m->workers[i].m = m;
 		m->workers[i].loop = workers[i];
 		m->workers[i].legs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, wleg_free);
+		vp_worker_init(&m->workers[i]);
 	}
+	m->mixcfg.max_talkers = cfg->mix_max_talkers;
+	m->mixcfg.jb_min_ms = cfg->jitter_min_ms;
+	m->mixcfg.jb_max_ms = cfg->jitter_max_ms;
+	vp_control_init(m);
 	m->legs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
 	return m;
 }
@@ -324,6 +329,7 @@ void rg_media_free(struct rg_media *m)
 		cleg_free(l->data);
 	g_list_free(all);
 	g_hash_table_destroy(m->legs);
+	vp_control_free(m);
 	g_free(m->workers);
 	rg_dtls_cert_free(m->cert);
 	g_free(m);

@@ -14,6 +14,10 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
+#include <sys/socket.h>
+
+#include "codec/codec.h"
+#include "webrtc/dtls.h"
 #include "webrtc/leg.h"
 
 struct rg_loop;
@@ -29,6 +33,10 @@ struct rg_media_events {
 	void (*candidate)(void *ctx, const char *owner, const char *leg_id, const char *cand);
 	void (*state)(void *ctx, const char *owner, const char *leg_id, const char *stream_id,
 		      enum rg_leg_state state, const char *why);
+	/* A stream started or stopped talking (level100 0..100). */
+	void (*talking)(void *ctx, const char *stream_id, bool talking, unsigned level100);
+	/* A virtual participant's media ended by itself (RTP timeout). */
+	void (*vp_end)(void *ctx, const char *vp_id, const char *why);
 };
 
 /* Control loop. workers: the media worker loops (owned by the caller). */
@@ -62,5 +70,42 @@ bool rg_media_owns(struct rg_media *m, const char *owner, const char *leg_id);
  * an owner; caller owns the array. */
 cJSON *rg_media_stream_legs_json(struct rg_media *m, const char *stream_id);
 cJSON *rg_media_user_legs_json(struct rg_media *m, const char *room_id, const char *user_id);
+
+/* ---- virtual participants' media (RTP endpoints, mixes) ----
+ * Each lives on its room's worker, with the room's mixer; ids are the
+ * control side's (unique). Statistics are pushed once a second. */
+
+/* A plain RTP endpoint (see media/endpoint.h for the media path). */
+struct rg_rtp_ep_params {
+	int fd, fd_rtcp;                /* bound sockets, taken; fd_rtcp -1 with rtcp-mux */
+	bool recv, send;
+	struct sockaddr_storage remote; /* ss_family 0: learned from the first RTP packet */
+	struct rg_codec_params codec;
+	uint8_t pt;
+	unsigned ptime_ms;
+	uint8_t level_id;               /* audio-level extension ID in what it receives, 0 none */
+	const char *publish_stream;     /* recv */
+	const char *play;               /* send: a stream ID, or NULL for the mix minus itself */
+	unsigned max_talkers;
+	unsigned timeout_ms;            /* recv: no RTP for this long ends it; 0 never */
+	bool srtp;
+	struct rg_srtp_keys keys;       /* srtp */
+};
+void rg_media_rtp_open(struct rg_media *m, unsigned worker, const char *room_id, const char *id,
+		       const struct rg_rtp_ep_params *p);
+/* A server-side mix published as stream_id: all of the room's streams, or
+ * the listed ones. */
+void rg_media_mix_open(struct rg_media *m, unsigned worker, const char *room_id, const char *id,
+		       const char *stream_id, bool all, const char *const *streams, size_t n,
+		       unsigned max_talkers);
+void rg_media_vp_close(struct rg_media *m, const char *id);
+/* The room's streams that "all" mixes hear (add or remove one). */
+void rg_media_room_stream(struct rg_media *m, unsigned worker, const char *room_id,
+			  const char *stream_id, bool add);
+/* Latest statistics of a virtual participant (caller owns), or NULL. */
+cJSON *rg_media_vp_json(struct rg_media *m, const char *id);
+/* Mixer tick durations of every worker (p50/p99 in µs over the last 5 s)
+ * and totals, for /metrics and the benchmarks. */
+cJSON *rg_media_mixer_stats(struct rg_media *m);
 
 #endif

@@ -1,47 +1,70 @@
-/* The relay: stream -> publisher leg + player legs, on one worker.
+/* The relay: stream -> publisher + player legs + taps, on one worker.
  *
  * A player leg keeps its own SSRC and continuous sequence numbers and
  * timestamps (rtp_rewriter), whoever publishes and however often the
  * publisher reconnects; it may attach before the stream has a publisher
  * and simply waits. The per-packet path copies once per player into a
  * stack buffer, rewrites and protects it there, and sends: no allocation,
- * no lock. */
+ * no lock. Taps get the publisher's packet untouched, before the players.
+ *
+ * Talking: a packet with an RFC 6464 level feeds the stream's detector
+ * (talk.h); a stream whose packets carry none is fed by the mixer when a
+ * mix reads it (relay_stream_level), else it has no talking events. */
 #include "media/relay.h"
 
 #include <glib.h>
 #include <string.h>
 
 #include "core/util.h"
+#include "media/talk.h"
+
+#define PKT_MS 20 /* the duration a level is assumed to cover */
 
 struct stream_src {
 	char *id;
 	struct relay_leg *publisher;
 	GPtrArray *players; /* struct relay_leg * */
+	GPtrArray *taps;    /* struct relay_tap * */
+	struct talk talk;
+	bool has_levels;    /* the last packet carried a level */
+	int64_t last_pkt_us;
 };
 
 struct relay_leg {
-	struct rg_leg *leg;
+	struct rg_leg *leg; /* NULL: a local publisher */
 	enum rg_leg_dir dir;
+	uint8_t level_id;   /* local publishers */
 	struct stream_src *src;
 	struct rtp_rewriter rw; /* players */
 };
 
+struct relay_tap {
+	struct stream_src *src;
+	relay_tap_fn fn;
+	void *arg;
+};
+
 struct relay {
 	GHashTable *streams; /* id -> struct stream_src * */
+	relay_talk_fn talk_fn;
+	void *talk_arg;
 };
 
 static void src_free(gpointer p)
 {
 	struct stream_src *s = p;
 	g_ptr_array_free(s->players, TRUE);
+	g_ptr_array_free(s->taps, TRUE);
 	g_free(s->id);
 	g_free(s);
 }
 
-struct relay *relay_new(void)
+struct relay *relay_new(relay_talk_fn talk, void *arg)
 {
 	struct relay *r = g_new0(struct relay, 1);
 	r->streams = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, src_free);
+	r->talk_fn = talk;
+	r->talk_arg = arg;
 	return r;
 }
 
@@ -60,9 +83,32 @@ static struct stream_src *src_get(struct relay *r, const char *id)
 		s = g_new0(struct stream_src, 1);
 		s->id = g_strdup(id);
 		s->players = g_ptr_array_new();
+		s->taps = g_ptr_array_new();
 		g_hash_table_insert(r->streams, s->id, s);
 	}
 	return s;
+}
+
+static void talk_event(struct relay *r, struct stream_src *s, int change)
+{
+	if (change && r->talk_fn)
+		r->talk_fn(r->talk_arg, s->id, change > 0, talk_take_level100(&s->talk));
+}
+
+/* The stream lost its publisher: a talking stream stops talking. */
+static void talk_end(struct relay *r, struct stream_src *s)
+{
+	if (s->talk.talking) {
+		s->talk.talking = false;
+		talk_event(r, s, -1);
+	}
+	memset(&s->talk, 0, sizeof s->talk);
+}
+
+static void src_maybe_free(struct relay *r, struct stream_src *s)
+{
+	if (!s->publisher && s->players->len == 0 && s->taps->len == 0)
+		g_hash_table_remove(r->streams, s->id);
 }
 
 struct relay_leg *relay_attach(struct relay *r, struct rg_leg *leg, enum rg_leg_dir dir,
@@ -85,25 +131,77 @@ struct relay_leg *relay_attach(struct relay *r, struct rg_leg *leg, enum rg_leg_
 	return rl;
 }
 
+struct relay_leg *relay_attach_local(struct relay *r, const char *stream_id, uint8_t level_id)
+{
+	struct relay_leg *rl = g_new0(struct relay_leg, 1);
+	rl->dir = RG_LEG_RECV;
+	rl->level_id = level_id;
+	rl->src = src_get(r, stream_id);
+	rl->src->publisher = rl;
+	return rl;
+}
+
 void relay_detach(struct relay *r, struct relay_leg *rl)
 {
 	struct stream_src *s = rl->src;
-	if (rl->dir == RG_LEG_RECV && s->publisher == rl)
+	if (rl->dir == RG_LEG_RECV && s->publisher == rl) {
 		s->publisher = NULL;
-	else
+		talk_end(r, s);
+	} else {
 		g_ptr_array_remove(s->players, rl);
-	if (!s->publisher && s->players->len == 0)
-		g_hash_table_remove(r->streams, s->id);
+	}
+	src_maybe_free(r, s);
 	g_free(rl);
+}
+
+struct relay_tap *relay_tap_add(struct relay *r, const char *stream_id, relay_tap_fn fn, void *arg)
+{
+	struct relay_tap *t = g_new0(struct relay_tap, 1);
+	t->src = src_get(r, stream_id);
+	t->fn = fn;
+	t->arg = arg;
+	g_ptr_array_add(t->src->taps, t);
+	return t;
+}
+
+void relay_tap_remove(struct relay *r, struct relay_tap *t)
+{
+	if (!t)
+		return;
+	struct stream_src *s = t->src;
+	g_ptr_array_remove(s->taps, t);
+	src_maybe_free(r, s);
+	g_free(t);
+}
+
+static void level_of(struct relay *r, struct stream_src *s, const uint8_t *pkt, size_t len,
+		     uint8_t id)
+{
+	struct rtp_header h;
+	uint8_t level;
+	bool vad;
+	if (!id || rtp_header_decode(&h, pkt, len) != 0 || rtp_audio_level_get(&h, id, &level, &vad) != 0) {
+		s->has_levels = false;
+		return;
+	}
+	s->has_levels = true;
+	talk_event(r, s, talk_feed(&s->talk, level, PKT_MS));
 }
 
 void relay_forward(struct relay *r, struct relay_leg *from, const uint8_t *pkt, size_t len)
 {
-	(void)r;
 	struct stream_src *s = from->src;
 	if (s->publisher != from || len < 12 || len > 1500)
 		return;
-	uint64_t now = (uint64_t)rg_mono_us() * 48 / 1000; /* 48 kHz RTP units */
+	uint8_t in_id = from->leg ? rg_leg_audio_level_id(from->leg) : from->level_id;
+	int64_t now_us = rg_mono_us();
+	s->last_pkt_us = now_us;
+	level_of(r, s, pkt, len, in_id);
+	for (unsigned i = 0; i < s->taps->len; i++) {
+		struct relay_tap *t = s->taps->pdata[i];
+		t->fn(t->arg, pkt, len, in_id);
+	}
+	uint64_t now = (uint64_t)now_us * 48 / 1000; /* 48 kHz RTP units */
 	uint8_t buf[1500 + RG_LEG_TRAILER_ROOM]; /* rewritten and protected in place */
 	for (unsigned i = 0; i < s->players->len; i++) {
 		struct relay_leg *p = s->players->pdata[i];
@@ -113,7 +211,7 @@ void relay_forward(struct relay *r, struct relay_leg *from, const uint8_t *pkt, 
 		if (rtp_rewriter_apply(&p->rw, buf, len, now) < 0)
 			continue;
 		buf[1] = (uint8_t)((buf[1] & 0x80) | rg_leg_opus_pt(p->leg));
-		uint8_t in_id = rg_leg_audio_level_id(from->leg), out_id = rg_leg_audio_level_id(p->leg);
+		uint8_t out_id = rg_leg_audio_level_id(p->leg);
 		if (in_id && out_id && in_id != out_id)
 			rtp_ext_renumber(buf, len, in_id, out_id);
 		rg_leg_send_rtp(p->leg, buf, len, sizeof buf);
@@ -124,4 +222,29 @@ unsigned relay_players(const struct relay *r, const char *stream_id)
 {
 	const struct stream_src *s = g_hash_table_lookup(r->streams, stream_id);
 	return s ? s->players->len : 0;
+}
+
+bool relay_stream_has_levels(const struct relay *r, const char *stream_id)
+{
+	const struct stream_src *s = g_hash_table_lookup(r->streams, stream_id);
+	return s && s->has_levels;
+}
+
+void relay_stream_level(struct relay *r, const char *stream_id, uint8_t level, unsigned dur_ms)
+{
+	struct stream_src *s = g_hash_table_lookup(r->streams, stream_id);
+	if (s && !s->has_levels && s->publisher)
+		talk_event(r, s, talk_feed(&s->talk, level, dur_ms));
+}
+
+void relay_check_idle(struct relay *r, int64_t now_us)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, r->streams);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct stream_src *s = v;
+		if (s->talk.talking && now_us - s->last_pkt_us > 1000000)
+			talk_end(r, s);
+	}
 }

@@ -228,6 +228,26 @@ static void notify_stream(struct rg_room *room, struct rg_stream *s, bool add, i
 	g_ptr_array_free(m, TRUE);
 }
 
+void rg_stream_talking(struct rg_stream *s, bool talking, unsigned level)
+{
+	struct rg_room *room = s->user->room;
+	RG_ASSERT_LOOP(room->reg->loop);
+	struct rg_stream_info info;
+	stream_info(s, &info);
+	GPtrArray *m = members_snapshot(room, NULL);
+	for (unsigned i = 0; i < m->len; i++) {
+		struct rg_user *u = m->pdata[i];
+		if (still_member(room, u) && u->ops->talking)
+			u->ops->talking(u->member, room, &info, talking, level);
+	}
+	g_ptr_array_free(m, TRUE);
+}
+
+const char *rg_stream_id(const struct rg_stream *s)
+{
+	return s->id;
+}
+
 /* ---- streams ---- */
 
 static void stream_free(struct rg_stream *s)

@@ -81,6 +81,9 @@ struct rg_member_ops {
 	 * already deleted); the member must drop its rg_user pointer. */
 	void (*kickout)(void *member, struct rg_room *room, enum rg_kick_cause cause,
 			const char *reason);
+	/* A stream in the room started or stopped talking (level 0..100). */
+	void (*talking)(void *member, struct rg_room *room, const struct rg_stream_info *stream,
+			bool talking, unsigned level);
 };
 
 struct rg_registry_limits {
@@ -157,6 +160,11 @@ struct rg_user *rg_stream_user(const struct rg_stream *s);
 /* Removes any user's stream by the server's decision (admin API): others
  * get DELETE with 'reason', the publisher gets stream_removed with 'message'. */
 void rg_stream_remove(struct rg_stream *s, int reason, const char *message);
+
+/* Tells every member of the stream's room (the publisher too) that it
+ * started or stopped talking. */
+void rg_stream_talking(struct rg_stream *s, bool talking, unsigned level);
+const char *rg_stream_id(const struct rg_stream *s);
 
 /* JSON descriptions for the admin API (caller owns the result). */
 cJSON *rg_room_to_json(const struct rg_room *room, bool detail);

@@ -332,7 +332,20 @@ static void on_kickout(void *member, struct rg_room *room, enum rg_kick_cause ca
 		client_close(c, RG_CLOSE_KICKED, "kicked out");
 }
 
+static void on_talking(void *member, struct rg_room *room, const struct rg_stream_info *st,
+		       bool talking, unsigned level)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "room_id", rg_room_id(room));
+	cJSON_AddStringToObject(d, "stream_id", st->stream_id);
+	cJSON_AddStringToObject(d, "user_id", st->user_id);
+	cJSON_AddBoolToObject(d, "talking", talking);
+	cJSON_AddNumberToObject(d, "level", level);
+	emit(member, "talking", d);
+}
+
 static const struct rg_member_ops member_ops = {
+	.talking = on_talking,
 	.users = on_users,
 	.streams = on_streams,
 	.user_count = on_count,

@@ -1,0 +1,77 @@
+/* Admin routes of virtual participants (control loop):
+ *   /v1/rooms/{room}/mixes[/{id}]          POST, GET, DELETE
+ *   /v1/rooms/{room}/rtp-endpoints[/{id}]  POST, GET, DELETE */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "core/errors.h"
+#include "vp/vp.h"
+
+static cJSON *listed(const char *key, cJSON *list)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "count", cJSON_GetArraySize(list));
+	cJSON_AddItemToObject(o, key, list);
+	return o;
+}
+
+static void collection(struct api_req *r, enum rg_vp_kind kind, const char *key)
+{
+	struct rg_vps *v = r->api->d.vps;
+	const char *room = r->segs[1];
+	if (api_method_is(r, "GET")) {
+		cJSON *l = rg_vps_list(v, kind, room);
+		if (!l)
+			return api_reply_error(r, -RG_E_ROOM_NOT_FOUND, NULL);
+		return api_reply_json(r, 200, listed(key, l));
+	}
+	if (!api_method_is(r, "POST"))
+		return api_not_allowed(r, "GET, POST");
+	cJSON *body = api_body_json(r, true);
+	if (!body)
+		return;
+	cJSON *out = NULL;
+	char msg[512] = "";
+	int e = rg_vps_create(v, kind, room, body, &out, msg, sizeof msg);
+	cJSON_Delete(body);
+	if (e)
+		return api_reply_error(r, e, msg);
+	api_reply_json(r, 201, out);
+}
+
+static void item(struct api_req *r, enum rg_vp_kind kind, const char *what)
+{
+	struct rg_vps *v = r->api->d.vps;
+	const char *room = r->segs[1], *id = r->segs[3];
+	char msg[128];
+	snprintf(msg, sizeof msg, "no %s %.40s in room %.60s", what, id, room);
+	if (api_method_is(r, "GET")) {
+		cJSON *o = rg_vps_get(v, kind, room, id);
+		if (!o)
+			return api_reply_error(r, -RG_E_NOT_FOUND, msg);
+		return api_reply_json(r, 200, o);
+	}
+	if (!api_method_is(r, "DELETE"))
+		return api_not_allowed(r, "GET, DELETE");
+	char reason[1100];
+	if (!api_reason_of(r, reason, sizeof reason))
+		return;
+	if (rg_vps_delete(v, kind, room, id, reason) != 0)
+		return api_reply_error(r, -RG_E_NOT_FOUND, msg);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddBoolToObject(o, "deleted", 1);
+	api_reply_json(r, 200, o);
+}
+
+void api_vp_route(struct api_req *r)
+{
+	switch (r->route) {
+	case R_ROOM_MIXES: collection(r, RG_VP_MIX, "mixes"); break;
+	case R_ROOM_MIX: item(r, RG_VP_MIX, "mix"); break;
+	case R_ROOM_RTPS: collection(r, RG_VP_RTP, "rtp_endpoints"); break;
+	case R_ROOM_RTP: item(r, RG_VP_RTP, "RTP endpoint"); break;
+	default: api_reply_error(r, -RG_E_NOT_FOUND, "no such route"); break;
+	}
+}

@@ -1,0 +1,567 @@
+/* Plain RTP endpoints, worker side. See endpoint.h.
+ *
+ * Receive path: socket -> source check (latch) -> SRTP unprotect -> RTP or
+ * RTCP (by port, or by first bytes with rtcp-mux) -> statistics -> publish
+ * (Opus: the packet as it came; else decode -> 48 kHz FIFO -> Opus 20 ms ->
+ * our own RTP header with an audio level). Send path: a 20 ms frame from
+ * the mixer (or a tapped Opus packet) -> packets of ptime -> SRTP -> UDP. */
+#include "media/endpoint.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glib.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/util.h"
+#include "media/mixer.h"
+#include "media/relay.h"
+#include "rtp/rtp.h"
+#include "webrtc/srtp.h"
+
+#define PKT_MAX 1500
+#define READS_PER_WAKEUP 64
+#define RTCP_INTERVAL_US 5000000
+#define LEVEL_EXT_ID 1       /* in the Opus stream we publish after transcoding */
+#define MAX_GAP_CONCEAL 5    /* packets concealed on a sequence gap */
+
+struct rtpep {
+	struct rg_loop *loop;
+	struct relay *relay;
+	struct mixer *mx;
+	struct rtpep_params p;
+	char *publish_stream, *play;
+	rtpep_end_fn end;
+	void *arg;
+	struct rg_fd_watch *w, *w_rtcp;
+	struct sockaddr_storage remote, remote_rtcp; /* where we send */
+	struct sockaddr_storage src, src_rtcp;       /* latched sources */
+	bool latched, rtcp_latched;
+	struct rg_srtp *srtp;
+	/* receive */
+	struct relay_leg *pub;
+	struct rg_decoder *dec;      /* non-Opus */
+	struct rg_encoder *opus;     /* non-Opus: what we publish */
+	int16_t fifo[RG_MAX_PACKET_SAMPLES + RG_FRAME_SAMPLES];
+	size_t fifo_n;
+	uint32_t pub_ssrc, pub_ts;
+	uint16_t pub_seq;
+	bool rx_started;
+	uint16_t last_seq;
+	struct rtp_rx_stats rx;
+	int64_t last_rtp_us, created_us, last_rtcp_us;
+	/* send */
+	struct mixer_out *out;
+	struct relay_tap *tap;       /* Opus passthrough */
+	struct rtp_rewriter rw;
+	uint32_t ssrc, ts;
+	uint16_t seq;
+	bool first_sent;
+	uint8_t ofifo[RG_MAX_PAYLOAD * 2];
+	size_t ofifo_n;
+	struct rtp_tx_stats tx;
+	bool tx_started;
+	/* counters */
+	uint64_t wrong_source, junk, wrong_pt, srtp_errors, decode_errors, send_errors, rtcp_in;
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	int rtt_ms;
+	uint8_t peer_fraction_lost;
+	int32_t peer_cumulative_lost;
+};
+
+static uint64_t wall_us(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+static socklen_t sa_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static bool sa_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
+}
+
+static void sa_port_plus1(struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)(ntohs(((struct sockaddr_in *)ss)->sin_port) + 1));
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)(ntohs(((struct sockaddr_in6 *)ss)->sin6_port) + 1));
+}
+
+/* ---- sending ---- */
+
+static void send_to(struct rtpep *e, int fd, const struct sockaddr_storage *to, uint8_t *buf,
+		    size_t len, bool rtcp)
+{
+	int n = (int)len;
+	if (e->srtp && (rtcp ? rg_srtp_protect_rtcp(e->srtp, buf, &n) : rg_srtp_protect_rtp(e->srtp, buf, &n)) != 0) {
+		e->srtp_errors++;
+		return;
+	}
+	if (sendto(fd, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)to, sa_len(to)) < 0)
+		e->send_errors++;
+}
+
+static void send_rtp(struct rtpep *e, const uint8_t *payload, size_t len, uint32_t ts_units)
+{
+	if (!e->remote.ss_family)
+		return;
+	uint8_t buf[12 + PKT_MAX + RG_SRTP_MAX_TRAILER];
+	if (len > PKT_MAX)
+		return;
+	buf[0] = 0x80;
+	buf[1] = (uint8_t)((e->first_sent ? 0 : 0x80) | e->p.pt);
+	buf[2] = (uint8_t)(e->seq >> 8);
+	buf[3] = (uint8_t)e->seq;
+	for (int i = 0; i < 4; i++) {
+		buf[4 + i] = (uint8_t)(e->ts >> (24 - 8 * i));
+		buf[8 + i] = (uint8_t)(e->ssrc >> (24 - 8 * i));
+	}
+	memcpy(buf + 12, payload, len);
+	rtp_tx_stats_update(&e->tx, e->ts, len, (uint64_t)rg_mono_us());
+	e->tx_started = true;
+	e->first_sent = true;
+	e->seq++;
+	e->ts += ts_units;
+	e->tx_packets++;
+	e->tx_bytes += len;
+	send_to(e, e->p.fd, &e->remote, buf, 12 + len, false);
+}
+
+/* A 20 ms frame in our codec: Opus goes out as it is (ptime 20); sample
+ * codecs are cut into packets of ptime. */
+static void on_frame(void *arg, const uint8_t *payload, size_t len, uint8_t level)
+{
+	struct rtpep *e = arg;
+	(void)level;
+	if (e->p.codec.id == RG_CODEC_OPUS) {
+		send_rtp(e, payload, len, RG_FRAME_SAMPLES);
+		return;
+	}
+	size_t per = len * e->p.ptime_ms / RG_FRAME_MS;
+	uint32_t units = e->p.codec.clock_rate * e->p.ptime_ms / 1000;
+	if (len > sizeof e->ofifo - e->ofifo_n)
+		e->ofifo_n = 0;
+	memcpy(e->ofifo + e->ofifo_n, payload, len);
+	e->ofifo_n += len;
+	size_t off = 0;
+	while (per && e->ofifo_n - off >= per) {
+		send_rtp(e, e->ofifo + off, per, units);
+		off += per;
+	}
+	memmove(e->ofifo, e->ofifo + off, e->ofifo_n - off);
+	e->ofifo_n -= off;
+}
+
+/* Opus stream played as it is: our SSRC, sequence and timestamps. */
+static void on_tap(void *arg, const uint8_t *pkt, size_t len, uint8_t level_id)
+{
+	struct rtpep *e = arg;
+	(void)level_id;
+	if (!e->remote.ss_family || len > PKT_MAX)
+		return;
+	uint8_t buf[PKT_MAX + RG_SRTP_MAX_TRAILER];
+	memcpy(buf, pkt, len);
+	if (rtp_rewriter_apply(&e->rw, buf, len, (uint64_t)rg_mono_us() * 48 / 1000) < 0)
+		return;
+	buf[1] = (uint8_t)((buf[1] & 0x80) | e->p.pt);
+	uint32_t ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7];
+	rtp_tx_stats_update(&e->tx, ts, len - 12, (uint64_t)rg_mono_us());
+	e->tx_started = true;
+	e->tx_packets++;
+	e->tx_bytes += len - 12;
+	send_to(e, e->p.fd, &e->remote, buf, len, false);
+}
+
+/* ---- receiving ---- */
+
+static void publish_opus(struct rtpep *e, const uint8_t *payload, size_t len, uint8_t level)
+{
+	uint8_t buf[16 + RG_MAX_PAYLOAD];
+	buf[0] = 0x90; /* X: one audio-level element */
+	buf[1] = 111;
+	buf[2] = (uint8_t)(e->pub_seq >> 8);
+	buf[3] = (uint8_t)e->pub_seq;
+	for (int i = 0; i < 4; i++) {
+		buf[4 + i] = (uint8_t)(e->pub_ts >> (24 - 8 * i));
+		buf[8 + i] = (uint8_t)(e->pub_ssrc >> (24 - 8 * i));
+	}
+	buf[12] = 0xBE;
+	buf[13] = 0xDE;
+	buf[14] = 0;
+	buf[15] = 1;
+	uint8_t ext[4] = { (uint8_t)(LEVEL_EXT_ID << 4), rtp_audio_level_pack(level, level < 127), 0, 0 };
+	uint8_t out[16 + 4 + RG_MAX_PAYLOAD];
+	memcpy(out, buf, 16);
+	memcpy(out + 16, ext, 4);
+	memcpy(out + 20, payload, len);
+	e->pub_seq++;
+	e->pub_ts += RG_FRAME_SAMPLES;
+	relay_forward(e->relay, e->pub, out, 20 + len);
+}
+
+static void transcode_in(struct rtpep *e, const struct rtp_header *h)
+{
+	if (e->rx_started) {
+		uint16_t gap = (uint16_t)(h->seq - e->last_seq - 1);
+		if (gap > 0 && gap <= MAX_GAP_CONCEAL) {
+			size_t per = (size_t)48000 * e->p.ptime_ms / 1000;
+			for (unsigned i = 0; i < gap && e->fifo_n + per <= G_N_ELEMENTS(e->fifo); i++) {
+				int n = rg_decoder_conceal(e->dec, NULL, 0, e->fifo + e->fifo_n, per);
+				if (n > 0)
+					e->fifo_n += (size_t)n;
+			}
+		} else if (gap > 0x8000) {
+			return; /* old or reordered: the published stream moves on */
+		}
+	}
+	int n = rg_decoder_decode(e->dec, h->payload, h->payload_len, e->fifo + e->fifo_n,
+				  G_N_ELEMENTS(e->fifo) - e->fifo_n);
+	if (n < 0) {
+		e->decode_errors++;
+		return;
+	}
+	e->fifo_n += (size_t)n;
+	size_t off = 0;
+	while (e->fifo_n - off >= RG_FRAME_SAMPLES) {
+		uint8_t pay[RG_MAX_PAYLOAD];
+		int len = rg_encoder_encode(e->opus, e->fifo + off, RG_FRAME_SAMPLES, pay, sizeof pay);
+		if (len > 0)
+			publish_opus(e, pay, (size_t)len, rg_audio_level(e->fifo + off, RG_FRAME_SAMPLES));
+		off += RG_FRAME_SAMPLES;
+	}
+	memmove(e->fifo, e->fifo + off, (e->fifo_n - off) * sizeof *e->fifo);
+	e->fifo_n -= off;
+}
+
+static void rtcp_in(struct rtpep *e, const uint8_t *buf, size_t len)
+{
+	struct rtcp_iter it;
+	struct rtcp_packet p;
+	e->rtcp_in++;
+	rtcp_iter_init(&it, buf, len);
+	while (rtcp_iter_next(&it, &p) == 1) {
+		if (p.pt == RTCP_SR && e->rx_started)
+			rtp_rx_stats_sr_received(&e->rx, p.sr.ntp, wall_us());
+		if (p.pt != RTCP_SR && p.pt != RTCP_RR)
+			continue;
+		for (unsigned i = 0; i < p.count; i++) {
+			struct rtcp_report_block rb;
+			if (rtcp_report_block_get(&p, i, &rb) != 0 || rb.ssrc != e->ssrc)
+				continue;
+			e->peer_fraction_lost = rb.fraction_lost;
+			e->peer_cumulative_lost = rb.cumulative_lost;
+			int rtt = rtp_rtt_ms(&rb, rtp_ntp_from_us(wall_us()));
+			if (rtt >= 0)
+				e->rtt_ms = rtt;
+		}
+	}
+}
+
+static void rtp_in(struct rtpep *e, const uint8_t *buf, size_t len)
+{
+	struct rtp_header h;
+	if (rtp_header_decode(&h, buf, len) != 0) {
+		e->junk++;
+		return;
+	}
+	if (h.pt != e->p.pt || h.payload_len == 0) {
+		e->wrong_pt++;
+		return;
+	}
+	int64_t now = rg_mono_us();
+	e->last_rtp_us = now;
+	e->rx_packets++;
+	e->rx_bytes += h.payload_len;
+	if (!e->rx_started)
+		rtp_rx_stats_init(&e->rx, h.ssrc);
+	rtp_rx_stats_update(&e->rx, h.seq, h.ts, (uint64_t)now * e->p.codec.clock_rate / 1000000);
+	if (!e->p.recv || !e->pub) {
+		e->rx_started = true;
+		e->last_seq = h.seq;
+		return;
+	}
+	if (e->p.codec.id == RG_CODEC_OPUS)
+		relay_forward(e->relay, e->pub, buf, len);
+	else
+		transcode_in(e, &h);
+	e->rx_started = true;
+	e->last_seq = h.seq;
+}
+
+/* The first packet that looks like RTP/RTCP latches its source; later
+ * packets from elsewhere are dropped. Without a configured remote, what we
+ * send goes to the latched source (symmetric RTP). */
+static bool accept_source(struct rtpep *e, const struct sockaddr_storage *from, bool rtcp,
+			  const uint8_t *buf, size_t len)
+{
+	struct sockaddr_storage *latch = rtcp ? &e->src_rtcp : &e->src;
+	bool *latched = rtcp ? &e->rtcp_latched : &e->latched;
+	if (*latched)
+		return sa_equal(latch, from);
+	enum rtp_demux_class c = rtp_demux(buf, len);
+	if (c != RTP_DEMUX_RTP && c != RTP_DEMUX_RTCP)
+		return false;
+	*latch = *from;
+	*latched = true;
+	if (!rtcp && e->p.fd_rtcp < 0) { /* rtcp-mux: one source for both */
+		e->src_rtcp = *from;
+		e->rtcp_latched = true;
+	}
+	if (!e->p.remote.ss_family) {
+		if (!rtcp) {
+			e->remote = *from;
+			if (e->p.fd_rtcp < 0 || !e->remote_rtcp.ss_family) {
+				e->remote_rtcp = *from;
+				if (e->p.fd_rtcp >= 0)
+					sa_port_plus1(&e->remote_rtcp);
+			}
+		} else {
+			e->remote_rtcp = *from;
+		}
+	}
+	return true;
+}
+
+static void packet_in(struct rtpep *e, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
+		      bool rtcp_port)
+{
+	if (!accept_source(e, from, rtcp_port, buf, len)) {
+		e->wrong_source++;
+		return;
+	}
+	enum rtp_demux_class c = rtp_demux(buf, len);
+	bool rtcp = rtcp_port || c == RTP_DEMUX_RTCP;
+	if (c != RTP_DEMUX_RTP && c != RTP_DEMUX_RTCP) {
+		e->junk++;
+		return;
+	}
+	int n = (int)len;
+	if (e->srtp && (rtcp ? rg_srtp_unprotect_rtcp(e->srtp, buf, &n) : rg_srtp_unprotect_rtp(e->srtp, buf, &n)) != 0) {
+		e->srtp_errors++;
+		return;
+	}
+	if (rtcp)
+		rtcp_in(e, buf, (size_t)n);
+	else
+		rtp_in(e, buf, (size_t)n);
+}
+
+static void on_readable(struct rtpep *e, int fd, bool rtcp_port)
+{
+	for (int i = 0; i < READS_PER_WAKEUP; i++) {
+		uint8_t buf[PKT_MAX + RG_SRTP_MAX_TRAILER];
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof from;
+		ssize_t n = recvfrom(fd, buf, PKT_MAX, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			return;
+		packet_in(e, buf, (size_t)n, &from, rtcp_port);
+	}
+}
+
+static void on_rtp_fd(int fd, unsigned ev, void *arg)
+{
+	(void)ev;
+	on_readable(arg, fd, false);
+}
+
+static void on_rtcp_fd(int fd, unsigned ev, void *arg)
+{
+	(void)ev;
+	on_readable(arg, fd, true);
+}
+
+/* ---- RTCP out, timeout ---- */
+
+static void send_rtcp_report(struct rtpep *e)
+{
+	if (!e->remote_rtcp.ss_family)
+		return;
+	uint8_t buf[512 + RG_SRTP_MAX_TRAILER];
+	struct rtcp_report_block rb;
+	uint64_t now = wall_us();
+	bool have_rb = e->rx_started && rtp_rx_stats_report_block(&e->rx, &rb, now) == 0;
+	int n;
+	if (e->tx_started) {
+		struct rtcp_sr_info sr;
+		rtp_tx_stats_sr(&e->tx, &sr, now, (uint64_t)rg_mono_us(), e->p.codec.clock_rate);
+		n = rtcp_sr_build(buf, 512, &sr, &rb, have_rb ? 1 : 0);
+	} else {
+		n = rtcp_rr_build(buf, 512, e->ssrc, &rb, have_rb ? 1 : 0);
+	}
+	if (n <= 0)
+		return;
+	int k = rtcp_sdes_cname_build(buf + n, (size_t)(512 - n), e->ssrc, "roomgate");
+	if (k > 0)
+		n += k;
+	int fd = e->p.fd_rtcp >= 0 ? e->p.fd_rtcp : e->p.fd;
+	send_to(e, fd, &e->remote_rtcp, buf, (size_t)n, true);
+}
+
+void rtpep_tick(struct rtpep *e, int64_t now_us)
+{
+	if (now_us - e->last_rtcp_us >= RTCP_INTERVAL_US) {
+		e->last_rtcp_us = now_us;
+		send_rtcp_report(e);
+	}
+	int64_t since = e->rx_started ? e->last_rtp_us : e->created_us;
+	if (e->p.recv && e->p.timeout_ms && now_us - since > (int64_t)e->p.timeout_ms * 1000 && e->end) {
+		rtpep_end_fn end = e->end;
+		e->end = NULL; /* once */
+		end(e->arg, "rtp_timeout");
+	}
+}
+
+/* ---- life ---- */
+
+struct rtpep *rtpep_new(struct rg_loop *loop, struct relay *relay, struct mixer *mx,
+			const struct rtpep_params *p, rtpep_end_fn end, void *arg)
+{
+	struct rtpep *e = g_new0(struct rtpep, 1);
+	e->loop = loop;
+	e->relay = relay;
+	e->mx = mx;
+	e->p = *p;
+	e->publish_stream = g_strdup(p->publish_stream);
+	e->play = g_strdup(p->play);
+	e->p.publish_stream = e->publish_stream;
+	e->p.play = e->play;
+	e->end = end;
+	e->arg = arg;
+	e->remote = p->remote;
+	e->remote_rtcp = p->remote;
+	if (p->remote.ss_family && p->fd_rtcp >= 0)
+		sa_port_plus1(&e->remote_rtcp);
+	e->created_us = e->last_rtcp_us = rg_mono_us();
+	rg_random_bytes(&e->ssrc, sizeof e->ssrc);
+	rg_random_bytes(&e->seq, sizeof e->seq);
+	rg_random_bytes(&e->ts, sizeof e->ts);
+	rg_random_bytes(&e->pub_ssrc, sizeof e->pub_ssrc);
+	rg_random_bytes(&e->pub_seq, sizeof e->pub_seq);
+	rg_random_bytes(&e->pub_ts, sizeof e->pub_ts);
+	rtp_tx_stats_init(&e->tx, e->ssrc);
+	if (p->srtp)
+		e->srtp = rg_srtp_new(&p->keys);
+	if (p->recv && p->publish_stream) {
+		if (p->codec.id != RG_CODEC_OPUS) {
+			struct rg_codec_params op;
+			rg_codec_params_default(&op, RG_CODEC_OPUS);
+			e->dec = rg_decoder_new(&p->codec);
+			e->opus = rg_encoder_new(&op);
+		}
+		e->pub = relay_attach_local(relay, p->publish_stream,
+					    p->codec.id == RG_CODEC_OPUS ? p->level_id : LEVEL_EXT_ID);
+	}
+	if (p->send) {
+		if (p->play && p->codec.id == RG_CODEC_OPUS) {
+			rtp_rewriter_init(&e->rw, e->ssrc, e->seq, e->ts);
+			e->tap = relay_tap_add(relay, p->play, on_tap, e);
+		} else {
+			struct mixer_out_params mp = {
+				.all = p->play == NULL,
+				.streams = p->play ? (const char *const *)&e->play : NULL,
+				.n_streams = p->play ? 1 : 0,
+				.exclude = p->recv ? p->publish_stream : NULL,
+				.max_talkers = p->play ? 1 : p->max_talkers,
+				.codec = p->codec,
+				.frame = on_frame,
+				.arg = e,
+			};
+			e->out = mixer_out_add(mx, &mp);
+		}
+	}
+	e->w = rg_fd_watch_add(loop, p->fd, RG_FD_IN, on_rtp_fd, e);
+	if (p->fd_rtcp >= 0)
+		e->w_rtcp = rg_fd_watch_add(loop, p->fd_rtcp, RG_FD_IN, on_rtcp_fd, e);
+	return e;
+}
+
+void rtpep_free(struct rtpep *e)
+{
+	if (!e)
+		return;
+	if (e->tx_started && e->remote_rtcp.ss_family) {
+		uint8_t buf[128 + RG_SRTP_MAX_TRAILER];
+		int n = rtcp_bye_build(buf, 128, &e->ssrc, 1, NULL);
+		if (n > 0)
+			send_to(e, e->p.fd_rtcp >= 0 ? e->p.fd_rtcp : e->p.fd, &e->remote_rtcp, buf, (size_t)n, true);
+	}
+	rg_fd_watch_remove(e->w);
+	if (e->w_rtcp)
+		rg_fd_watch_remove(e->w_rtcp);
+	close(e->p.fd);
+	if (e->p.fd_rtcp >= 0)
+		close(e->p.fd_rtcp);
+	if (e->out)
+		mixer_out_remove(e->mx, e->out);
+	relay_tap_remove(e->relay, e->tap);
+	if (e->pub)
+		relay_detach(e->relay, e->pub);
+	rg_decoder_free(e->dec);
+	rg_encoder_free(e->opus);
+	rg_srtp_free(e->srtp);
+	g_free(e->publish_stream);
+	g_free(e->play);
+	g_free(e);
+}
+
+static void add_addr(cJSON *j, const char *key, const struct sockaddr_storage *ss)
+{
+	char host[64] = "";
+	if (!ss->ss_family) {
+		cJSON_AddNullToObject(j, key);
+		return;
+	}
+	rg_sockaddr_str(ss, host, sizeof host);
+	cJSON_AddStringToObject(j, key, host);
+}
+
+cJSON *rtpep_to_json(const struct rtpep *e)
+{
+	cJSON *j = cJSON_CreateObject();
+	add_addr(j, "sending_to", &e->remote);
+	if (e->latched)
+		add_addr(j, "receiving_from", &e->src);
+	else
+		cJSON_AddNullToObject(j, "receiving_from");
+	cJSON *rx = cJSON_AddObjectToObject(j, "received");
+	cJSON_AddNumberToObject(rx, "packets", (double)e->rx_packets);
+	cJSON_AddNumberToObject(rx, "bytes", (double)e->rx_bytes);
+	cJSON_AddNumberToObject(rx, "packets_lost", e->rx_started ? (double)rtp_rx_stats_lost(&e->rx) : 0);
+	cJSON_AddNumberToObject(rx, "jitter_ms",
+				e->rx_started ? rtp_rx_stats_jitter(&e->rx) * 1000.0 / e->p.codec.clock_rate : 0);
+	cJSON_AddNumberToObject(rx, "wrong_source", (double)e->wrong_source);
+	cJSON_AddNumberToObject(rx, "junk", (double)e->junk);
+	cJSON_AddNumberToObject(rx, "wrong_payload_type", (double)e->wrong_pt);
+	cJSON_AddNumberToObject(rx, "decode_errors", (double)e->decode_errors);
+	cJSON_AddNumberToObject(rx, "srtp_errors", (double)e->srtp_errors);
+	cJSON_AddNumberToObject(rx, "rtcp_packets", (double)e->rtcp_in);
+	cJSON *tx = cJSON_AddObjectToObject(j, "sent");
+	cJSON_AddNumberToObject(tx, "packets", (double)e->tx_packets);
+	cJSON_AddNumberToObject(tx, "bytes", (double)e->tx_bytes);
+	cJSON_AddNumberToObject(tx, "send_errors", (double)e->send_errors);
+	cJSON_AddNumberToObject(tx, "peer_fraction_lost", e->peer_fraction_lost / 256.0);
+	cJSON_AddNumberToObject(tx, "peer_packets_lost", e->peer_cumulative_lost);
+	cJSON_AddNumberToObject(j, "rtt_ms", e->rtt_ms);
+	if (e->out)
+		cJSON_AddItemToObject(j, "mix", mixer_out_to_json(e->out));
+	return j;
+}

@@ -1,0 +1,78 @@
+/* Private to media/: the structures shared by media.c (legs) and vp.c
+ * (virtual participants' media). */
+#ifndef RG_MEDIA_MEDIA_INT_H
+#define RG_MEDIA_MEDIA_INT_H
+
+#include <glib.h>
+
+#include "media/media.h"
+#include "media/mixer.h"
+
+struct rg_loop;
+struct rg_fd_watch;
+
+struct rg_mixer_cfg {
+	unsigned max_talkers, jb_min_ms, jb_max_ms;
+};
+
+#define STATS_MS 1000
+
+struct worker {
+	struct rg_media *m;
+	struct rg_loop *loop;
+	struct relay *relay;    /* created with the first leg or participant */
+	GHashTable *legs;       /* id -> struct wleg * */
+	unsigned stats_timer;
+	GHashTable *rooms;      /* room id -> struct wroom * (rooms with a mixer) */
+	GHashTable *vps;        /* id -> struct wvp * */
+	int tick_fd;            /* timerfd, armed while a room has a mixer */
+	struct rg_fd_watch *tick_watch;
+	uint32_t tick_us[256];  /* the last tick durations */
+	unsigned tick_n;
+	uint64_t ticks, tick_overruns;
+};
+
+struct wleg {
+	struct worker *w;
+	char id[RG_LEG_ID_LEN + 1];
+	char *owner;
+	char *stream_id;
+	struct rg_leg *leg;
+	struct relay_leg *rl;
+};
+
+struct cleg { /* control side */
+	char id[RG_LEG_ID_LEN + 1];
+	char *owner;
+	char *room_id, *user_id;
+	char *stream_id;
+	enum rg_leg_dir dir;
+	unsigned worker;
+	cJSON *stats;
+};
+
+struct rg_media {
+	struct rg_loop *control;
+	struct worker *workers;
+	unsigned n;
+	struct rg_leg_config leg_cfg;
+	struct rg_dtls_cert *cert;
+	const struct rg_media_events *ev;
+	void *ctx;
+	GHashTable *legs; /* id -> struct cleg * (control loop) */
+	GHashTable *vps;  /* id -> struct cvp * (control loop) */
+	bool closing;
+	struct rg_mixer_cfg mixcfg;
+	cJSON *worker_stats; /* per worker: mixer tick figures (control loop) */
+};
+
+
+/* vp.c */
+void vp_worker_init(struct worker *w);
+void vp_worker_stats(struct worker *w);   /* once a second, from the stats timer */
+void vp_worker_teardown(struct worker *w);
+void vp_control_init(struct rg_media *m);
+void vp_control_free(struct rg_media *m);
+void media_ensure_relay(struct worker *w);
+
+#endif

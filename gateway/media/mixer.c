@@ -1,0 +1,700 @@
+/* The room mixer. See mixer.h for the design; this file is the tick path
+ * (gather, select, sum, encode) and the bookkeeping of inputs, groups and
+ * outputs. Worker thread only. */
+#include "media/mixer.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "media/jbuf.h"
+#include "media/relay.h"
+#include "rtp/rtp.h"
+
+#define MAX_SLOTS 4
+#define ACTIVE_LEVEL 90   /* -dBov: quieter inputs are not mixed */
+#define STICKY_DB 6       /* bonus of the previous tick's talkers */
+#define MAX_TALKERS_LIMIT 1024
+#define N RG_FRAME_SAMPLES
+
+enum slot_kind { SLOT_SILENT, SLOT_PACKET, SLOT_LOST, SLOT_WAIT };
+
+struct slot {
+	enum slot_kind kind;
+	uint32_t samples;
+	uint8_t level;
+	size_t len, next_len;
+	uint8_t buf[RG_JBUF_MAX_PAYLOAD];
+	uint8_t next[RG_JBUF_MAX_PAYLOAD];
+};
+
+struct min {
+	struct mixer *mx;
+	char *id;
+	struct relay_tap *tap;
+	struct rg_jbuf *jb;
+	struct rg_decoder *dec;
+	bool in_room;      /* part of the "all" set */
+	unsigned list_refs; /* explicit outputs naming it */
+	bool wanted;       /* some output hears it */
+	/* this tick */
+	struct slot slots[MAX_SLOTS];
+	unsigned n_slots;
+	bool decoded, selected, was_selected, level_known;
+	uint8_t level;
+	int16_t pcm[N];
+	int16_t fifo[RG_MAX_PACKET_SAMPLES]; /* decoded beyond this tick */
+	unsigned fifo_n;
+	/* statistics */
+	uint64_t frames, decodes, skipped, bad, fec, plc;
+};
+
+struct shenc {
+	struct rg_codec_params cp;
+	struct rg_encoder *enc;
+	uint64_t tick;
+	int len;
+	uint8_t buf[RG_MAX_PAYLOAD];
+};
+
+struct group {
+	bool all;
+	char **streams; /* !all: sorted, NULL-terminated */
+	size_t n_streams;
+	unsigned k;
+	GPtrArray *outs;   /* struct mixer_out * */
+	GPtrArray *shared; /* struct shenc * */
+	struct min **sel, **prev;
+	unsigned n_sel, n_prev;
+	int32_t sum[N];
+	int16_t mix[N];
+	uint64_t mix_tick;
+	uint8_t mix_level;
+};
+
+struct mixer_out {
+	struct group *g;
+	char *exclude;
+	struct rg_codec_params cp;
+	struct rg_encoder *own; /* N-1 frames, when it has an own stream */
+	struct shenc *sh;
+	mixer_frame_fn frame;
+	void *arg;
+	uint64_t own_frames, shared_frames;
+};
+
+struct mixer {
+	struct relay *relay;
+	struct mixer_config cfg;
+	GHashTable *inputs; /* id -> struct min * */
+	GPtrArray *groups;
+	uint64_t tick;
+	int16_t tmp[N + RG_MAX_PACKET_SAMPLES + N];
+};
+
+/* ---- inputs ---- */
+
+static void on_packet(void *arg, const uint8_t *pkt, size_t len, uint8_t level_id)
+{
+	struct min *in = arg;
+	if (!in->wanted)
+		return;
+	struct rtp_header h;
+	if (rtp_header_decode(&h, pkt, len) != 0 || h.payload_len == 0) {
+		in->bad++;
+		return;
+	}
+	static const struct rg_codec_params opus = { .id = RG_CODEC_OPUS, .clock_rate = 48000,
+						     .sample_rate = 48000, .channels = 1 };
+	int dur = rg_codec_payload_samples(&opus, h.payload, h.payload_len);
+	if (dur <= 0) {
+		in->bad++;
+		return;
+	}
+	uint8_t level = RG_JBUF_LEVEL_UNKNOWN;
+	bool vad;
+	if (rg_opus_is_dtx(h.payload, h.payload_len))
+		level = 127;
+	else if (level_id && rtp_audio_level_get(&h, level_id, &level, &vad) != 0)
+		level = RG_JBUF_LEVEL_UNKNOWN;
+	rg_jbuf_put(in->jb, h.seq, h.ts, h.marker, h.payload, h.payload_len, (uint32_t)dur, level,
+		    (uint64_t)rg_mono_us());
+}
+
+static struct min *in_get(struct mixer *mx, const char *id)
+{
+	struct min *in = g_hash_table_lookup(mx->inputs, id);
+	if (in)
+		return in;
+	in = g_new0(struct min, 1);
+	in->mx = mx;
+	in->id = g_strdup(id);
+	struct rg_jbuf_config jc = { 48000, mx->cfg.jb_min_ms, mx->cfg.jb_max_ms };
+	in->jb = rg_jbuf_new(&jc);
+	struct rg_codec_params cp;
+	rg_codec_params_default(&cp, RG_CODEC_OPUS);
+	in->dec = rg_decoder_new(&cp);
+	in->tap = relay_tap_add(mx->relay, id, on_packet, in);
+	g_hash_table_insert(mx->inputs, in->id, in);
+	return in;
+}
+
+static void in_free(gpointer p)
+{
+	struct min *in = p;
+	relay_tap_remove(in->mx->relay, in->tap);
+	rg_jbuf_free(in->jb);
+	rg_decoder_free(in->dec);
+	g_free(in->id);
+	g_free(in);
+}
+
+static void in_maybe_free(struct mixer *mx, struct min *in)
+{
+	if (!in->in_room && in->list_refs == 0)
+		g_hash_table_remove(mx->inputs, in->id);
+}
+
+static bool group_has(const struct group *g, const struct min *in)
+{
+	if (g->all)
+		return in->in_room;
+	for (size_t i = 0; i < g->n_streams; i++)
+		if (!strcmp(g->streams[i], in->id))
+			return true;
+	return false;
+}
+
+/* Which inputs some output hears (not on the tick path). */
+static void refresh_wanted(struct mixer *mx)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, mx->inputs);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct min *in = v;
+		bool w = false;
+		for (unsigned i = 0; i < mx->groups->len && !w; i++)
+			w = group_has(mx->groups->pdata[i], in);
+		if (in->wanted && !w)
+			rg_jbuf_reset(in->jb);
+		in->wanted = w;
+	}
+}
+
+void mixer_input_add(struct mixer *mx, const char *stream_id)
+{
+	struct min *in = in_get(mx, stream_id);
+	in->in_room = true;
+	refresh_wanted(mx);
+}
+
+static void drop_from_selection(struct mixer *mx, struct min *in)
+{
+	for (unsigned i = 0; i < mx->groups->len; i++) {
+		struct group *g = mx->groups->pdata[i];
+		for (unsigned j = 0; j < g->n_prev; j++)
+			if (g->prev[j] == in)
+				g->prev[j] = g->prev[--g->n_prev];
+	}
+}
+
+void mixer_input_remove(struct mixer *mx, const char *stream_id)
+{
+	struct min *in = g_hash_table_lookup(mx->inputs, stream_id);
+	if (!in || !in->in_room)
+		return;
+	in->in_room = false;
+	drop_from_selection(mx, in);
+	refresh_wanted(mx);
+	in_maybe_free(mx, in);
+}
+
+/* ---- the tick: gather ---- */
+
+/* Pulls this tick's 20 ms from the jitter buffer into slots; the level is
+ * known when every slot carries one (or is silence) and nothing is left
+ * over from a longer packet. */
+static void in_gather(struct min *in, uint64_t now)
+{
+	in->n_slots = 0;
+	in->decoded = in->selected = false;
+	in->level = 127;
+	in->level_known = in->fifo_n == 0;
+	uint32_t have = in->fifo_n;
+	while (have < N && in->n_slots < MAX_SLOTS) {
+		struct slot *s = &in->slots[in->n_slots++];
+		struct rg_jbuf_out o;
+		enum rg_jbuf_result r = rg_jbuf_get(in->jb, now, &o);
+		s->samples = N - have;
+		s->level = 127;
+		s->len = s->next_len = 0;
+		if (r == RG_JBUF_EMPTY) {
+			s->kind = SLOT_SILENT;
+		} else if (r == RG_JBUF_WAIT) {
+			s->kind = SLOT_WAIT;
+			if (in->was_selected)
+				in->level_known = false; /* a talker's gap: conceal it */
+		} else if (r == RG_JBUF_LOST) {
+			s->kind = SLOT_LOST;
+			s->samples = o.duration;
+			if (o.next && o.next_len <= sizeof s->next) {
+				memcpy(s->next, o.next, o.next_len);
+				s->next_len = o.next_len;
+			}
+			if (in->was_selected)
+				in->level_known = false;
+		} else {
+			s->kind = SLOT_PACKET;
+			s->samples = o.duration;
+			s->len = o.len < sizeof s->buf ? o.len : sizeof s->buf;
+			memcpy(s->buf, o.payload, s->len);
+			s->level = o.level;
+			if (o.level == RG_JBUF_LEVEL_UNKNOWN)
+				in->level_known = false;
+			in->frames++;
+		}
+		have += s->samples;
+		if (r == RG_JBUF_EMPTY || r == RG_JBUF_WAIT)
+			break;
+	}
+	if (have != N)
+		in->level_known = false; /* longer packets: decode, keep the rest */
+	for (unsigned i = 0; i < in->n_slots && in->level_known; i++)
+		if (in->slots[i].level < in->level)
+			in->level = in->slots[i].level;
+}
+
+static void in_decode(struct mixer *mx, struct min *in)
+{
+	if (in->decoded)
+		return;
+	int16_t *t = mx->tmp;
+	size_t n = in->fifo_n, cap = G_N_ELEMENTS(mx->tmp);
+	memcpy(t, in->fifo, n * sizeof *t);
+	for (unsigned i = 0; i < in->n_slots; i++) {
+		struct slot *s = &in->slots[i];
+		size_t want = s->samples;
+		if (want > cap - n)
+			want = cap - n;
+		int got = 0;
+		if (s->kind == SLOT_PACKET) {
+			got = rg_decoder_decode(in->dec, s->buf, s->len, t + n, cap - n);
+			if (got < 0) {
+				in->bad++;
+				got = 0;
+			}
+		} else if (s->kind == SLOT_LOST || s->kind == SLOT_WAIT) {
+			got = rg_decoder_conceal(in->dec, s->next_len ? s->next : NULL, s->next_len, t + n, want);
+			if (got < 0)
+				got = 0;
+			if (rg_decoder_last_fec(in->dec))
+				in->fec++;
+			else
+				in->plc++;
+		}
+		if ((size_t)got < want) /* silence, or a payload shorter than announced */
+			memset(t + n + got, 0, (want - (size_t)got) * sizeof *t);
+		n += (size_t)got > want ? (size_t)got : want;
+	}
+	if (n < N) {
+		memset(t + n, 0, (N - n) * sizeof *t);
+		n = N;
+	}
+	memcpy(in->pcm, t, N * sizeof *t);
+	in->fifo_n = (unsigned)MIN(n - N, G_N_ELEMENTS(in->fifo));
+	memcpy(in->fifo, t + N, in->fifo_n * sizeof *t);
+	in->decoded = true;
+	in->decodes++;
+	in->level = rg_audio_level(in->pcm, N);
+	if (!in->level_known)
+		relay_stream_level(mx->relay, in->id, in->level, RG_FRAME_MS);
+}
+
+/* ---- the tick: select, sum, encode ---- */
+
+static bool was_prev(const struct group *g, const struct min *in)
+{
+	for (unsigned i = 0; i < g->n_prev; i++)
+		if (g->prev[i] == in)
+			return true;
+	return false;
+}
+
+static void consider(struct group *g, struct min *in)
+{
+	if (in->level > ACTIVE_LEVEL)
+		return;
+	int score = in->level - (was_prev(g, in) ? STICKY_DB : 0);
+	if (g->n_sel < g->k) {
+		g->sel[g->n_sel++] = in;
+		return;
+	}
+	unsigned worst = 0;
+	int worst_score = -1000;
+	for (unsigned i = 0; i < g->n_sel; i++) {
+		int s = g->sel[i]->level - (was_prev(g, g->sel[i]) ? STICKY_DB : 0);
+		if (s > worst_score) {
+			worst_score = s;
+			worst = i;
+		}
+	}
+	if (score < worst_score)
+		g->sel[worst] = in;
+}
+
+static void group_select(struct mixer *mx, struct group *g)
+{
+	g->n_sel = 0;
+	if (g->all) {
+		GHashTableIter it;
+		gpointer k, v;
+		g_hash_table_iter_init(&it, mx->inputs);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			if (((struct min *)v)->in_room)
+				consider(g, v);
+	} else {
+		for (size_t i = 0; i < g->n_streams; i++) {
+			struct min *in = g_hash_table_lookup(mx->inputs, g->streams[i]);
+			if (in)
+				consider(g, in);
+		}
+	}
+	memset(g->sum, 0, sizeof g->sum);
+	for (unsigned i = 0; i < g->n_sel; i++) {
+		struct min *in = g->sel[i];
+		in_decode(mx, in);
+		in->selected = true;
+		for (unsigned j = 0; j < N; j++)
+			g->sum[j] += in->pcm[j];
+	}
+	memcpy(g->prev, g->sel, g->n_sel * sizeof *g->sel);
+	g->n_prev = g->n_sel;
+}
+
+static inline int16_t sat16(int32_t v)
+{
+	return (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+}
+
+static const int16_t *group_mix(struct mixer *mx, struct group *g)
+{
+	if (g->mix_tick != mx->tick) {
+		for (unsigned j = 0; j < N; j++)
+			g->mix[j] = sat16(g->sum[j]);
+		g->mix_level = g->n_sel ? rg_audio_level(g->mix, N) : 127;
+		g->mix_tick = mx->tick;
+	}
+	return g->mix;
+}
+
+static struct min *selected_own(const struct group *g, const struct mixer_out *o)
+{
+	if (!o->exclude)
+		return NULL;
+	for (unsigned i = 0; i < g->n_sel; i++)
+		if (!strcmp(g->sel[i]->id, o->exclude))
+			return g->sel[i];
+	return NULL;
+}
+
+static void out_emit(struct mixer *mx, struct group *g, struct mixer_out *o)
+{
+	struct min *own = selected_own(g, o);
+	if (own && o->own) {
+		int16_t *f = mx->tmp;
+		for (unsigned j = 0; j < N; j++)
+			f[j] = sat16(g->sum[j] - own->pcm[j]);
+		uint8_t buf[RG_MAX_PAYLOAD];
+		int len = rg_encoder_encode(o->own, f, N, buf, sizeof buf);
+		if (len > 0) {
+			o->own_frames++;
+			o->frame(o->arg, buf, (size_t)len, g->n_sel > 1 ? rg_audio_level(f, N) : 127);
+		}
+		return;
+	}
+	struct shenc *sh = o->sh;
+	if (sh->tick != mx->tick) {
+		sh->len = rg_encoder_encode(sh->enc, group_mix(mx, g), N, sh->buf, sizeof sh->buf);
+		sh->tick = mx->tick;
+	}
+	if (sh->len > 0) {
+		o->shared_frames++;
+		group_mix(mx, g);
+		o->frame(o->arg, sh->buf, (size_t)sh->len, g->mix_level);
+	}
+}
+
+void mixer_tick(struct mixer *mx, uint64_t now_us)
+{
+	mx->tick++;
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, mx->inputs);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct min *in = v;
+		if (!in->wanted)
+			continue;
+		in_gather(in, now_us);
+		if (!in->level_known)
+			in_decode(mx, in);
+	}
+	for (unsigned i = 0; i < mx->groups->len; i++) {
+		struct group *g = mx->groups->pdata[i];
+		group_select(mx, g);
+		for (unsigned j = 0; j < g->outs->len; j++)
+			out_emit(mx, g, g->outs->pdata[j]);
+	}
+	g_hash_table_iter_init(&it, mx->inputs);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct min *in = v;
+		if (!in->wanted)
+			continue;
+		if (!in->decoded) {
+			in->skipped++;
+			in->fifo_n = 0;
+		}
+		in->was_selected = in->selected;
+	}
+}
+
+/* ---- groups and outputs ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool group_matches(const struct group *g, bool all, char **streams, size_t n, unsigned k)
+{
+	if (g->all != all || g->k != k || g->n_streams != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(g->streams[i], streams[i]))
+			return false;
+	return true;
+}
+
+static struct group *group_get(struct mixer *mx, const struct mixer_out_params *p)
+{
+	unsigned k = p->max_talkers ? p->max_talkers : mx->cfg.max_talkers;
+	k = CLAMP(k, 1, MAX_TALKERS_LIMIT);
+	size_t n = p->all ? 0 : p->n_streams;
+	char **streams = g_new0(char *, n + 1);
+	for (size_t i = 0; i < n; i++)
+		streams[i] = g_strdup(p->streams[i]);
+	qsort(streams, n, sizeof *streams, cmp_str);
+	for (unsigned i = 0; i < mx->groups->len; i++) {
+		struct group *g = mx->groups->pdata[i];
+		if (group_matches(g, p->all, streams, n, k)) {
+			g_strfreev(streams);
+			return g;
+		}
+	}
+	struct group *g = g_new0(struct group, 1);
+	g->all = p->all;
+	g->streams = streams;
+	g->n_streams = n;
+	g->k = k;
+	g->outs = g_ptr_array_new();
+	g->shared = g_ptr_array_new();
+	g->sel = g_new0(struct min *, k);
+	g->prev = g_new0(struct min *, k);
+	for (size_t i = 0; i < n; i++)
+		in_get(mx, streams[i])->list_refs++;
+	g_ptr_array_add(mx->groups, g);
+	return g;
+}
+
+static void shenc_free(gpointer p)
+{
+	struct shenc *sh = p;
+	rg_encoder_free(sh->enc);
+	g_free(sh);
+}
+
+static void group_free(struct mixer *mx, struct group *g)
+{
+	for (size_t i = 0; i < g->n_streams; i++) {
+		struct min *in = g_hash_table_lookup(mx->inputs, g->streams[i]);
+		if (in) {
+			in->list_refs--;
+			in_maybe_free(mx, in);
+		}
+	}
+	g_ptr_array_free(g->outs, TRUE);
+	g_ptr_array_set_free_func(g->shared, shenc_free);
+	g_ptr_array_free(g->shared, TRUE);
+	g_strfreev(g->streams);
+	g_free(g->sel);
+	g_free(g->prev);
+	g_free(g);
+}
+
+static bool same_codec(const struct rg_codec_params *a, const struct rg_codec_params *b)
+{
+	return a->id == b->id && a->sample_rate == b->sample_rate && a->clock_rate == b->clock_rate &&
+	       a->channels == b->channels && a->bitrate == b->bitrate && a->loss_perc == b->loss_perc;
+}
+
+static struct shenc *shared_get(struct group *g, const struct rg_codec_params *cp)
+{
+	for (unsigned i = 0; i < g->shared->len; i++) {
+		struct shenc *sh = g->shared->pdata[i];
+		if (same_codec(&sh->cp, cp))
+			return sh;
+	}
+	struct rg_encoder *enc = rg_encoder_new(cp);
+	if (!enc)
+		return NULL;
+	struct shenc *sh = g_new0(struct shenc, 1);
+	sh->cp = *cp;
+	sh->enc = enc;
+	g_ptr_array_add(g->shared, sh);
+	return sh;
+}
+
+struct mixer_out *mixer_out_add(struct mixer *mx, const struct mixer_out_params *p)
+{
+	struct group *g = group_get(mx, p);
+	struct shenc *sh = shared_get(g, &p->codec);
+	struct rg_encoder *own = p->exclude ? rg_encoder_new(&p->codec) : NULL;
+	if (!sh || (p->exclude && !own)) {
+		rg_encoder_free(own);
+		if (g->outs->len == 0) {
+			g_ptr_array_remove(mx->groups, g);
+			group_free(mx, g);
+		}
+		return NULL;
+	}
+	struct mixer_out *o = g_new0(struct mixer_out, 1);
+	o->g = g;
+	o->exclude = g_strdup(p->exclude);
+	o->cp = p->codec;
+	o->own = own;
+	o->sh = sh;
+	o->frame = p->frame;
+	o->arg = p->arg;
+	g_ptr_array_add(g->outs, o);
+	refresh_wanted(mx);
+	return o;
+}
+
+void mixer_out_remove(struct mixer *mx, struct mixer_out *o)
+{
+	if (!o)
+		return;
+	struct group *g = o->g;
+	g_ptr_array_remove(g->outs, o);
+	bool used = false;
+	for (unsigned i = 0; i < g->outs->len; i++)
+		used = used || ((struct mixer_out *)g->outs->pdata[i])->sh == o->sh;
+	if (!used) {
+		g_ptr_array_remove(g->shared, o->sh);
+		shenc_free(o->sh);
+	}
+	if (g->outs->len == 0) {
+		g_ptr_array_remove(mx->groups, g);
+		group_free(mx, g);
+	}
+	rg_encoder_free(o->own);
+	g_free(o->exclude);
+	g_free(o);
+	refresh_wanted(mx);
+}
+
+unsigned mixer_out_count(const struct mixer *mx)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < mx->groups->len; i++)
+		n += ((struct group *)mx->groups->pdata[i])->outs->len;
+	return n;
+}
+
+struct mixer *mixer_new(struct relay *relay, const struct mixer_config *cfg)
+{
+	struct mixer *mx = g_new0(struct mixer, 1);
+	mx->relay = relay;
+	mx->cfg = *cfg;
+	if (!mx->cfg.max_talkers)
+		mx->cfg.max_talkers = 3;
+	mx->inputs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, in_free);
+	mx->groups = g_ptr_array_new();
+	return mx;
+}
+
+void mixer_free(struct mixer *mx)
+{
+	if (!mx)
+		return;
+	while (mx->groups->len) {
+		struct group *g = mx->groups->pdata[0];
+		while (g->outs->len > 1)
+			mixer_out_remove(mx, g->outs->pdata[g->outs->len - 1]);
+		if (g->outs->len)
+			mixer_out_remove(mx, g->outs->pdata[0]); /* frees the group */
+		else {
+			g_ptr_array_remove_index(mx->groups, 0);
+			group_free(mx, g);
+		}
+	}
+	g_ptr_array_free(mx->groups, TRUE);
+	g_hash_table_destroy(mx->inputs);
+	g_free(mx);
+}
+
+/* ---- JSON ---- */
+
+static cJSON *in_json(const struct min *in)
+{
+	cJSON *j = cJSON_CreateObject();
+	struct rg_jbuf_stats st;
+	rg_jbuf_stats(in->jb, &st);
+	cJSON_AddStringToObject(j, "stream_id", in->id);
+	cJSON_AddBoolToObject(j, "mixed", in->was_selected);
+	cJSON_AddNumberToObject(j, "level", in->level);
+	cJSON_AddNumberToObject(j, "frames", (double)in->frames);
+	cJSON_AddNumberToObject(j, "decoded", (double)in->decodes);
+	cJSON_AddNumberToObject(j, "not_decoded", (double)in->skipped);
+	cJSON_AddNumberToObject(j, "fec_recovered", (double)in->fec);
+	cJSON_AddNumberToObject(j, "concealed", (double)in->plc);
+	cJSON_AddNumberToObject(j, "bad_packets", (double)in->bad);
+	cJSON *b = cJSON_AddObjectToObject(j, "jitter_buffer");
+	cJSON_AddNumberToObject(b, "received", (double)st.received);
+	cJSON_AddNumberToObject(b, "played", (double)st.played);
+	cJSON_AddNumberToObject(b, "lost", (double)st.lost);
+	cJSON_AddNumberToObject(b, "late", (double)st.late);
+	cJSON_AddNumberToObject(b, "duplicate", (double)st.duplicate);
+	cJSON_AddNumberToObject(b, "dropped", (double)st.dropped);
+	cJSON_AddNumberToObject(b, "underruns", (double)st.waits);
+	cJSON_AddNumberToObject(b, "resets", (double)st.resets);
+	cJSON_AddNumberToObject(b, "delay_ms", st.delay_ms);
+	cJSON_AddNumberToObject(b, "target_ms", st.target_ms);
+	cJSON_AddNumberToObject(b, "jitter_ms", st.jitter_ms);
+	return j;
+}
+
+cJSON *mixer_to_json(const struct mixer *mx)
+{
+	cJSON *a = cJSON_CreateArray();
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, mx->inputs);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		cJSON_AddItemToArray(a, in_json(v));
+	return a;
+}
+
+cJSON *mixer_out_to_json(const struct mixer_out *o)
+{
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddNumberToObject(j, "max_talkers", o->g->k);
+	cJSON_AddNumberToObject(j, "own_frames", (double)o->own_frames);
+	cJSON_AddNumberToObject(j, "shared_frames", (double)o->shared_frames);
+	cJSON_AddNumberToObject(j, "outputs_in_group", o->g->outs->len);
+	cJSON *t = cJSON_AddArrayToObject(j, "talkers");
+	for (unsigned i = 0; i < o->g->n_prev; i++)
+		cJSON_AddItemToArray(t, cJSON_CreateString(o->g->prev[i]->id));
+	return j;
+}

@@ -1,0 +1,67 @@
+/* Private to media/: the audio mixer of one room, on the room's worker.
+ *
+ * Inputs are the room's streams (Opus RTP, read through relay taps); each
+ * has a jitter buffer and a decoder. Outputs are consumers: a mix stream,
+ * an RTP endpoint or SIP call hearing the room, a mixed recorder. Every
+ * tick (20 ms, driven by the worker's absolute-deadline timer through
+ * mixer_tick) the mixer, per group of outputs that hear the same inputs
+ * with the same talker limit:
+ *   - takes 20 ms from each input's jitter buffer and knows its level from
+ *     the RFC 6464 extension or the DTX size, decoding only when it must
+ *     (no level in the packets, loss concealment of a selected talker);
+ *   - selects the loudest max_talkers inputs (the previous talkers get a
+ *     bonus so the choice does not flap), decodes them, sums them once
+ *     into int32;
+ *   - gives each output that contributes to the sum (its own stream is a
+ *     selected talker) the sum minus its own signal, saturated, encoded
+ *     with its own encoder; every other output shares one encode per codec.
+ * Nothing allocates and nothing locks on the tick path. */
+#ifndef RG_MEDIA_MIXER_H
+#define RG_MEDIA_MIXER_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec/codec.h"
+
+struct relay;
+struct mixer;
+struct mixer_out;
+
+struct mixer_config {
+	unsigned max_talkers;  /* default for outputs that give 0 */
+	unsigned jb_min_ms, jb_max_ms;
+};
+
+/* One encoded 20 ms frame for an output: payload in the output's codec,
+ * valid during the call; level: RFC 6464 level of the mix it carries. */
+typedef void (*mixer_frame_fn)(void *arg, const uint8_t *payload, size_t len, uint8_t level);
+
+struct mixer_out_params {
+	bool all;                 /* every input of the room (minus exclude) */
+	const char *const *streams; /* !all: these stream IDs */
+	size_t n_streams;
+	const char *exclude;      /* all: the output's own stream (N-1), or NULL */
+	unsigned max_talkers;     /* 0: the mixer's default */
+	struct rg_codec_params codec;
+	mixer_frame_fn frame;
+	void *arg;
+};
+
+struct mixer *mixer_new(struct relay *relay, const struct mixer_config *cfg);
+void mixer_free(struct mixer *mx);
+/* The room's streams (the "all" set). Idempotent. */
+void mixer_input_add(struct mixer *mx, const char *stream_id);
+void mixer_input_remove(struct mixer *mx, const char *stream_id);
+struct mixer_out *mixer_out_add(struct mixer *mx, const struct mixer_out_params *p);
+void mixer_out_remove(struct mixer *mx, struct mixer_out *o);
+unsigned mixer_out_count(const struct mixer *mx);
+/* One 20 ms tick; now_us monotonic. */
+void mixer_tick(struct mixer *mx, uint64_t now_us);
+/* Inputs (jitter buffer and decode statistics) and outputs. */
+cJSON *mixer_to_json(const struct mixer *mx);
+cJSON *mixer_out_to_json(const struct mixer_out *o);
+
+#endif

@@ -1,0 +1,54 @@
+/* Virtual participants (control loop): server-side mixes and plain RTP
+ * endpoints that the server puts into rooms as users. Each joins its room
+ * (creating it, as a first login does), publishes its stream, and has its
+ * media on the room's worker (media/). Later kinds (SIP calls, recorders)
+ * follow the same pattern.
+ *
+ * The admin API calls the functions below with parsed JSON bodies; they
+ * return 0 and a JSON description, or a negative RG_E_* with a message
+ * naming the field. Talking events from the media plane are dispatched
+ * here to the room (clients) and the server events. */
+#ifndef RG_VP_VP_H
+#define RG_VP_VP_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+struct rg_loop;
+struct rg_config;
+struct rg_registry;
+struct rg_media;
+struct rg_events;
+struct rg_vps;
+
+struct rg_vps_deps {
+	struct rg_loop *control;
+	const struct rg_config *cfg;
+	struct rg_registry *reg;
+	struct rg_media *media;
+	struct rg_events *events; /* may be NULL */
+};
+
+struct rg_vps *rg_vps_new(const struct rg_vps_deps *d);
+/* Removes every virtual participant (leaving their rooms), frees. */
+void rg_vps_free(struct rg_vps *v);
+
+enum rg_vp_kind { RG_VP_MIX = 0, RG_VP_RTP };
+
+/* POST: body is the request object; *out the created resource. */
+int rg_vps_create(struct rg_vps *v, enum rg_vp_kind kind, const char *room_id, const cJSON *body,
+		  cJSON **out, char *msg, size_t msglen);
+/* GET list (array) of a room; NULL when the room does not exist. */
+cJSON *rg_vps_list(struct rg_vps *v, enum rg_vp_kind kind, const char *room_id);
+/* GET one, with statistics; NULL when not found. */
+cJSON *rg_vps_get(struct rg_vps *v, enum rg_vp_kind kind, const char *room_id, const char *id);
+/* DELETE: 0 or -RG_E_NOT_FOUND. */
+int rg_vps_delete(struct rg_vps *v, enum rg_vp_kind kind, const char *room_id, const char *id,
+		  const char *reason);
+unsigned rg_vps_count(const struct rg_vps *v, enum rg_vp_kind kind);
+
+/* From the media plane (rg_media_events). */
+void rg_vps_on_talking(struct rg_vps *v, const char *stream_id, int talking, unsigned level);
+void rg_vps_on_media_end(struct rg_vps *v, const char *id, const char *why);
+
+#endif

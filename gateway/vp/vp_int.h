@@ -1,0 +1,45 @@
+/* Private to vp/. */
+#ifndef RG_VP_VP_INT_H
+#define RG_VP_VP_INT_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "media/media.h"
+#include "vp/vp.h"
+
+#define VP_ID_LEN 16
+
+struct vroom;
+
+struct vp {
+	struct rg_vps *vps;
+	enum rg_vp_kind kind;
+	char id[VP_ID_LEN + 1];
+	char *room_id;
+	struct vroom *vr;
+	struct rg_user *user;
+	char *user_id, *user_name;
+	char *stream_id;  /* published: a mix's output, an endpoint's received audio */
+	cJSON *desc;      /* what GET shows besides statistics */
+	int64_t created_ms;
+};
+
+struct rg_vps {
+	struct rg_vps_deps d;
+	GHashTable *all;   /* id -> struct vp * */
+	GHashTable *rooms; /* room id -> struct vroom * */
+	unsigned port_cursor;
+	bool closing;
+};
+
+/* rtp.c: parses an RTP endpoint request into params (sockets bound) and
+ * the description; 0 or -RG_E_* with msg. */
+int vp_rtp_parse(struct rg_vps *v, const char *room_id, const cJSON *body, char **user_id,
+		 char **user_name, char **publish, char **play, struct rg_rtp_ep_params *p,
+		 cJSON *desc, char *msg, size_t msglen);
+
+int vp_fail(char *msg, size_t msglen, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif
