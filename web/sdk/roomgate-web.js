@@ -697,8 +697,19 @@
         case 'stream_removed': this._onStreamRemoved(d); break;
         case 'leg_state': this._onLegState(d); break;
         case 'candidate': this._onRemoteCandidate(d); break;
+        case 'talking': this._onTalking(d); break;
         default: log('debug', 'unknown event', m.event);
       }
+    }
+
+    // The server's talking start/stop of a stream in the room (levels 0..100):
+    // soundLevelUpdate reports them for the streams this page does not play.
+    _onTalking(d) {
+      const room = this._room;
+      if (!room.talking) room.talking = new Map();
+      if (d.talking) room.talking.set(d.stream_id, Number(d.level) || 0);
+      else room.talking.delete(d.stream_id);
+      this.emit('roomStreamTalking', room.roomID, d.stream_id, !!d.talking, Number(d.level) || 0);
     }
 
     _onUserUpdate(d) {
@@ -716,7 +727,10 @@
       const streams = (d.streams || []).map(toZegoStream);
       for (const s of streams) {
         if (d.update_type === 'ADD') room.streams.set(s.streamID, s);
-        else room.streams.delete(s.streamID);
+        else {
+          room.streams.delete(s.streamID);
+          if (room.talking) room.talking.delete(s.streamID);
+        }
       }
       if (streams.length) this.emit('roomStreamUpdate', room.roomID, d.update_type, streams, d.extended_data || '');
     }
@@ -1422,6 +1436,15 @@
           if (leg.kind === 'publish' && leg.muted) level = 0;
           out.push({ streamID: leg.streamID, soundLevel: Math.round(Math.min(1, level) * 100), type: leg.kind === 'publish' ? 'push' : 'pull' });
         } catch (e) { /* leg closing */ }
+      }
+      const room = this._room;
+      if (room) {
+        const seen = new Set(out.map((o) => o.streamID));
+        for (const id of room.streams.keys()) {
+          if (seen.has(id)) continue;
+          const level = room.talking && room.talking.has(id) ? room.talking.get(id) : 0;
+          out.push({ streamID: id, soundLevel: level, type: 'pull' });
+        }
       }
       if (out.length && this._soundLevel.enabled) this.emit('soundLevelUpdate', out);
     }
