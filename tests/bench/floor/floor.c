@@ -179,10 +179,10 @@ int main(int argc, char **argv)
 			       variant_name[v], pps[v]);
 	}
 	if (rows) {
-		printf("ROW| floor | 1 -> %u, SRTP + sendto per packet | %.0f pkt/s per core | | | | | |\n", n, pps[SENDTO]);
-		printf("ROW| floor | 1 -> %u, SRTP + sendmmsg batches | %.0f pkt/s per core | | | | | |\n", n,
+		printf("ROW| floor | 1 -> %u, SRTP + sendto per packet | %.0f pkt/s per core | | | | |\n", n, pps[SENDTO]);
+		printf("ROW| floor | 1 -> %u, SRTP + sendmmsg batches | %.0f pkt/s per core | | | | |\n", n,
 		       pps[SENDMMSG]);
-		printf("ROW| floor | 1 -> %u, SRTP only (no send) | %.0f pkt/s per core | | | | | |\n", n, pps[CRYPTO]);
+		printf("ROW| floor | 1 -> %u, SRTP only (no send) | %.0f pkt/s per core | | | | |\n", n, pps[CRYPTO]);
 	}
 	printf("FLOOR_PPS=%.0f\n", pps[SENDTO]);
 	for (unsigned k = 0; k < n; k++) {
