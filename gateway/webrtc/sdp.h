@@ -1,7 +1,9 @@
 /* SDP for WebRTC audio legs (RFC 8866 line grammar, JSEP RFC 8829 offer/answer).
  *
- * roomgate answers offers from browsers (Chromium, Firefox) and aiortc, one
- * peer connection per published or played stream, audio only: Opus 48000/2,
+ * roomgate answers offers from browsers (Chromium, Firefox) and aiortc, and
+ * (for the load client, later for cascading) writes offers and parses the
+ * answers to them; one peer connection per published or played stream,
+ * audio only: Opus 48000/2,
  * the RFC 6464 audio-level extension, rtcp-mux required, BUNDLE of one
  * m-line. Every other m-line (video, application, a second audio) is
  * rejected in the answer with port 0 without failing the audio.
