@@ -137,6 +137,15 @@ size_t ws_frame_header_encode(uint8_t *out, bool fin, uint8_t opcode, uint64_t p
 	return 2 + ext;
 }
 
+size_t ws_frame_header_encode_masked(uint8_t *out, bool fin, uint8_t opcode, uint64_t payload_len,
+				     const uint8_t mask[4])
+{
+	size_t n = ws_frame_header_encode(out, fin, opcode, payload_len);
+	out[1] |= 0x80;
+	memcpy(out + n, mask, 4);
+	return n + 4;
+}
+
 void ws_mask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t offset)
 {
 	uint8_t m[4];

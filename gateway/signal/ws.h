@@ -1,7 +1,9 @@
 /* RFC 6455 WebSocket wire format: handshake key, frame header encode/decode
  * and a message assembler. Pure: no sockets, no clock, no globals; the
  * connection code (signal/wsconn.c) feeds bytes in and writes bytes out.
- * Server side only: client frames must be masked, server frames are not. */
+ * The assembler is the server side (client frames must be masked, server
+ * frames are not); a client (the load generator) writes masked frames with
+ * ws_frame_header_encode_masked and reads with ws_frame_header_decode. */
 #ifndef RG_SIGNAL_WS_H
 #define RG_SIGNAL_WS_H
 
@@ -56,6 +58,12 @@ int ws_frame_header_decode(struct ws_frame_header *h, const uint8_t *buf, size_t
 /* Writes an unmasked server frame header for (fin, opcode, payload_len) into
  * out (>= 10 bytes); returns its length. */
 size_t ws_frame_header_encode(uint8_t *out, bool fin, uint8_t opcode, uint64_t payload_len);
+
+/* The same for a client frame: MASK bit set and the 4 mask bytes after the
+ * length; out needs 14 bytes. The caller masks the payload with
+ * ws_mask(payload, len, mask, 0). Returns the header length. */
+size_t ws_frame_header_encode_masked(uint8_t *out, bool fin, uint8_t opcode, uint64_t payload_len,
+				     const uint8_t mask[4]);
 
 /* XORs data with mask starting at mask position (offset & 3). */
 void ws_mask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t offset);

@@ -1,7 +1,7 @@
 /* The WebRTC leg: ICE -> DTLS -> SRTP, plus RTCP reports. See leg.h.
  *
  * State machine (worker thread):
- *   NEW --gathering/checks--> CHECKING --ICE ready--> DTLS --keys--> CONNECTED
+ *   NEW (an offerer until its answer) --gathering/checks--> CHECKING --ICE ready--> DTLS --keys--> CONNECTED
  *   any --ICE failed (incl. consent lost), DTLS failure--> FAILED
  * Datagrams from libnice are split by their first byte (RFC 7983): DTLS to
  * the handshake, SRTP/SRTCP to the session; STUN never reaches us. */
@@ -32,6 +32,8 @@ struct rg_leg {
 	const struct rg_leg_cb *cb;
 	void *arg;
 	char public_address[64];
+	const struct rg_dtls_cert *cert;
+	bool offerer; /* we offered: ICE controlling, the answer picks the DTLS role */
 
 	NiceAgent *agent;
 	guint stream;
@@ -341,21 +343,21 @@ static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint
 	if (state == NICE_COMPONENT_STATE_FAILED) {
 		set_state(leg, RG_LEG_FAILED, leg->state == RG_LEG_CONNECTED ? "ICE consent lost" : "ICE failed");
 	} else if ((state == NICE_COMPONENT_STATE_READY || state == NICE_COMPONENT_STATE_CONNECTED) &&
-		   leg->state == RG_LEG_CHECKING) {
+		   leg->state == RG_LEG_CHECKING && leg->dtls) {
 		set_state(leg, RG_LEG_DTLS, NULL);
 		rg_dtls_start(leg->dtls);
 		dtls_arm(leg);
 	}
 }
 
-static int ice_setup(struct rg_leg *leg, const struct rg_leg_config *cfg, const struct sdp_mline *m,
-		     GMainContext *ctx, char *err, size_t errlen)
+static int ice_setup(struct rg_leg *leg, const struct rg_leg_config *cfg, GMainContext *ctx,
+		     char *err, size_t errlen)
 {
 	leg->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
 					 NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
 	if (!leg->agent)
 		return snprintf(err, errlen, "ICE agent creation failed"), -ENOMEM;
-	g_object_set(leg->agent, "controlling-mode", FALSE, "ice-tcp", FALSE, "upnp", FALSE, NULL);
+	g_object_set(leg->agent, "controlling-mode", leg->offerer, "ice-tcp", FALSE, "upnp", FALSE, NULL);
 	NiceAddress a;
 	nice_address_init(&a);
 	if (!nice_address_set_from_string(&a, cfg->bind_address))
@@ -368,8 +370,6 @@ static int ice_setup(struct rg_leg *leg, const struct rg_leg_config *cfg, const 
 	g_signal_connect(leg->agent, "component-state-changed", G_CALLBACK(on_component_state), leg);
 	g_signal_connect(leg->agent, "new-selected-pair-full", G_CALLBACK(on_pair), leg);
 	nice_agent_attach_recv(leg->agent, leg->stream, 1, ctx, on_recv, leg);
-	if (!nice_agent_set_remote_credentials(leg->agent, leg->stream, m->ice.ufrag, m->ice.pwd))
-		return snprintf(err, errlen, "bad ICE credentials in the offer"), -EINVAL;
 	gchar *u = NULL, *p = NULL;
 	nice_agent_get_local_credentials(leg->agent, leg->stream, &u, &p);
 	snprintf(leg->ufrag, sizeof leg->ufrag, "%s", u ? u : "");
@@ -446,6 +446,27 @@ static bool answer_is_dtls_client(const char *ans)
 	return strstr(ans, "a=setup:active") != NULL;
 }
 
+/* What both roles take from the peer's SDP: ICE credentials, the DTLS
+ * peer (fingerprint, our role) and the candidates it carries. */
+static int remote_setup(struct rg_leg *leg, const struct sdp_offer *sd, bool dtls_client, char *err,
+			size_t errlen)
+{
+	const struct sdp_mline *m = &sd->m[sd->audio];
+	if (!nice_agent_set_remote_credentials(leg->agent, leg->stream, m->ice.ufrag, m->ice.pwd))
+		return snprintf(err, errlen, "bad ICE credentials in the SDP"), -EINVAL;
+	leg->dtls = rg_dtls_new(leg->cert, dtls_client, m->fingerprint.hash, dtls_send, leg);
+	if (!leg->dtls)
+		return snprintf(err, errlen, "DTLS setup failed"), -ENOMEM;
+	for (unsigned i = 0; i < sd->ncands; i++) {
+		char c[512];
+		if (sd->cand_mline[i] == sd->audio && sdp_candidate_format(c, sizeof c, &sd->cands[i]) > 0)
+			rg_leg_remote_candidate(leg, c);
+	}
+	if (m->end_of_candidates)
+		rg_leg_remote_candidate(leg, "");
+	return 0;
+}
+
 static int build(struct rg_leg *leg, const struct rg_leg_config *cfg, const struct sdp_offer *offer,
 		 char **ans, char *err, size_t errlen)
 {
@@ -457,23 +478,28 @@ static int build(struct rg_leg *leg, const struct rg_leg_config *cfg, const stru
 	leg->opus_pt = (uint8_t)m->opus_pt;
 	leg->level_id = m->ext_audio_level;
 	/* the worker pushed its context as the thread default (core/loop.c) */
-	int rc = ice_setup(leg, cfg, m, g_main_context_get_thread_default(), err, errlen);
+	int rc = ice_setup(leg, cfg, g_main_context_get_thread_default(), err, errlen);
 	if (rc)
 		return rc;
 	rc = answer(leg, offer, cfg->cert, ans, err, errlen);
 	if (rc)
 		return rc;
-	leg->dtls = rg_dtls_new(cfg->cert, answer_is_dtls_client(*ans), m->fingerprint.hash, dtls_send, leg);
-	if (!leg->dtls)
-		return snprintf(err, errlen, "DTLS setup failed"), -ENOMEM;
-	for (unsigned i = 0; i < offer->ncands; i++) {
-		char c[512];
-		if (offer->cand_mline[i] == offer->audio && sdp_candidate_format(c, sizeof c, &offer->cands[i]) > 0)
-			rg_leg_remote_candidate(leg, c);
-	}
-	if (m->end_of_candidates)
-		rg_leg_remote_candidate(leg, "");
-	return 0;
+	return remote_setup(leg, offer, answer_is_dtls_client(*ans), err, errlen);
+}
+
+static void leg_init(struct rg_leg *leg, struct rg_loop *worker, const struct rg_leg_config *cfg,
+		     enum rg_leg_dir dir, const struct rg_leg_cb *cb, void *arg)
+{
+	leg->loop = worker;
+	leg->dir = dir;
+	leg->cb = cb;
+	leg->arg = arg;
+	leg->cert = cfg->cert;
+	snprintf(leg->public_address, sizeof leg->public_address, "%s",
+		 cfg->public_address ? cfg->public_address : "");
+	rg_random_bytes(&leg->ssrc, sizeof leg->ssrc);
+	rg_random_id(leg->cname, 8);
+	rtp_tx_stats_init(&leg->tx, leg->ssrc);
 }
 
 int rg_leg_create(struct rg_leg **out, struct rg_loop *worker, const struct rg_leg_config *cfg,
@@ -487,15 +513,7 @@ int rg_leg_create(struct rg_leg **out, struct rg_loop *worker, const struct rg_l
 	if (!rc)
 		rc = sdp_offer_parse(offer, offer_sdp, offer_len, err, errlen);
 	if (!rc) {
-		leg->loop = worker;
-		leg->dir = dir;
-		leg->cb = cb;
-		leg->arg = arg;
-		snprintf(leg->public_address, sizeof leg->public_address, "%s",
-			 cfg->public_address ? cfg->public_address : "");
-		rg_random_bytes(&leg->ssrc, sizeof leg->ssrc);
-		rg_random_id(leg->cname, 8);
-		rtp_tx_stats_init(&leg->tx, leg->ssrc);
+		leg_init(leg, worker, cfg, dir, cb, arg);
 		rc = build(leg, cfg, offer, ans, err, errlen);
 	}
 	free(offer);
@@ -507,6 +525,87 @@ int rg_leg_create(struct rg_leg **out, struct rg_loop *worker, const struct rg_l
 	*out = leg;
 	return 0;
 }
+
+/* ---- the offering role ---- */
+
+#define OFFER_OPUS_PT 111
+#define OFFER_LEVEL_ID 1
+
+static int offer(struct rg_leg *leg, char **out, char *err, size_t errlen)
+{
+	struct sdp_offer_params p = {
+		.session_version = 2,
+		.ice_ufrag = leg->ufrag,
+		.ice_pwd = leg->pwd,
+		.direction = leg->dir == RG_LEG_RECV ? SDP_DIR_RECVONLY : SDP_DIR_SENDONLY,
+		.opus_pt = OFFER_OPUS_PT,
+		.ext_audio_level = OFFER_LEVEL_ID,
+		.ssrc = leg->ssrc,
+		.cname = leg->cname,
+		.msid_stream = "roomgate",
+		.msid_track = "audio",
+	};
+	rg_random_bytes(&p.session_id, sizeof p.session_id);
+	p.session_id >>= 2;
+	memcpy(p.fingerprint, rg_dtls_cert_fingerprint(leg->cert), sizeof p.fingerprint);
+	size_t cap = 4096;
+	*out = malloc(cap);
+	if (!*out)
+		return -ENOMEM;
+	int rc = sdp_offer_build(*out, cap, &p, err, errlen);
+	if (rc < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+int rg_leg_create_offer(struct rg_leg **out, struct rg_loop *worker, const struct rg_leg_config *cfg,
+			enum rg_leg_dir dir, const struct rg_leg_cb *cb, void *arg, char **offer_sdp,
+			char *err, size_t errlen)
+{
+	RG_ASSERT_LOOP(worker);
+	struct rg_leg *leg = calloc(1, sizeof *leg);
+	if (!leg)
+		return -ENOMEM;
+	leg_init(leg, worker, cfg, dir, cb, arg);
+	leg->offerer = true;
+	leg->opus_pt = OFFER_OPUS_PT;
+	int rc = ice_setup(leg, cfg, g_main_context_get_thread_default(), err, errlen);
+	if (!rc)
+		rc = offer(leg, offer_sdp, err, errlen);
+	if (rc) {
+		rg_leg_free(leg);
+		return rc;
+	}
+	*out = leg;
+	return 0;
+}
+
+int rg_leg_set_answer(struct rg_leg *leg, const char *answer_sdp, size_t len, char *err, size_t errlen)
+{
+	RG_ASSERT_LOOP(leg->loop);
+	if (!leg->offerer || leg->state != RG_LEG_NEW)
+		return snprintf(err, errlen, "the leg has no offer waiting for an answer"), -EINVAL;
+	struct sdp_offer *ans = malloc(sizeof *ans);
+	if (!ans)
+		return -ENOMEM;
+	int rc = sdp_answer_parse(ans, answer_sdp, len, err, errlen);
+	const struct sdp_mline *m = &ans->m[ans->audio];
+	if (!rc && m->opus_pt != OFFER_OPUS_PT)
+		rc = -EINVAL, snprintf(err, errlen, "the answer changed the Opus payload type");
+	if (!rc) {
+		leg->level_id = m->ext_audio_level == OFFER_LEVEL_ID ? OFFER_LEVEL_ID : 0;
+		/* the answerer took one DTLS role: we take the other */
+		rc = remote_setup(leg, ans, m->setup == SDP_SETUP_PASSIVE, err, errlen);
+	}
+	free(ans);
+	if (!rc)
+		leg->state = RG_LEG_CHECKING;
+	return rc;
+}
+
+/* ---- both roles ---- */
 
 void rg_leg_start(struct rg_leg *leg)
 {

@@ -1,11 +1,19 @@
 /* One WebRTC peer connection ("leg"), audio only, on a media worker:
- * ICE (libnice, full ICE, controlled role, trickle, consent freshness),
- * DTLS-SRTP (webrtc/dtls.h), SRTP (webrtc/srtp.h) and per-leg RTCP
- * (RR for what it receives, SR for what it sends, loss/jitter/RTT).
+ * ICE (libnice, full ICE, trickle, consent freshness), DTLS-SRTP
+ * (webrtc/dtls.h), SRTP (webrtc/srtp.h) and per-leg RTCP (RR for what it
+ * receives, SR for what it sends, loss/jitter/RTT).
  *
- * The browser offers, the leg answers (rg_leg_create). Decrypted RTP goes
- * to the rtp callback; rg_leg_send_rtp protects and sends. Everything runs
- * on the worker loop that created the leg; callbacks come from there. */
+ * Two roles:
+ *  - answerer (the server's legs): the browser offers, rg_leg_create
+ *    answers; ICE controlled; DTLS client for an actpass offer.
+ *  - offerer (the load client, later a server cascading to another):
+ *    rg_leg_create_offer writes the offer (a=setup:actpass), the peer's
+ *    answer goes to rg_leg_set_answer; ICE controlling; the DTLS role is
+ *    the opposite of the one the answer took.
+ * Then, for both: rg_leg_start, trickled candidates both ways. Decrypted
+ * RTP goes to the rtp callback; rg_leg_send_rtp protects and sends.
+ * Everything runs on the worker loop that created the leg; callbacks come
+ * from there. */
 #ifndef RG_WEBRTC_LEG_H
 #define RG_WEBRTC_LEG_H
 
@@ -25,10 +33,12 @@ struct rg_leg_config {
 	uint16_t port_min, port_max;
 };
 
-enum rg_leg_dir { RG_LEG_RECV = 0 /* a publish */, RG_LEG_SEND /* a play */ };
+/* What the leg does with media: receive it (the server's publish legs,
+ * a client's play legs) or send it (server play legs, client publish legs). */
+enum rg_leg_dir { RG_LEG_RECV = 0, RG_LEG_SEND };
 
 enum rg_leg_state {
-	RG_LEG_NEW = 0,
+	RG_LEG_NEW = 0,   /* an offerer waiting for its answer */
 	RG_LEG_CHECKING,  /* ICE connectivity checks */
 	RG_LEG_DTLS,      /* ICE done, DTLS handshake */
 	RG_LEG_CONNECTED, /* SRTP keys in place: media flows */
@@ -51,9 +61,22 @@ struct rg_leg_cb {
 int rg_leg_create(struct rg_leg **out, struct rg_loop *worker, const struct rg_leg_config *cfg,
 		  enum rg_leg_dir dir, const char *offer, size_t offer_len, const struct rg_leg_cb *cb,
 		  void *arg, char **answer, char *err, size_t errlen);
+/* The offering role. On success *out is the leg (state NEW) and *offer a
+ * malloc'd SDP (Opus PT 111, audio level id 1, setup:actpass; sendonly for
+ * RG_LEG_SEND, recvonly for RG_LEG_RECV); on failure a negative errno and
+ * a message in err. The caller owns both; worker loop only. */
+int rg_leg_create_offer(struct rg_leg **out, struct rg_loop *worker, const struct rg_leg_config *cfg,
+			enum rg_leg_dir dir, const struct rg_leg_cb *cb, void *arg, char **offer,
+			char *err, size_t errlen);
+/* The peer's answer to that offer: 0 (state CHECKING), or -EINVAL with
+ * the problem in err (bad SDP, no DTLS role, another Opus PT, a second
+ * answer). The leg stays usable only on success. */
+int rg_leg_set_answer(struct rg_leg *leg, const char *answer, size_t answer_len, char *err,
+		      size_t errlen);
+
 /* Starts gathering: local candidates follow through the callback. Call it
- * after the answer has been handed on, so that a peer never sees a
- * candidate for a leg it has not heard of. */
+ * after the answer has been handed on (answerer) or set (offerer), so that
+ * a peer never sees a candidate for a leg it has not heard of. */
 void rg_leg_start(struct rg_leg *leg);
 /* A trickled remote candidate; "" = end of candidates. 0 or -EINVAL. */
 int rg_leg_remote_candidate(struct rg_leg *leg, const char *cand);

@@ -1,7 +1,9 @@
 /* SDP for WebRTC audio legs (RFC 8866 line grammar, JSEP RFC 8829 offer/answer).
  *
- * roomgate answers offers from browsers (Chromium, Firefox) and aiortc, one
- * peer connection per published or played stream, audio only: Opus 48000/2,
+ * roomgate answers offers from browsers (Chromium, Firefox) and aiortc, and
+ * (for the load client, later for cascading) writes offers and parses the
+ * answers to them; one peer connection per published or played stream,
+ * audio only: Opus 48000/2,
  * the RFC 6464 audio-level extension, rtcp-mux required, BUNDLE of one
  * m-line. Every other m-line (video, application, a second audio) is
  * rejected in the answer with port 0 without failing the audio.
@@ -248,6 +250,36 @@ struct sdp_answer_params {
  * fit the offer's), -ENOSPC when out is too small (out is then ""). */
 int sdp_answer_build(char *out, size_t outcap, const struct sdp_answer_params *p,
 		     char *err, size_t errlen);
+
+/* Parses the answer to an offer this side made (sdp_offer_build): the same
+ * grammar and checks as sdp_offer_parse, and the answer must pick a DTLS
+ * role (setup active or passive, not actpass) and keep the audio m-line
+ * (port not 0). The result is a struct sdp_offer all the same: it holds any
+ * parsed session description. */
+int sdp_answer_parse(struct sdp_offer *out, const char *sdp, size_t len, char *err, size_t errlen);
+
+/* What an offerer writes (the load client, later a cascading server): one
+ * audio m-line, Opus 48000/2 only, BUNDLE of that m-line, rtcp-mux,
+ * trickle ICE, a=setup:actpass (the answerer picks the DTLS role). */
+struct sdp_offer_params {
+	uint64_t session_id, session_version; /* keep the id < 2^63 */
+	const char *ice_ufrag, *ice_pwd;
+	uint8_t fingerprint[SDP_FINGERPRINT_LEN]; /* sha-256 of our DTLS cert */
+	/* SDP_DIR_SENDONLY (publish), SDP_DIR_RECVONLY (play) or SENDRECV */
+	enum sdp_direction direction;
+	uint8_t opus_pt;                   /* 96..127 */
+	uint8_t ext_audio_level;           /* extmap id 1..14, 0 = not offered */
+	/* Our send stream: needed when the offer sends. */
+	uint32_t ssrc;
+	const char *cname;
+	const char *msid_stream;           /* NULL: "-" */
+	const char *msid_track;            /* NULL: no msid lines */
+};
+
+/* Builds the offer into out (NUL-terminated, CRLF line ends). Returns its
+ * length, -EINVAL for bad params, -ENOSPC when out is too small. */
+int sdp_offer_build(char *out, size_t outcap, const struct sdp_offer_params *p, char *err,
+		    size_t errlen);
 
 /* Parses a candidate as it comes in SDP or a trickle message: "a=candidate:...",
  * "candidate:..." or the bare attribute value, optional trailing CR/LF/spaces.

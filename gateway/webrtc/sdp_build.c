@@ -1,4 +1,5 @@
-/* SDP answer builder (JSEP, RFC 8829 5.3): the server accepts the offer's
+/* SDP answer builder (JSEP, RFC 8829 5.3) and, at the end, the offer
+ * builder of the offering side: the server accepts the offer's
  * first audio m-line with Opus only and rejects every other m-line (port 0,
  * a=inactive, mid kept, left out of BUNDLE). The layout follows the answers
  * Chromium writes itself (session lines, then per m-line: c=, a=rtcp,
@@ -325,6 +326,73 @@ int sdp_answer_build(char *out, size_t outcap, const struct sdp_answer_params *p
 	if (w.full) {
 		out[0] = '\0';
 		return fail(err, errlen, -ENOSPC, "answer does not fit in %zu bytes", outcap);
+	}
+	return (int)w.len;
+}
+
+/* ---- the offer (JSEP 5.2.1, laid out as Chromium writes one) ---- */
+
+static int check_offer_params(const struct sdp_offer_params *p, bool send, char *err, size_t errlen)
+{
+	if (!p->ice_ufrag || !sdp_ice_ufrag_valid(p->ice_ufrag, strlen(p->ice_ufrag)) || !p->ice_pwd ||
+	    !sdp_ice_pwd_valid(p->ice_pwd, strlen(p->ice_pwd)))
+		return fail(err, errlen, -EINVAL, "bad ICE ufrag/pwd");
+	if (p->opus_pt < 96 || p->opus_pt > 127 || p->ext_audio_level > 14)
+		return fail(err, errlen, -EINVAL, "bad payload type or extmap id");
+	if (p->direction != SDP_DIR_SENDONLY && p->direction != SDP_DIR_RECVONLY &&
+	    p->direction != SDP_DIR_SENDRECV)
+		return fail(err, errlen, -EINVAL, "bad direction");
+	if (!send)
+		return 0;
+	if (!p->ssrc || !p->cname || !sdp__visible_valid(p->cname, SDP_MAX_TOKEN))
+		return fail(err, errlen, -EINVAL, "sending needs an ssrc and a cname");
+	if ((p->msid_stream && !tok(p->msid_stream, SDP_MAX_TOKEN + 1)) ||
+	    (p->msid_track && !tok(p->msid_track, SDP_MAX_TOKEN + 1)))
+		return fail(err, errlen, -EINVAL, "bad msid");
+	return 0;
+}
+
+int sdp_offer_build(char *out, size_t outcap, const struct sdp_offer_params *p, char *err,
+		    size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	if (!out || !outcap)
+		return fail(err, errlen, -ENOSPC, "no output buffer");
+	out[0] = '\0';
+	if (!p)
+		return fail(err, errlen, -EINVAL, "no parameters");
+	bool send = dir_bits(p->direction) & SEND;
+	int rc = check_offer_params(p, send, err, errlen);
+	if (rc)
+		return rc;
+	char fp[SDP_FINGERPRINT_STRLEN + 1];
+	sdp_fingerprint_format(fp, sizeof(fp), p->fingerprint);
+	const char *stream = p->msid_stream ? p->msid_stream : "-";
+	struct out w = { out, outcap, 0, false };
+	put(&w, "v=0\r\no=- %" PRIu64 " %" PRIu64 " IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n",
+	    p->session_id, p->session_version);
+	put(&w, "a=group:BUNDLE 0\r\na=msid-semantic: WMS *\r\n");
+	put(&w, "m=audio 9 UDP/TLS/RTP/SAVPF %u\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n",
+	    (unsigned)p->opus_pt);
+	put(&w, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n", p->ice_ufrag,
+	    p->ice_pwd);
+	put(&w, "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\na=mid:0\r\n", fp);
+	if (p->ext_audio_level)
+		put(&w, "a=extmap:%u %s\r\n", (unsigned)p->ext_audio_level, SDP_EXT_AUDIO_LEVEL);
+	put(&w, "a=%s\r\n", sdp_direction_name(p->direction));
+	if (send && p->msid_track)
+		put(&w, "a=msid:%s %s\r\n", stream, p->msid_track);
+	put(&w, "a=rtcp-mux\r\na=rtpmap:%u opus/48000/2\r\n", (unsigned)p->opus_pt);
+	put(&w, "a=fmtp:%u minptime=10;useinbandfec=1\r\n", (unsigned)p->opus_pt);
+	if (send) {
+		put(&w, "a=ssrc:%" PRIu32 " cname:%s\r\n", p->ssrc, p->cname);
+		if (p->msid_track)
+			put(&w, "a=ssrc:%" PRIu32 " msid:%s %s\r\n", p->ssrc, stream, p->msid_track);
+	}
+	if (w.full) {
+		out[0] = '\0';
+		return fail(err, errlen, -ENOSPC, "offer does not fit in %zu bytes", outcap);
 	}
 	return (int)w.len;
 }

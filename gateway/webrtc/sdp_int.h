@@ -2,8 +2,8 @@
  * parser's context and the lexical helpers the SDP files share.
  *
  * Files: sdp.c (lexers, validators, fingerprints, candidates),
- * sdp_parse.c (line loop, session lines, final checks), sdp_attr.c (m= and
- * a= lines), sdp_build.c (the answer). */
+ * sdp_parse.c (line loop, session lines, final checks, answer checks), sdp_attr.c (m= and
+ * a= lines), sdp_build.c (the answer and the offer). */
 #ifndef RG_WEBRTC_SDP_INT_H
 #define RG_WEBRTC_SDP_INT_H
 

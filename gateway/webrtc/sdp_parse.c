@@ -243,3 +243,18 @@ int sdp_offer_parse(struct sdp_offer *out, const char *sdp, size_t len, char *er
 	}
 	return finish(&c);
 }
+
+int sdp_answer_parse(struct sdp_offer *out, const char *sdp, size_t len, char *err, size_t errlen)
+{
+	int rc = sdp_offer_parse(out, sdp, len, err, errlen);
+	if (rc)
+		return rc;
+	const struct sdp_mline *a = &out->m[out->audio];
+	struct sdp_pctx c = { .err = err, .errlen = errlen };
+	if (a->port == 0)
+		return sdp__fail(&c, -EINVAL, "the answer rejected the audio m-line (port 0)");
+	if (a->setup != SDP_SETUP_ACTIVE && a->setup != SDP_SETUP_PASSIVE)
+		return sdp__fail(&c, -EINVAL, "the answer must say setup:active or setup:passive, not %s",
+				 a->setup ? sdp_setup_name(a->setup) : "(absent)");
+	return 0;
+}

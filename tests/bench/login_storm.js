@@ -117,6 +117,8 @@ async function main() {
   console.log(`heartbeat round trip (${hb.length}, 1/s per client): p50 ${f(pct(hb, 50))} ms, p99 ${f(pct(hb, 99))} ms`);
   console.log(`server CPU: logins ${f(cpuLogin)} s (${f(cpuLogin * 1e6 / N)} us/login), heartbeats ${f(cpuHb)} s over 10 s (${f(cpuHb / 10 * 100)} % of a core)`);
   console.log(`server RSS: start ${f(rss0)} MB, ${N} connected ${f(rssConn)} MB, ${N} logged in ${f(rssLogin)} MB, after heartbeats ${f(rssEnd)} MB (${f((rssEnd - rss0) * 1024 / N)} KB per session)`);
+  // the row of the make bench table (tests/bench/run.sh)
+  console.log(`ROW| rooms | login storm: ${N} clients, ${ROOMS} rooms, half at 500/s, half at once | ${all.length - burst.failed - paced.failed} logins | ${f(cpuLogin * 1e6 / N)} us per login; heartbeats ${f(cpuHb / 10 * 100)} % | ${f(pct(paced.lat, 50))} / ${f(pct(paced.lat, 99))} ms at 500/s, ${f(pct(burst.lat, 99))} ms p99 burst | ${f((rssEnd - rss0) * 1024 / N)} KB per session (${f(rssEnd)} MB) | ${burst.failed + paced.failed} failed |`);
   if (perf) { perf.kill('SIGINT'); await new Promise((r) => perf.on('exit', r)); }
   for (const c of clients) c.ws.terminate();
   const code = await srv.stop();

@@ -1352,6 +1352,113 @@ static void test_validators(void **state)
 	assert_string_equal(sdp_setup_name(SDP_SETUP_NONE), "");
 }
 
+/* ---- the offering side: sdp_offer_build and sdp_answer_parse ---- */
+
+static struct sdp_offer_params offer_params(enum sdp_direction dir)
+{
+	struct sdp_offer_params p;
+	memset(&p, 0, sizeof(p));
+	p.session_id = 123456789;
+	p.session_version = 2;
+	p.ice_ufrag = "lOad";
+	p.ice_pwd = "Zq8Kp2Lq9Zx3Vn7Bm1Cs5Df0";
+	memcpy(p.fingerprint, server_fp, 32);
+	p.direction = dir;
+	p.opus_pt = 111;
+	p.ext_audio_level = 1;
+	p.ssrc = 424242;
+	p.cname = "loadcname";
+	p.msid_stream = "s";
+	p.msid_track = "a";
+	return p;
+}
+
+/* The offer we build parses as an offer, and our own answer builder takes
+ * it; the answer parses as an answer with the DTLS role picked. */
+static void test_offer_build_roundtrip(void **state)
+{
+	(void)state;
+	static const enum sdp_direction dirs[] = { SDP_DIR_SENDONLY, SDP_DIR_RECVONLY, SDP_DIR_SENDRECV };
+	for (size_t i = 0; i < 3; i++) {
+		struct sdp_offer_params op = offer_params(dirs[i]);
+		char buf[4096], err[256];
+		int n = sdp_offer_build(buf, sizeof(buf), &op, err, sizeof(err));
+		assert_true(n > 0);
+		assert_int_equal((size_t)n, strlen(buf));
+		struct sdp_offer *o = parse_ok(buf);
+		const struct sdp_mline *m = &o->m[o->audio];
+		assert_int_equal(o->nm, 1);
+		assert_int_equal(m->opus_pt, 111);
+		assert_int_equal(m->ext_audio_level, 1);
+		assert_int_equal(m->setup, SDP_SETUP_ACTPASS);
+		assert_int_equal(m->dir, dirs[i]);
+		assert_true(m->rtcp_mux && m->ice.trickle);
+		assert_string_equal(m->ice.ufrag, "lOad");
+		assert_memory_equal(m->fingerprint.hash, server_fp, 32);
+		assert_int_equal(m->nssrcs, dirs[i] == SDP_DIR_RECVONLY ? 0 : 1);
+		struct sdp_answer_params ap = params(o);
+		struct sdp_offer *a = malloc(sizeof(*a));
+		const char *ans = answer_ok(&ap);
+		assert_int_equal(sdp_answer_parse(a, ans, strlen(ans), err, sizeof(err)), 0);
+		assert_int_equal(a->m[a->audio].setup, SDP_SETUP_ACTIVE);
+		assert_int_equal(a->m[a->audio].ext_audio_level, 1);
+		/* an actpass "answer" takes no role */
+		assert_int_equal(sdp_answer_parse(a, buf, (size_t)n, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "setup:active or setup:passive"));
+		free(a);
+		free(o);
+	}
+}
+
+static void test_answer_parse_errors(void **state)
+{
+	(void)state;
+	struct sdp_offer_params op = offer_params(SDP_DIR_SENDONLY);
+	char buf[4096], err[256];
+	assert_true(sdp_offer_build(buf, sizeof(buf), &op, err, sizeof(err)) > 0);
+	struct sdp_offer *o = parse_ok(buf), *a = malloc(sizeof(*a));
+	struct sdp_answer_params ap = params(o);
+	ap.setup = SDP_SETUP_PASSIVE;
+	const char *ans = answer_ok(&ap);
+	assert_int_equal(sdp_answer_parse(a, ans, strlen(ans), err, sizeof(err)), 0);
+	assert_int_equal(a->m[a->audio].setup, SDP_SETUP_PASSIVE);
+	char *s = replace(ans, "a=setup:passive", "a=x:1");
+	assert_int_equal(sdp_answer_parse(a, s, strlen(s), err, sizeof(err)), -EINVAL);
+	free(s);
+	s = replace(ans, "m=audio 9 ", "m=audio 0 ");
+	assert_int_equal(sdp_answer_parse(a, s, strlen(s), err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "port 0"));
+	free(s);
+	s = replace(ans, "a=rtcp-mux\r\n", "");
+	assert_int_equal(sdp_answer_parse(a, s, strlen(s), err, sizeof(err)), -ENOTSUP);
+	free(s);
+	free(a);
+	free(o);
+}
+
+static void test_offer_build_errors(void **state)
+{
+	(void)state;
+	char buf[4096], small[64], err[256];
+	struct sdp_offer_params p = offer_params(SDP_DIR_SENDONLY);
+	p.ice_pwd = "short";
+	assert_int_equal(sdp_offer_build(buf, sizeof(buf), &p, err, sizeof(err)), -EINVAL);
+	p = offer_params(SDP_DIR_SENDONLY);
+	p.opus_pt = 8;
+	assert_int_equal(sdp_offer_build(buf, sizeof(buf), &p, err, sizeof(err)), -EINVAL);
+	p = offer_params(SDP_DIR_INACTIVE);
+	assert_int_equal(sdp_offer_build(buf, sizeof(buf), &p, err, sizeof(err)), -EINVAL);
+	p = offer_params(SDP_DIR_SENDONLY);
+	p.cname = NULL;
+	assert_int_equal(sdp_offer_build(buf, sizeof(buf), &p, err, sizeof(err)), -EINVAL);
+	p = offer_params(SDP_DIR_RECVONLY);
+	p.cname = NULL; /* not needed when not sending */
+	assert_true(sdp_offer_build(buf, sizeof(buf), &p, err, sizeof(err)) > 0);
+	p = offer_params(SDP_DIR_SENDONLY);
+	assert_int_equal(sdp_offer_build(small, sizeof(small), &p, err, sizeof(err)), -ENOSPC);
+	assert_string_equal(small, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1377,6 +1484,9 @@ int main(void)
 		cmocka_unit_test(test_candidate_format),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_validators),
+		cmocka_unit_test(test_offer_build_roundtrip),
+		cmocka_unit_test(test_answer_parse_errors),
+		cmocka_unit_test(test_offer_build_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

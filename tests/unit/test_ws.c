@@ -886,6 +886,50 @@ static void test_null_callbacks(void **state)
 	free(s.buf);
 }
 
+/* A masked client frame goes through the server's own assembler. */
+static int got_text(void *arg, enum ws_opcode op, const uint8_t *data, size_t len)
+{
+	char *out = arg;
+	assert_int_equal(op, WS_OP_TEXT);
+	memcpy(out, data, len);
+	out[len] = '\0';
+	return 0;
+}
+
+static void test_client_frame_encode(void **state)
+{
+	(void)state;
+	static const size_t lens[] = { 0, 5, 125, 126, 300, 70000 };
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t len = lens[i];
+		uint8_t mask[4] = { 0x12, 0x34, 0x56, (uint8_t)i };
+		uint8_t *frame = malloc(14 + len);
+		char *msg = malloc(len + 1), *got = malloc(len + 1);
+		assert_non_null(frame);
+		for (size_t k = 0; k < len; k++)
+			msg[k] = (char)('a' + k % 26);
+		msg[len] = '\0';
+		size_t h = ws_frame_header_encode_masked(frame, true, WS_OP_TEXT, len, mask);
+		assert_int_equal(h, (len < 126 ? 2 : len <= 0xFFFF ? 4 : 10) + 4);
+		memcpy(frame + h, msg, len);
+		ws_mask(frame + h, len, mask, 0);
+		struct ws_frame_header fh;
+		assert_int_equal(ws_frame_header_decode(&fh, frame, h + len), (int)h);
+		assert_true(fh.masked && fh.fin);
+		assert_int_equal(fh.payload_len, len);
+		assert_memory_equal(fh.mask, mask, 4);
+		struct ws_assembler_events ev = { .message = got_text };
+		struct ws_assembler *a = ws_assembler_new(100000, &ev, got);
+		got[0] = '\0';
+		assert_int_equal(ws_assembler_feed(a, frame, h + len), 0);
+		assert_string_equal(got, msg);
+		ws_assembler_free(a);
+		free(frame);
+		free(msg);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -895,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_header_decode_16bit),
 		cmocka_unit_test(test_header_decode_64bit),
 		cmocka_unit_test(test_header_encode_roundtrip),
+		cmocka_unit_test(test_client_frame_encode),
 		cmocka_unit_test(test_mask_offsets),
 		cmocka_unit_test(test_utf8_cases),
 		cmocka_unit_test(test_utf8_exhaustive),

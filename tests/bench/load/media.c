@@ -1,0 +1,372 @@
+/* rg-load media workers: client legs in the offering role, the
+ * publishers' 20 ms packets and the players' counts (see load.h). */
+#include <errno.h>
+#include <math.h>
+#include <opus.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/loop.h"
+#include "core/util.h"
+#include "load.h"
+#include "rtp/rtp.h"
+
+#define TONE_FRAMES 50 /* one second of 20 ms frames, sent in a cycle */
+#define MAX_PUB 4096
+
+struct lworker {
+	unsigned idx;
+	struct rg_loop *loop, *control;
+	struct rg_leg_config cfg;
+	struct cleg **legs; /* every leg of this worker */
+	size_t nlegs, cap;
+	struct cleg *pubs[MAX_PUB];
+	unsigned npubs, tone_pos;
+	unsigned timer;
+	bool counting;
+	struct lstats st;
+};
+
+static uint8_t tone[TONE_FRAMES][256];
+static size_t tone_len[TONE_FRAMES];
+
+int load_tone_init(void)
+{
+	int err;
+	OpusEncoder *enc = opus_encoder_create(48000, 1, OPUS_APPLICATION_AUDIO, &err);
+	if (!enc)
+		return -EIO;
+	opus_encoder_ctl(enc, OPUS_SET_BITRATE(32000));
+	int16_t pcm[960];
+	for (unsigned f = 0; f < TONE_FRAMES; f++) {
+		for (unsigned i = 0; i < 960; i++)
+			pcm[i] = (int16_t)(8000 * sin(2 * M_PI * 440 * (f * 960 + i) / 48000.0));
+		int n = opus_encode(enc, pcm, 960, tone[f], sizeof tone[f]);
+		if (n <= 0) {
+			opus_encoder_destroy(enc);
+			return -EIO;
+		}
+		tone_len[f] = (size_t)n;
+	}
+	opus_encoder_destroy(enc);
+	return 0;
+}
+
+/* ---- calls posted to the control loop ---- */
+
+struct cand_msg {
+	struct cleg *leg;
+	char *cand;
+	int state; /* -1: a candidate */
+};
+
+static void post_cand_cb(void *arg)
+{
+	struct cand_msg *m = arg;
+	if (m->state < 0)
+		load_leg_candidate(m->leg, m->cand);
+	else
+		load_leg_state(m->leg, (enum rg_leg_state)m->state);
+	free(m);
+}
+
+static void post(struct cleg *leg, const char *cand, int state)
+{
+	struct cand_msg *m = malloc(sizeof *m);
+	m->leg = leg;
+	m->cand = cand ? strdup(cand) : NULL;
+	m->state = state;
+	rg_loop_call(leg->w->control, post_cand_cb, m);
+}
+
+/* ---- leg callbacks (worker) ---- */
+
+static void on_candidate(void *arg, const char *cand)
+{
+	post(arg, cand, -1);
+}
+
+static void on_state(void *arg, enum rg_leg_state st, const char *why)
+{
+	(void)why;
+	post(arg, NULL, (int)st);
+}
+
+static void count_latency(struct lstats *st, int64_t us)
+{
+	if (us < 0)
+		us = 0;
+	size_t b = us < LOAD_HIST_FINE ? (size_t)us
+		   : us < LOAD_HIST_FINE + LOAD_HIST_COARSE * 1000
+			   ? LOAD_HIST_FINE + (size_t)(us - LOAD_HIST_FINE) / 1000
+			   : LOAD_HIST_N - 1;
+	st->hist[b]++;
+	if ((uint64_t)us > st->lat_max_us)
+		st->lat_max_us = (uint64_t)us;
+}
+
+static void on_rtp(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct cleg *l = arg;
+	struct lworker *w = l->w;
+	int64_t now = rg_mono_us();
+	if (!w->counting)
+		return;
+	struct rtp_header h;
+	struct rtp_ext_elem e;
+	if (rtp_header_decode(&h, pkt, len) != 0 || rtp_ext_find(&h, LOAD_EXT_SEND_TIME, &e) != 0 ||
+	    e.len != 8) {
+		w->st.bad++;
+		return;
+	}
+	uint64_t sent = 0;
+	for (int i = 0; i < 8; i++)
+		sent = sent << 8 | e.data[i];
+	count_latency(&w->st, now - (int64_t)sent);
+	int64_t ext = l->seen ? l->max_ext + (int16_t)(uint16_t)(h.seq - l->last_seq) : 0;
+	if (!l->seen) {
+		l->first_ext = l->max_ext = 0;
+		l->seen = true;
+		l->last_seq = h.seq;
+	} else if (ext > l->max_ext) {
+		l->max_ext = ext;
+		l->last_seq = h.seq;
+	}
+	l->rx++;
+}
+
+static const struct rg_leg_cb leg_cb = { on_candidate, on_state, on_rtp };
+
+/* ---- publishing ---- */
+
+/* RTP header, the extension block (audio level id 1, send time) and the
+ * Opus frame; returns the length. */
+static size_t build_packet(uint8_t *p, struct cleg *l, const uint8_t *opus, size_t olen, uint64_t now)
+{
+	uint32_t ssrc = rg_leg_ssrc(l->leg);
+	p[0] = 0x90; /* V=2, X=1 */
+	p[1] = rg_leg_opus_pt(l->leg);
+	p[2] = (uint8_t)(l->seq >> 8);
+	p[3] = (uint8_t)l->seq;
+	for (int i = 0; i < 4; i++) {
+		p[4 + i] = (uint8_t)(l->ts >> (24 - 8 * i));
+		p[8 + i] = (uint8_t)(ssrc >> (24 - 8 * i));
+	}
+	static const uint8_t ext_hdr[] = { 0xBE, 0xDE, 0x00, 0x03, 0x10, 0x28 /* -40 dBov */,
+					    (LOAD_EXT_SEND_TIME << 4) | 7 };
+	memcpy(p + 12, ext_hdr, sizeof ext_hdr);
+	for (int i = 0; i < 8; i++)
+		p[19 + i] = (uint8_t)(now >> (56 - 8 * i));
+	p[27] = 0; /* padding to 12 bytes of elements */
+	memcpy(p + 28, opus, olen);
+	return 28 + olen;
+}
+
+static bool send_tick(void *arg)
+{
+	struct lworker *w = arg;
+	const uint8_t *opus = tone[w->tone_pos];
+	size_t olen = tone_len[w->tone_pos];
+	w->tone_pos = (w->tone_pos + 1) % TONE_FRAMES;
+	for (unsigned i = 0; i < w->npubs; i++) {
+		struct cleg *l = w->pubs[i];
+		if (!l->leg || rg_leg_state(l->leg) != RG_LEG_CONNECTED)
+			continue;
+		uint8_t buf[1500 + RG_LEG_TRAILER_ROOM];
+		size_t n = build_packet(buf, l, opus, olen, (uint64_t)rg_mono_us());
+		if (rg_leg_send_rtp(l->leg, buf, n, sizeof buf) == 0 && w->counting)
+			w->st.sent++;
+		l->seq++;
+		l->ts += 960;
+	}
+	return true;
+}
+
+/* ---- calls posted to the worker ---- */
+
+struct ready {
+	struct cleg *l;
+	int rc;
+	char err[256];
+};
+
+static void ready_cb(void *a)
+{
+	struct ready *r = a;
+	load_offer_ready(r->l, r->rc, r->err);
+	free(r);
+}
+
+static void do_offer(void *arg)
+{
+	struct cleg *l = arg;
+	struct lworker *w = l->w;
+	char err[256] = "";
+	int rc = rg_leg_create_offer(&l->leg, w->loop, &w->cfg, l->dir, &leg_cb, l, &l->offer, err, sizeof err);
+	if (!rc) {
+		if (w->nlegs == w->cap) {
+			w->cap = w->cap ? 2 * w->cap : 256;
+			w->legs = realloc(w->legs, w->cap * sizeof *w->legs);
+		}
+		w->legs[w->nlegs++] = l;
+		rg_random_bytes(&l->seq, sizeof l->seq);
+		rg_random_bytes(&l->ts, sizeof l->ts);
+		if (l->dir == RG_LEG_SEND && w->npubs < MAX_PUB)
+			w->pubs[w->npubs++] = l;
+		if (l->dir == RG_LEG_SEND && !w->timer)
+			w->timer = rg_timer_add(w->loop, 20, send_tick, w);
+	}
+	struct ready *r = malloc(sizeof *r);
+	r->l = l;
+	r->rc = rc;
+	snprintf(r->err, sizeof r->err, "%s", err);
+	rg_loop_call(w->control, ready_cb, r);
+}
+
+static void do_answer(void *arg)
+{
+	struct cleg *l = arg;
+	char err[256] = "";
+	if (rg_leg_set_answer(l->leg, l->answer, strlen(l->answer), err, sizeof err) != 0) {
+		fprintf(stderr, "rg-load: bad answer for %s: %s\n", l->stream_id, err);
+		post(l, NULL, RG_LEG_FAILED);
+	} else {
+		rg_leg_start(l->leg);
+	}
+	free(l->answer);
+	l->answer = NULL;
+}
+
+struct cand_job {
+	struct cleg *leg;
+	char cand[];
+};
+
+static void do_candidate(void *arg)
+{
+	struct cand_job *j = arg;
+	if (j->leg->leg)
+		rg_leg_remote_candidate(j->leg->leg, j->cand);
+	free(j);
+}
+
+void lworker_offer(struct cleg *leg)
+{
+	rg_loop_call(leg->w->loop, do_offer, leg);
+}
+
+void lworker_answer(struct cleg *leg)
+{
+	rg_loop_call(leg->w->loop, do_answer, leg);
+}
+
+void lworker_candidate(struct cleg *leg, const char *cand)
+{
+	size_t n = strlen(cand);
+	struct cand_job *j = malloc(sizeof *j + n + 1);
+	j->leg = leg;
+	memcpy(j->cand, cand, n + 1);
+	rg_loop_call(leg->w->loop, do_candidate, j);
+}
+
+/* ---- the measured window ---- */
+
+struct window_job {
+	struct lworker *w;
+	bool start;
+	atomic_uint *done;
+};
+
+static void do_window(void *arg)
+{
+	struct window_job *j = arg;
+	struct lworker *w = j->w;
+	if (j->start) {
+		memset(&w->st, 0, sizeof w->st);
+		for (size_t i = 0; i < w->nlegs; i++) {
+			w->legs[i]->seen = false;
+			w->legs[i]->rx = 0;
+		}
+		w->counting = true;
+	} else {
+		w->counting = false;
+		for (size_t i = 0; i < w->nlegs; i++) {
+			struct cleg *l = w->legs[i];
+			if (l->dir != RG_LEG_RECV || !l->seen)
+				continue;
+			w->st.rx += l->rx;
+			w->st.expected += (uint64_t)(l->max_ext - l->first_ext + 1);
+		}
+	}
+	atomic_fetch_add(j->done, 1);
+	free(j);
+}
+
+void lworker_window(struct lworker **ws, unsigned n, bool start, struct lstats *st)
+{
+	atomic_uint done = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct window_job *j = malloc(sizeof *j);
+		*j = (struct window_job){ ws[i], start, &done };
+		rg_loop_call(ws[i]->loop, do_window, j);
+	}
+	while (atomic_load(&done) < n)
+		usleep(1000);
+	if (start || !st)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		const struct lstats *s = &ws[i]->st;
+		st->sent += s->sent;
+		st->rx += s->rx;
+		st->expected += s->expected;
+		st->bad += s->bad;
+		for (size_t b = 0; b < LOAD_HIST_N; b++)
+			st->hist[b] += s->hist[b];
+		if (s->lat_max_us > st->lat_max_us)
+			st->lat_max_us = s->lat_max_us;
+	}
+}
+
+/* ---- life ---- */
+
+struct lworker *lworker_new(unsigned idx, struct rg_loop *control, const struct rg_leg_config *cfg)
+{
+	struct lworker *w = calloc(1, sizeof *w);
+	char name[32];
+	snprintf(name, sizeof name, "load-%u", idx);
+	w->idx = idx;
+	w->control = control;
+	w->cfg = *cfg;
+	w->loop = rg_loop_new_thread(name);
+	return w;
+}
+
+static void do_teardown(void *arg)
+{
+	struct lworker *w = arg;
+	rg_timer_cancel(w->timer);
+	w->timer = 0;
+	for (size_t i = 0; i < w->nlegs; i++) {
+		rg_leg_free(w->legs[i]->leg);
+		w->legs[i]->leg = NULL;
+	}
+	w->nlegs = 0;
+	w->npubs = 0;
+}
+
+void lworker_stop(struct lworker *w)
+{
+	rg_loop_call(w->loop, do_teardown, w);
+	rg_loop_stop_thread(w->loop);
+	w->loop = NULL;
+}
+
+void lworker_free(struct lworker *w)
+{
+	if (!w)
+		return;
+	free(w->legs);
+	free(w);
+}
