@@ -66,7 +66,7 @@ struct rtpep {
 	struct rtp_tx_stats tx;
 	bool tx_started;
 	/* counters */
-	uint64_t wrong_source, junk, wrong_pt, srtp_errors, decode_errors, send_errors, rtcp_in;
+	uint64_t wrong_source, junk, wrong_pt, srtp_errors, srtp_send_errors, decode_errors, send_errors, rtcp_in;
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	int rtt_ms;
 	uint8_t peer_fraction_lost;
@@ -112,7 +112,7 @@ static void send_to(struct rtpep *e, int fd, const struct sockaddr_storage *to, 
 {
 	int n = (int)len;
 	if (e->srtp && (rtcp ? rg_srtp_protect_rtcp(e->srtp, buf, &n) : rg_srtp_protect_rtp(e->srtp, buf, &n)) != 0) {
-		e->srtp_errors++;
+		e->srtp_send_errors++;
 		return;
 	}
 	if (sendto(fd, buf, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)to, sa_len(to)) < 0)
@@ -306,44 +306,42 @@ static void rtp_in(struct rtpep *e, const uint8_t *buf, size_t len)
 	e->last_seq = h.seq;
 }
 
-/* The first packet that looks like RTP/RTCP latches its source; later
- * packets from elsewhere are dropped. Without a configured remote, what we
- * send goes to the latched source (symmetric RTP). */
-static bool accept_source(struct rtpep *e, const struct sockaddr_storage *from, bool rtcp,
-			  const uint8_t *buf, size_t len)
+/* The first valid packet (RTP or RTCP that decrypts, with SRTP) latches
+ * its source; later packets from elsewhere are dropped. Without a
+ * configured remote, what we send goes to the latched source (symmetric
+ * RTP). */
+static void latch(struct rtpep *e, const struct sockaddr_storage *from, bool rtcp)
 {
-	struct sockaddr_storage *latch = rtcp ? &e->src_rtcp : &e->src;
-	bool *latched = rtcp ? &e->rtcp_latched : &e->latched;
-	if (*latched)
-		return sa_equal(latch, from);
-	enum rtp_demux_class c = rtp_demux(buf, len);
-	if (c != RTP_DEMUX_RTP && c != RTP_DEMUX_RTCP)
-		return false;
-	*latch = *from;
-	*latched = true;
-	if (!rtcp && e->p.fd_rtcp < 0) { /* rtcp-mux: one source for both */
+	if (rtcp) {
 		e->src_rtcp = *from;
 		e->rtcp_latched = true;
-	}
-	if (!e->p.remote.ss_family) {
-		if (!rtcp) {
-			e->remote = *from;
-			if (e->p.fd_rtcp < 0 || !e->remote_rtcp.ss_family) {
-				e->remote_rtcp = *from;
-				if (e->p.fd_rtcp >= 0)
-					sa_port_plus1(&e->remote_rtcp);
-			}
-		} else {
-			e->remote_rtcp = *from;
+	} else {
+		e->src = *from;
+		e->latched = true;
+		if (e->p.fd_rtcp < 0) { /* rtcp-mux: one source for both */
+			e->src_rtcp = *from;
+			e->rtcp_latched = true;
 		}
 	}
-	return true;
+	if (e->p.remote.ss_family)
+		return;
+	if (!rtcp) {
+		e->remote = *from;
+		if (e->p.fd_rtcp < 0 || !e->remote_rtcp.ss_family) {
+			e->remote_rtcp = *from;
+			if (e->p.fd_rtcp >= 0)
+				sa_port_plus1(&e->remote_rtcp);
+		}
+	} else {
+		e->remote_rtcp = *from;
+	}
 }
 
 static void packet_in(struct rtpep *e, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
 		      bool rtcp_port)
 {
-	if (!accept_source(e, from, rtcp_port, buf, len)) {
+	bool latched = rtcp_port ? e->rtcp_latched : e->latched;
+	if (latched && !sa_equal(rtcp_port ? &e->src_rtcp : &e->src, from)) {
 		e->wrong_source++;
 		return;
 	}
@@ -358,10 +356,24 @@ static void packet_in(struct rtpep *e, uint8_t *buf, size_t len, const struct so
 		e->srtp_errors++;
 		return;
 	}
-	if (rtcp)
+	if (rtcp) {
+		if (!latched)
+			latch(e, from, rtcp_port);
 		rtcp_in(e, buf, (size_t)n);
-	else
-		rtp_in(e, buf, (size_t)n);
+		return;
+	}
+	struct rtp_header h;
+	if (rtp_header_decode(&h, buf, (size_t)n) != 0) {
+		e->junk++;
+		return;
+	}
+	if (h.pt != e->p.pt) {
+		e->wrong_pt++;
+		return;
+	}
+	if (!latched)
+		latch(e, from, false);
+	rtp_in(e, buf, (size_t)n);
 }
 
 static void on_readable(struct rtpep *e, int fd, bool rtcp_port)
@@ -558,6 +570,7 @@ cJSON *rtpep_to_json(const struct rtpep *e)
 	cJSON_AddNumberToObject(tx, "packets", (double)e->tx_packets);
 	cJSON_AddNumberToObject(tx, "bytes", (double)e->tx_bytes);
 	cJSON_AddNumberToObject(tx, "send_errors", (double)e->send_errors);
+	cJSON_AddNumberToObject(tx, "srtp_errors", (double)e->srtp_send_errors);
 	cJSON_AddNumberToObject(tx, "peer_fraction_lost", e->peer_fraction_lost / 256.0);
 	cJSON_AddNumberToObject(tx, "peer_packets_lost", e->peer_cumulative_lost);
 	cJSON_AddNumberToObject(j, "rtt_ms", e->rtt_ms);

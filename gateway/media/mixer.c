@@ -130,6 +130,7 @@ static struct min *in_get(struct mixer *mx, const char *id)
 	in = g_new0(struct min, 1);
 	in->mx = mx;
 	in->id = g_strdup(id);
+	in->level = 127;
 	struct rg_jbuf_config jc = { 48000, mx->cfg.jb_min_ms, mx->cfg.jb_max_ms };
 	in->jb = rg_jbuf_new(&jc);
 	struct rg_codec_params cp;

@@ -53,7 +53,7 @@ static int alloc_ports(struct rg_vps *v, bool pair, int *fd, int *fd2, uint16_t 
 	char text[RG_CFG_ADDR_MAX + 8];
 	snprintf(text, sizeof text, strchr(c->media_address, ':') ? "[%s]:1" : "%s:1", c->media_address);
 	if (rg_sockaddr_parse(text, &addr) != 0)
-		return -EADDRNOTAVAIL;
+		return -EADDRNOTAVAIL; /* media.address is validated at start; "" binds nothing */
 	unsigned span = (unsigned)c->rtp_port_max - c->rtp_port_min + 1;
 	for (unsigned i = 0; i < span; i++) {
 		unsigned p = c->rtp_port_min + (v->port_cursor++ % span);
@@ -87,7 +87,7 @@ static int int_field(const cJSON *o, const char *k, int lo, int hi, int def, int
 	*out = def;
 	if (!f)
 		return 0;
-	if (!cJSON_IsNumber(f) || f->valuedouble != (int)f->valuedouble || f->valueint < lo || f->valueint > hi)
+	if (!cJSON_IsNumber(f) || f->valuedouble < lo || f->valuedouble > hi || f->valuedouble != (double)f->valueint)
 		return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"%s\": an integer from %d to %d", k, lo, hi);
 	*out = f->valueint;
 	return 0;
@@ -141,7 +141,9 @@ static int parse_srtp(const cJSON *body, struct rg_rtp_ep_params *p, cJSON *desc
 	if (!s || cJSON_IsNull(s))
 		return 0;
 	const cJSON *suite = field(s, "suite"), *key = field(s, "key");
-	if (!cJSON_IsObject(s) || (suite && (!cJSON_IsString(suite) || strcmp(suite->valuestring, SDES_SUITE))))
+	if (!cJSON_IsObject(s))
+		return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"srtp\": an object {\"suite\", \"key\"} or null");
+	if (suite && (!cJSON_IsString(suite) || strcmp(suite->valuestring, SDES_SUITE)))
 		return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"srtp.suite\": only " SDES_SUITE " is supported");
 	uint8_t k[64];
 	const char *text = cJSON_IsString(key) ? key->valuestring : "";
@@ -256,7 +258,11 @@ int vp_rtp_parse(struct rg_vps *v, const char *room_id, const cJSON *body, char 
 	if ((e = parse_srtp(body, p, desc, msg, msglen)))
 		goto out;
 	uint16_t port;
-	if (alloc_ports(v, !rtcp_mux, &p->fd, &p->fd_rtcp, &port) != 0) {
+	int pe = alloc_ports(v, !rtcp_mux, &p->fd, &p->fd_rtcp, &port);
+	if (pe == -EADDRNOTAVAIL) {
+		e = vp_fail(msg, msglen, -RG_E_UNAVAILABLE, "media.address is not set: RTP endpoints need an address to bind");
+		goto out;
+	} else if (pe) {
 		e = vp_fail(msg, msglen, -RG_E_UNAVAILABLE, "no free RTP port in media.rtp_ports %u-%u",
 			    v->d.cfg->rtp_port_min, v->d.cfg->rtp_port_max);
 		goto out;

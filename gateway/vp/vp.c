@@ -140,8 +140,23 @@ static void on_kickout(void *member, struct rg_room *room, enum rg_kick_cause ca
 		   cause == RG_KICK_ROOM_CLOSED ? "room_closed" : *reason ? reason : "kicked");
 }
 
+/* The admin API removed the participant's stream: the participant goes
+ * (its media has nothing left to publish under that ID). */
+static void on_stream_removed(void *member, struct rg_room *room, const char *stream_id,
+			      const char *reason)
+{
+	struct vp *p = member;
+	(void)room;
+	(void)stream_id;
+	(void)reason;
+	g_free(p->stream_id); /* already deleted in the room */
+	p->stream_id = NULL;
+	vp_destroy(p, true, NULL, "stream_removed");
+}
+
 static const struct rg_member_ops vp_ops = {
 	.streams = on_streams,
+	.stream_removed = on_stream_removed,
 	.kickout = on_kickout,
 };
 
@@ -243,7 +258,7 @@ static int mix_parse(struct rg_vps *v, struct rg_room *room, const cJSON *body, 
 	*max_talkers = v->d.cfg->mix_max_talkers;
 	if (mt) {
 		if (!cJSON_IsNumber(mt) || mt->valuedouble < 1 || mt->valuedouble > 1024 ||
-		    mt->valuedouble != (int)mt->valuedouble)
+		    mt->valuedouble != (double)mt->valueint)
 			return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"max_talkers\": an integer from 1 to 1024");
 		*max_talkers = (unsigned)mt->valueint;
 	}
@@ -261,11 +276,11 @@ static int user_fields(const cJSON *body, const char *def_id, const char *def_na
 		return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"user_name\": must be a string");
 	const char *id = u ? u->valuestring : def_id, *name = n ? n->valuestring : def_name;
 	int e = rg_validate_user_id(id);
-	if (!e)
-		e = rg_validate_user_name(name);
 	if (e)
-		return vp_fail(msg, msglen, e, "field \"%s\": %s", u || !n ? "user_id" : "user_name",
-			       rg_error_info(e)->message);
+		return vp_fail(msg, msglen, e, "field \"user_id\": %s", rg_error_info(e)->message);
+	e = rg_validate_user_name(name);
+	if (e)
+		return vp_fail(msg, msglen, e, "field \"user_name\": %s", rg_error_info(e)->message);
 	*uid = g_strdup(id);
 	*uname = g_strdup(name);
 	return 0;
@@ -371,7 +386,7 @@ int rg_vps_create(struct rg_vps *v, enum rg_vp_kind kind, const char *room_id, c
 	rg_random_id(p->id, VP_ID_LEN / 2);
 	p->room_id = g_strdup(room_id);
 	p->desc = cJSON_CreateObject();
-	p->created_ms = rg_now_s() * 1000;
+	p->created_ms = g_get_real_time() / 1000;
 	/* listed first: the others hear of a mix's output stream while it
 	 * joins, and must know it is one */
 	g_hash_table_insert(v->all, p->id, p);
@@ -401,7 +416,7 @@ static cJSON *vp_json(struct rg_vps *v, const struct vp *p, bool stats)
 	const cJSON *it;
 	cJSON_ArrayForEach(it, p->desc)
 		cJSON_AddItemToObject(j, it->string, cJSON_Duplicate(it, true));
-	cJSON_AddNumberToObject(j, "created_at", (double)p->created_ms);
+	cJSON_AddNumberToObject(j, "created_ms", (double)p->created_ms);
 	if (stats) {
 		cJSON *s = rg_media_vp_json(v->d.media, p->id);
 		cJSON_AddItemToObject(j, "stats", s ? s : cJSON_CreateObject());

@@ -229,6 +229,7 @@ test('junk UDP and RTP from a wrong source flooded at an endpoint: the mix and t
 test('talking start/stop of a mixed RTP stream reaches the clients in the room', async () => {
   const c = await Client.connect(srv);
   assert.strictEqual((await c.login(srv, 'rtp-talk', 'watcher')).ok, true);
+  const hb = setInterval(() => { if (!c.closed) c.request('heartbeat').catch(() => {}); }, 700);
   const a = await endpoint('rtp-talk', { user_id: 'speaker', direction: 'recv', publish_stream_id: 'talk_in' });
   // GStreamer sends no audio levels: the level comes from the mix that hears the stream
   const ear = await endpoint('rtp-talk', { user_id: 'ear', direction: 'send', remote: '127.0.0.1:9' });
@@ -241,6 +242,7 @@ test('talking start/stop of a mixed RTP stream reaches the clients in the room',
   assert.ok(on.data.level > 50, JSON.stringify(on.data));
   await c.waitFor('talking', (d) => d.stream_id === 'talk_in' && !d.talking, 8000);
   ta.kill();
+  clearInterval(hb);
   c.close();
   for (const e of [a, ear]) await srv.admin('DELETE', `/v1/rooms/rtp-talk/rtp-endpoints/${e.id}`);
 });
