@@ -13,10 +13,12 @@
 #include "api/api.h"
 #include "auth/token04.h"
 #include "core/config.h"
+#include "core/events.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
 #include "core/util.h"
+#include "hooks/webhooks.h"
 #include "media/media.h"
 #include "room/room.h"
 #include "signal/signal.h"
@@ -101,6 +103,8 @@ struct app {
 	struct rg_loop **workers;
 	unsigned n_workers;
 	struct rg_registry *reg;
+	struct rg_events *events;
+	struct rg_webhooks *webhooks;
 	struct rg_signal *sig;
 	struct rg_media *media;
 	struct rg_api *api;
@@ -140,8 +144,15 @@ static int start(struct app *a)
 	}
 	struct rg_registry_limits lim = { a->cfg.max_rooms, a->cfg.max_users_per_room, a->n_workers };
 	a->reg = rg_registry_new(a->control, &lim);
-	a->sig = rg_signal_new(a->control, &a->cfg, a->reg, &a->metrics);
 	char err[512];
+	a->events = rg_events_new(a->control);
+	rg_registry_set_events(a->reg, a->events);
+	a->webhooks = rg_webhooks_new(a->control, a->events, &a->cfg, err, sizeof err);
+	if (!a->webhooks) {
+		RG_ERR(MAIN, "%s", err);
+		return -1;
+	}
+	a->sig = rg_signal_new(a->control, &a->cfg, a->reg, &a->metrics);
 	if (rg_srtp_global_init() != 0) {
 		RG_ERR(MAIN, "libsrtp2 initialisation failed");
 		return -1;
@@ -153,7 +164,7 @@ static int start(struct app *a)
 		return -1;
 	}
 	rg_signal_set_media(a->sig, a->media);
-	struct rg_api_deps deps = { a->control, &a->cfg, a->reg, a->sig, &a->metrics, a->media };
+	struct rg_api_deps deps = { a->control, &a->cfg, a->reg, a->sig, &a->metrics, a->media, a->webhooks };
 	a->api = rg_api_start(&deps, err, sizeof err);
 	if (!a->api) {
 		RG_ERR(MAIN, "%s", err);
@@ -187,6 +198,9 @@ static void shutdown_all(struct app *a)
 	}
 	rg_signal_free(a->sig);
 	rg_registry_free(a->reg);
+	/* after the registry: its last events (users leaving, rooms closing) get the grace period */
+	rg_webhooks_free(a->webhooks);
+	rg_events_free(a->events);
 	/* legs are torn down on their workers; late worker events are dropped */
 	if (a->media)
 		rg_media_shutdown(a->media);
