@@ -168,6 +168,9 @@ test('a login/publish/logout sequence arrives signed, in order, with unique ids'
     assert.ok(!text.includes(SECRET0) && !text.includes(SECRET1) && !text.includes('query-secret'));
   }
   assert.match(m, new RegExp(`roomgate_webhook_endpoint_info\\{endpoint="0",url="http://127.0.0.1:${rx0.port}/hook"\\} 1`));
+  for (const line of m.split('\n').filter((l) => l.startsWith('roomgate_webhook'))) {
+    assert.match(line, /^[a-z_]+\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\} [0-9]+$/, line);
+  }
 });
 
 test('kicks, admin room close and duplicate logins carry their reasons', async () => {
