@@ -20,8 +20,10 @@
  * period ends: it drops (and counts) what is left, cleans libcurl up on
  * this thread, and signals. The control loop then joins the thread. */
 #include <glib.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/config.h"
 #include "core/log.h"
@@ -38,9 +40,10 @@ struct wh_sender {
 	GHashTable *watches; /* set of struct rg_fd_watch *: sockets libcurl watches */
 	bool draining, finish_posted, finished;
 	unsigned grace_ms, grace_timer;
-	/* stop handshake with the control loop */
-	GMutex lock;
-	GCond cond;
+	/* stop handshake with the control loop (pthread rather than GMutex,
+	 * so that ThreadSanitizer sees it) */
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* CLOCK_MONOTONIC */
 	bool done;
 };
 
@@ -346,10 +349,10 @@ static void finish(struct wh_sender *s)
 	while (g_hash_table_iter_next(&iter, &w, NULL))
 		rg_fd_watch_remove(w);
 	g_hash_table_remove_all(s->watches);
-	g_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->lock);
 	s->done = true;
-	g_cond_signal(&s->cond);
-	g_mutex_unlock(&s->lock);
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
 }
 
 static void finish_cb(void *arg)
@@ -398,8 +401,12 @@ struct wh_sender *wh_sender_start(struct wh_endpoint *eps, unsigned n, char *err
 	s->n = n;
 	for (unsigned i = 0; i < n; i++)
 		eps[i].sender = s;
-	g_mutex_init(&s->lock);
-	g_cond_init(&s->cond);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&s->lock, NULL);
 	s->loop = rg_loop_new_thread("webhook");
 	return s;
 }
@@ -408,19 +415,24 @@ void wh_sender_stop(struct wh_sender *s, unsigned grace_ms)
 {
 	s->grace_ms = grace_ms;
 	rg_loop_call(s->loop, on_drain, s);
-	gint64 deadline = g_get_monotonic_time() + ((gint64)grace_ms + 5000) * G_TIME_SPAN_MILLISECOND;
-	g_mutex_lock(&s->lock);
-	while (!s->done && g_cond_wait_until(&s->cond, &s->lock, deadline))
+	unsigned wait_ms = grace_ms + 5000;
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	long ns = deadline.tv_nsec + (long)(wait_ms % 1000) * 1000000;
+	deadline.tv_sec += wait_ms / 1000 + ns / 1000000000;
+	deadline.tv_nsec = ns % 1000000000;
+	pthread_mutex_lock(&s->lock);
+	while (!s->done && pthread_cond_timedwait(&s->cond, &s->lock, &deadline) == 0)
 		;
 	bool done = s->done;
-	g_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->lock);
 	if (!done)
-		RG_ERR(WEBHOOK, "the delivery thread did not stop within %u ms", grace_ms + 5000);
+		RG_ERR(WEBHOOK, "the delivery thread did not stop within %u ms", wait_ms);
 	rg_loop_stop_thread(s->loop);
 	if (done)
 		g_hash_table_destroy(s->watches);
-	g_mutex_clear(&s->lock);
-	g_cond_clear(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
 	g_free(s);
 	curl_global_cleanup();
 }
