@@ -144,6 +144,7 @@ static int start(struct app *a)
 	}
 	struct rg_registry_limits lim = { a->cfg.max_rooms, a->cfg.max_users_per_room, a->n_workers };
 	a->reg = rg_registry_new(a->control, &lim);
+	a->sig = rg_signal_new(a->control, &a->cfg, a->reg, &a->metrics);
 	char err[512];
 	a->events = rg_events_new(a->control);
 	rg_registry_set_events(a->reg, a->events);
@@ -152,7 +153,6 @@ static int start(struct app *a)
 		RG_ERR(MAIN, "%s", err);
 		return -1;
 	}
-	a->sig = rg_signal_new(a->control, &a->cfg, a->reg, &a->metrics);
 	if (rg_srtp_global_init() != 0) {
 		RG_ERR(MAIN, "libsrtp2 initialisation failed");
 		return -1;

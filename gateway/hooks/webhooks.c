@@ -86,16 +86,19 @@ static void on_event(void *ctx, const char *type, const cJSON *data)
 			continue;
 		}
 		if (!body) {
-			if (rg_random_id(id, 16) != 0)
+			if (rg_random_id(id, 16) == 0)
+				body = rg_webhook_body(id, type, g_get_real_time() / 1000, data);
+			if (!body) {
+				RG_ERR(WEBHOOK, "%s: could not build the request body; event not sent", type);
 				break;
-			body = rg_webhook_body(id, type, g_get_real_time() / 1000, data);
-			if (!body)
-				break;
+			}
 			len = strlen(body);
 		}
 		struct wh_item *it = item_new(ep, id, type, body, len);
-		if (!it)
-			break;
+		if (!it) {
+			RG_ERR(WEBHOOK, "webhook %u: out of memory; %s %s not sent", ep->index, type, id);
+			continue;
+		}
 		atomic_fetch_add_explicit(&ep->depth, 1, memory_order_relaxed);
 		wh_sender_post(wh->sender, it);
 	}
