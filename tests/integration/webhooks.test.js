@@ -268,3 +268,27 @@ test('with the receiver down: retries, gives up, counts overflow, and the server
   await c.request('logout');
   c.close();
 });
+
+test('one endpoint from ROOMGATE_WEBHOOK_URL / _SECRET / _EVENTS', async () => {
+  const rx = await startReceiver();
+  const secret = 'whsec-env-0123456789abcdef';
+  const s2 = await startServer({
+    env: { ROOMGATE_WEBHOOK_URL: rx.url, ROOMGATE_WEBHOOK_SECRET: secret, ROOMGATE_WEBHOOK_EVENTS: 'user.*' },
+  });
+  try {
+    const c = await Client.connect(s2);
+    await c.login(s2, 'wh-env', 'envy');
+    await c.request('logout');
+    c.close();
+    const got = await waitUntil(() => {
+      const d = rx.delivered('wh-env');
+      return d.length >= 2 && d;
+    }, 20000, 'the events of room wh-env');
+    assert.deepStrictEqual(got.map((r) => r.json.type), ['user.joined', 'user.left']);
+    for (const r of got) assert.ok(verify(secret, r.headers, r.body));
+    assert.ok(!s2.log().includes(secret));
+  } finally {
+    assert.strictEqual(await s2.stop(), 0);
+    await rx.close();
+  }
+});
