@@ -18,6 +18,7 @@
 #include "core/loop.h"
 #include "core/metrics.h"
 #include "core/util.h"
+#include "hooks/webhooks.h"
 #include "media/media.h"
 #include "room/room.h"
 #include "signal/signal.h"
@@ -103,10 +104,11 @@ struct app {
 	struct rg_loop **workers;
 	unsigned n_workers;
 	struct rg_registry *reg;
+	struct rg_events *events;
+	struct rg_webhooks *webhooks;
 	struct rg_signal *sig;
 	struct rg_media *media;
 	struct rg_api *api;
-	struct rg_events *events;
 	struct rg_vps *vps;
 	struct rg_media_events media_ev;
 	bool stopping;
@@ -182,11 +184,17 @@ static int start(struct app *a)
 	a->reg = rg_registry_new(a->control, &lim);
 	a->sig = rg_signal_new(a->control, &a->cfg, a->reg, &a->metrics);
 	char err[512];
+	a->events = rg_events_new(a->control);
+	rg_registry_set_events(a->reg, a->events);
+	a->webhooks = rg_webhooks_new(a->control, a->events, &a->cfg, err, sizeof err);
+	if (!a->webhooks) {
+		RG_ERR(MAIN, "%s", err);
+		return -1;
+	}
 	if (rg_srtp_global_init() != 0) {
 		RG_ERR(MAIN, "libsrtp2 initialisation failed");
 		return -1;
 	}
-	a->events = rg_events_new(a->control);
 	a->media_ev = (struct rg_media_events){ ev_answer, ev_candidate, ev_state, ev_talking, ev_vp_end };
 	a->media = rg_media_new(a->control, a->workers, a->n_workers, &a->cfg, &a->media_ev, a, err,
 				sizeof err);
@@ -197,7 +205,7 @@ static int start(struct app *a)
 	rg_signal_set_media(a->sig, a->media);
 	struct rg_vps_deps vd = { a->control, &a->cfg, a->reg, a->media, a->events };
 	a->vps = rg_vps_new(&vd);
-	struct rg_api_deps deps = { a->control, &a->cfg, a->reg, a->sig, &a->metrics, a->media, a->vps };
+	struct rg_api_deps deps = { a->control, &a->cfg, a->reg, a->sig, &a->metrics, a->media, a->vps, a->webhooks };
 	a->api = rg_api_start(&deps, err, sizeof err);
 	if (!a->api) {
 		RG_ERR(MAIN, "%s", err);
@@ -234,6 +242,9 @@ static void shutdown_all(struct app *a)
 	rg_vps_free(a->vps);
 	a->vps = NULL;
 	rg_registry_free(a->reg);
+	/* after the registry: its last events (users leaving, rooms closing) get the grace period */
+	rg_webhooks_free(a->webhooks);
+	rg_events_free(a->events);
 	/* legs are torn down on their workers; late worker events are dropped */
 	if (a->media)
 		rg_media_shutdown(a->media);
@@ -242,7 +253,6 @@ static void shutdown_all(struct app *a)
 	free(a->workers);
 	rg_loop_drain(a->control);
 	rg_media_free(a->media);
-	rg_events_free(a->events);
 	rg_srtp_global_shutdown();
 	rg_loop_free(a->control);
 }

@@ -19,6 +19,7 @@ struct rg_signal;
 struct rg_metrics;
 struct rg_media;
 struct rg_vps;
+struct rg_webhooks;
 struct rg_api;
 
 struct rg_api_deps {
@@ -29,6 +30,7 @@ struct rg_api_deps {
 	struct rg_metrics *metrics;
 	struct rg_media *media;
 	struct rg_vps *vps;
+	struct rg_webhooks *webhooks; /* may be NULL; its counters go to /metrics */
 };
 
 /* Starts listening. Returns NULL with a message in err on failure. */

@@ -11,6 +11,7 @@
 #include "api/api_int.h"
 #include "core/metrics.h"
 #include "core/util.h"
+#include "hooks/webhooks.h"
 #include "room/room.h"
 #include "signal/signal.h"
 
@@ -148,6 +149,11 @@ void api_metrics_handle(struct api_req *r)
 	metric(s, "roomgate_kickouts_total", "counter", "Sessions kicked out.", (double)atomic_load(&m->kickouts));
 	login_metrics(s, m);
 	http_metrics(s, api);
+	char *hooks = rg_webhooks_metrics(api->d.webhooks);
+	if (hooks) {
+		g_string_append(s, hooks);
+		free(hooks);
+	}
 	process_metrics(s);
 	api_reply_text(r, 200, "text/plain; version=0.0.4", g_string_free(s, FALSE));
 }

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
+
+#include "core/events.h"
 
 /* The values shipped in config/roomgate.jsonc. The server refuses to listen
  * beyond loopback while either is in use. */
@@ -305,11 +308,170 @@ static int walk_subsystems(struct walk *w, const cJSON *obj)
 		snprintf(path, sizeof path, "log.subsystems.%s", it->string);
 		int sub = rg_log_sub_parse(it->string);
 		if (sub < 0)
-			return walk_fail(w, path, "unknown subsystem (known: main, config, http, api, auth, room, signal, media)");
+			return walk_fail(w, path, "unknown subsystem (known: main, config, http, api, auth, room, signal, media, webhook)");
 		int l = cJSON_IsString(it) ? rg_log_level_parse(it->valuestring) : -1;
 		if (l < 0)
 			return walk_fail(w, path, "expected a log level (error, warn, info, debug, trace)");
 		w->cfg->log_sub[sub] = l;
+	}
+	return 0;
+}
+
+/* ---- webhooks: [{url, secret, events, timeout_ms, ...}] ---- */
+
+static void webhook_defaults(struct rg_config_webhook *h)
+{
+	memset(h, 0, sizeof *h);
+	strcpy(h->events[0], "*");
+	h->n_events = 1;
+	h->timeout_ms = 5000;
+	h->max_attempts = 8;
+	h->backoff_ms = 1000;
+	h->max_backoff_ms = 60000;
+	h->queue = 1000;
+}
+
+/* NULL, or what is wrong with a webhook URL (the URL itself may hold
+ * credentials, so messages do not repeat it). */
+static const char *webhook_url_problem(const char *url)
+{
+	const char *rest;
+	if (!strncasecmp(url, "http://", 7))
+		rest = url + 7;
+	else if (!strncasecmp(url, "https://", 8))
+		rest = url + 8;
+	else
+		return "expected an http:// or https:// URL";
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return "the URL contains a space or a control character";
+	size_t alen = strcspn(rest, "/?#");
+	const char *host = rest;
+	for (const char *p = rest; p < rest + alen; p++)
+		if (*p == '@')
+			host = p + 1;
+	if (host == rest + alen || *host == ':')
+		return "the URL has no host";
+	return NULL;
+}
+
+struct hook_num {
+	const char *key;
+	size_t off;
+	unsigned min, max;
+};
+
+#define HOFF(m) offsetof(struct rg_config_webhook, m)
+static const struct hook_num hook_nums[] = {
+	{ "timeout_ms", HOFF(timeout_ms), 100, 300000 },
+	{ "max_attempts", HOFF(max_attempts), 1, 100 },
+	{ "backoff_ms", HOFF(backoff_ms), 10, 3600000 },
+	{ "max_backoff_ms", HOFF(max_backoff_ms), 10, 3600000 },
+	{ "queue", HOFF(queue), 1, 1000000 },
+};
+
+/* Adds one filter pattern; NULL or the problem. */
+static const char *webhook_add_pattern(struct rg_config_webhook *h, const char *pat)
+{
+	if (h->n_events >= RG_CFG_WEBHOOK_EVENTS_MAX)
+		return "too many patterns (at most 32)";
+	if (strlen(pat) >= RG_CFG_WEBHOOK_PATTERN_MAX || !rg_event_pattern_valid(pat))
+		return "unknown event type or pattern (see docs/webhooks.md)";
+	strcpy(h->events[h->n_events++], pat);
+	return NULL;
+}
+
+static int walk_webhook_events(struct walk *w, const cJSON *arr, const char *path,
+			       struct rg_config_webhook *h)
+{
+	if (!cJSON_IsArray(arr))
+		return walk_fail(w, path, "expected an array of event types or patterns");
+	if (cJSON_GetArraySize(arr) == 0)
+		return walk_fail(w, path, "expected at least one event type or pattern (\"*\" for all)");
+	if (cJSON_GetArraySize(arr) > RG_CFG_WEBHOOK_EVENTS_MAX)
+		return walk_fail(w, path, "too many patterns (at most %d)", RG_CFG_WEBHOOK_EVENTS_MAX);
+	h->n_events = 0;
+	unsigned i = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, arr)
+	{
+		char ipath[340];
+		snprintf(ipath, sizeof ipath, "%.320s[%u]", path, i++);
+		if (!cJSON_IsString(it))
+			return walk_fail(w, ipath, "expected a string");
+		const char *problem = webhook_add_pattern(h, it->valuestring);
+		if (problem)
+			return walk_fail(w, ipath, "\"%.63s\": %s", it->valuestring, problem);
+	}
+	return 0;
+}
+
+static int walk_webhook_string(struct walk *w, const cJSON *it, const char *path, char *dst, size_t cap)
+{
+	if (!cJSON_IsString(it))
+		return walk_fail(w, path, "expected a string");
+	if (strlen(it->valuestring) >= cap)
+		return walk_fail(w, path, "too long (at most %zu bytes)", cap - 1);
+	strcpy(dst, it->valuestring);
+	return 0;
+}
+
+static int walk_webhook_member(struct walk *w, const cJSON *it, const char *path,
+			       struct rg_config_webhook *h)
+{
+	if (!strcmp(it->string, "url")) {
+		int rc = walk_webhook_string(w, it, path, h->url, sizeof h->url);
+		const char *problem = rc ? NULL : webhook_url_problem(h->url);
+		return rc ? rc : problem ? walk_fail(w, path, "%s", problem) : 0;
+	}
+	if (!strcmp(it->string, "secret"))
+		return walk_webhook_string(w, it, path, h->secret, sizeof h->secret);
+	if (!strcmp(it->string, "events"))
+		return walk_webhook_events(w, it, path, h);
+	for (size_t i = 0; i < sizeof hook_nums / sizeof hook_nums[0]; i++) {
+		const struct hook_num *n = &hook_nums[i];
+		if (strcmp(it->string, n->key))
+			continue;
+		if (!cJSON_IsNumber(it) || it->valuedouble < 0 ||
+		    it->valuedouble != (double)(uint64_t)it->valuedouble)
+			return walk_fail(w, path, "expected an unsigned integer");
+		if (it->valuedouble < n->min || it->valuedouble > n->max)
+			return walk_fail(w, path, "out of range %u..%u", n->min, n->max);
+		*(unsigned *)((char *)h + n->off) = (unsigned)it->valuedouble;
+		return 0;
+	}
+	return walk_fail(w, path, "unknown key (see docs/webhooks.md)");
+}
+
+static int walk_webhooks(struct walk *w, const cJSON *arr)
+{
+	if (!cJSON_IsArray(arr))
+		return walk_fail(w, "webhooks", "expected an array of endpoints");
+	if (cJSON_GetArraySize(arr) > RG_CFG_WEBHOOKS_MAX)
+		return walk_fail(w, "webhooks", "at most %d endpoints", RG_CFG_WEBHOOKS_MAX);
+	w->cfg->n_webhooks = 0;
+	const cJSON *ep;
+	cJSON_ArrayForEach(ep, arr)
+	{
+		unsigned idx = w->cfg->n_webhooks;
+		char path[300];
+		snprintf(path, sizeof path, "webhooks[%u]", idx);
+		if (!cJSON_IsObject(ep))
+			return walk_fail(w, path, "expected an object {\"url\": ..., \"secret\": ..., \"events\": [...]}");
+		struct rg_config_webhook *h = &w->cfg->webhooks[idx];
+		webhook_defaults(h);
+		const cJSON *it;
+		cJSON_ArrayForEach(it, ep)
+		{
+			char mpath[340];
+			snprintf(mpath, sizeof mpath, "%s.%s", path, it->string);
+			int rc = walk_webhook_member(w, it, mpath, h);
+			if (rc)
+				return rc;
+		}
+		if (!h->url[0])
+			return walk_fail(w, path, "\"url\" is required");
+		w->cfg->n_webhooks++;
 	}
 	return 0;
 }
@@ -325,6 +487,12 @@ static int walk_object(struct walk *w, const cJSON *obj, const char *prefix)
 			if (!cJSON_IsObject(it))
 				return walk_fail(w, path, "expected an object");
 			int rc = walk_object(w, it, it->string);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (!strcmp(path, "webhooks")) {
+			int rc = walk_webhooks(w, it);
 			if (rc)
 				return rc;
 			continue;
@@ -420,6 +588,58 @@ int rg_config_load_file(struct rg_config *cfg, const char *path, char *err, size
 	return rc;
 }
 
+/* ROOMGATE_WEBHOOK_URL / _SECRET / _EVENTS: one endpoint from the
+ * environment (the file's only endpoint, or a new one with defaults). */
+static int apply_webhook_env(struct rg_config *c, char *err, size_t errlen)
+{
+	const char *url = getenv("ROOMGATE_WEBHOOK_URL");
+	const char *secret = getenv("ROOMGATE_WEBHOOK_SECRET");
+	const char *events = getenv("ROOMGATE_WEBHOOK_EVENTS");
+	if (!url && !secret && !events)
+		return 0;
+	if (c->n_webhooks > 1)
+		return fail(err, errlen, "ROOMGATE_WEBHOOK_*: the configuration has %u webhook endpoints; "
+			    "the variables set one endpoint only", c->n_webhooks);
+	struct rg_config_webhook *h = &c->webhooks[0];
+	if (url) {
+		const char *problem = strlen(url) >= sizeof h->url ? "too long (at most 1023 bytes)"
+								  : webhook_url_problem(url);
+		if (problem)
+			return fail(err, errlen, "ROOMGATE_WEBHOOK_URL (webhooks[0].url): %s", problem);
+		if (c->n_webhooks == 0)
+			webhook_defaults(h);
+		c->n_webhooks = 1;
+		strcpy(h->url, url);
+	}
+	if (c->n_webhooks == 0)
+		return fail(err, errlen, "%s: no webhook endpoint to apply it to (set ROOMGATE_WEBHOOK_URL)",
+			    secret ? "ROOMGATE_WEBHOOK_SECRET" : "ROOMGATE_WEBHOOK_EVENTS");
+	if (secret) {
+		if (strlen(secret) >= sizeof h->secret)
+			return fail(err, errlen, "ROOMGATE_WEBHOOK_SECRET (webhooks[0].secret): too long (at most %zu bytes)",
+				    sizeof h->secret - 1);
+		strcpy(h->secret, secret);
+	}
+	if (events) {
+		char buf[RG_CFG_WEBHOOK_EVENTS_MAX * RG_CFG_WEBHOOK_PATTERN_MAX];
+		if (strlen(events) >= sizeof buf)
+			return fail(err, errlen, "ROOMGATE_WEBHOOK_EVENTS (webhooks[0].events): too long");
+		strcpy(buf, events);
+		h->n_events = 0;
+		char *save = NULL;
+		for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+			const char *problem = webhook_add_pattern(h, tok);
+			if (problem)
+				return fail(err, errlen, "ROOMGATE_WEBHOOK_EVENTS (webhooks[0].events): \"%.63s\": %s",
+					    tok, problem);
+		}
+		if (h->n_events == 0)
+			return fail(err, errlen, "ROOMGATE_WEBHOOK_EVENTS (webhooks[0].events): expected a comma-separated "
+				    "list of event types or patterns (\"*\" for all)");
+	}
+	return 0;
+}
+
 int rg_config_apply_env(struct rg_config *cfg, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
@@ -437,7 +657,7 @@ int rg_config_apply_env(struct rg_config *cfg, char *err, size_t errlen)
 		if (rc)
 			return fail(err, errlen, "%s (%s): expected %s", f->env, f->path, type_name(f->type));
 	}
-	return 0;
+	return apply_webhook_env(cfg, err, errlen);
 }
 
 static bool is_loopback(const char *host)
@@ -472,6 +692,15 @@ int rg_config_validate(const struct rg_config *c, char *err, size_t errlen)
 	if (exposed && !strcmp(c->admin_key, RG_EXAMPLE_ADMIN_KEY))
 		return fail(err, errlen, "admin_key: still the example value; set your own "
 			    "(ROOMGATE_ADMIN_KEY) before listening on a non-loopback address");
+	for (unsigned i = 0; i < c->n_webhooks; i++) {
+		const struct rg_config_webhook *h = &c->webhooks[i];
+		if (strlen(h->secret) < 16)
+			return fail(err, errlen, "webhooks[%u].secret: must be at least 16 characters (got %zu)", i,
+				    strlen(h->secret));
+		if (h->max_backoff_ms < h->backoff_ms)
+			return fail(err, errlen, "webhooks[%u].max_backoff_ms: must be at least webhooks[%u].backoff_ms",
+				    i, i);
+	}
 	return 0;
 }
 

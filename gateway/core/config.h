@@ -13,6 +13,24 @@
 
 #define RG_CFG_ADDR_MAX 256
 
+/* Webhook endpoints ("webhooks", docs/webhooks.md). The secret is private:
+ * never logged and never shown by the admin API. */
+#define RG_CFG_WEBHOOKS_MAX 8
+#define RG_CFG_WEBHOOK_EVENTS_MAX 32
+#define RG_CFG_WEBHOOK_PATTERN_MAX 64
+
+struct rg_config_webhook {
+	char url[1024];    /* http:// or https:// */
+	char secret[257];  /* HMAC-SHA256 key, at least 16 characters */
+	char events[RG_CFG_WEBHOOK_EVENTS_MAX][RG_CFG_WEBHOOK_PATTERN_MAX]; /* filter patterns */
+	unsigned n_events;
+	unsigned timeout_ms;     /* per attempt, connecting included */
+	unsigned max_attempts;   /* then the event is given up */
+	unsigned backoff_ms;     /* wait before the 2nd attempt; doubles per attempt */
+	unsigned max_backoff_ms; /* cap of the wait */
+	unsigned queue;          /* events waiting at most (the one being sent included) */
+};
+
 struct rg_config {
 	uint32_t app_id;
 	char server_secret[33];
@@ -49,6 +67,9 @@ struct rg_config {
 	int log_base;               /* log.level */
 	int log_sub[RG_SUB_COUNT];  /* log.subsystems overrides, -1 = none */
 
+	struct rg_config_webhook webhooks[RG_CFG_WEBHOOKS_MAX];
+	unsigned n_webhooks;
+
 	char source[1024]; /* file the config came from, or "<built-in ...>" */
 };
 
@@ -64,12 +85,15 @@ int rg_config_parse(struct rg_config *cfg, const char *name, const char *text, s
 /* Reads a file and parses it. -ENOENT etc. with a message on I/O errors. */
 int rg_config_load_file(struct rg_config *cfg, const char *path, char *err, size_t errlen);
 
-/* Applies ROOMGATE_* environment variables (getenv). Same error contract. */
+/* Applies ROOMGATE_* environment variables (getenv). Same error contract.
+ * ROOMGATE_WEBHOOK_URL replaces the webhook list by one endpoint;
+ * ROOMGATE_WEBHOOK_SECRET / _EVENTS set that endpoint's secret / filter
+ * (or the only endpoint of the file). */
 int rg_config_apply_env(struct rg_config *cfg, char *err, size_t errlen);
 
 /* Cross-field checks after everything is loaded: secret and key lengths,
  * heartbeat timings, addresses, refusing non-loopback listening with the
- * example secret/key. */
+ * example secret/key, webhook secrets. */
 int rg_config_validate(const struct rg_config *cfg, char *err, size_t errlen);
 
 /* The effective level of a subsystem: its override, else log.level. */
@@ -88,8 +112,8 @@ extern const size_t rg_config_embedded_len;
 int rg_jsonc_strip(char *text, size_t len, size_t *err_off);
 /* line and column (1-based) of byte offset off. */
 void rg_text_position(const char *text, size_t len, size_t off, unsigned *line, unsigned *col);
-/* Byte offset of the key named by path (keys separated by '.') in stripped
- * JSON text, or (size_t)-1. */
+/* Byte offset of the key named by path (keys separated by '.', array
+ * elements as "key[2]") in stripped JSON text, or (size_t)-1. */
 size_t rg_jsonc_locate(const char *text, size_t len, const char *path);
 
 #endif

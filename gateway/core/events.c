@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <string.h>
 
 #include "core/loop.h"
 
@@ -40,6 +41,18 @@ int rg_events_subscribe(struct rg_events *ev, rg_event_fn fn, void *ctx)
 	return 0;
 }
 
+void rg_events_unsubscribe(struct rg_events *ev, rg_event_fn fn, void *ctx)
+{
+	RG_ASSERT_LOOP(ev->loop);
+	for (guint i = 0; i < ev->subs->len; i++) {
+		struct sub *s = &g_array_index(ev->subs, struct sub, i);
+		if (s->fn == fn && s->ctx == ctx) {
+			g_array_remove_index(ev->subs, i);
+			return;
+		}
+	}
+}
+
 void rg_events_emit(struct rg_events *ev, const char *type, cJSON *data)
 {
 	if (ev) {
@@ -50,4 +63,39 @@ void rg_events_emit(struct rg_events *ev, const char *type, cJSON *data)
 		}
 	}
 	cJSON_Delete(data);
+}
+
+const char *const rg_event_types[] = {
+	"room.created", "room.closed", "user.joined", "user.left", "stream.added",
+	"stream.removed", "talking.started", "talking.stopped", "rtp_endpoint.added",
+	"rtp_endpoint.removed", "mix.started", "mix.stopped", "recording.started",
+	"recording.finished", "recording.failed", "sip.call", "sip.registration", "sip.dtmf",
+	NULL,
+};
+
+bool rg_event_pattern_match(const char *pattern, const char *type)
+{
+	if (!strcmp(pattern, "*"))
+		return true;
+	size_t n = strlen(pattern);
+	if (n >= 2 && !strcmp(pattern + n - 2, ".*"))
+		return !strncmp(type, pattern, n - 1); /* prefix including the dot */
+	return !strcmp(pattern, type);
+}
+
+bool rg_event_pattern_valid(const char *pattern)
+{
+	size_t n = strlen(pattern);
+	if (!strcmp(pattern, "*"))
+		return true;
+	if (n > 2 && !strcmp(pattern + n - 2, ".*") && !memchr(pattern, '.', n - 2)) {
+		for (const char *const *t = rg_event_types; *t; t++)
+			if (rg_event_pattern_match(pattern, *t))
+				return true;
+		return false;
+	}
+	for (const char *const *t = rg_event_types; *t; t++)
+		if (!strcmp(pattern, *t))
+			return true;
+	return false;
 }

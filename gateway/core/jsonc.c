@@ -3,6 +3,7 @@
 #include "core/config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static size_t skip_string(const char *t, size_t len, size_t i)
@@ -147,20 +148,60 @@ static size_t find_member(const char *t, size_t len, size_t i, const char *key, 
 	}
 }
 
+/* In the array starting at t[i] == '[', returns the offset of element idx
+ * or (size_t)-1. */
+static size_t find_element(const char *t, size_t len, size_t i, unsigned long idx)
+{
+	i = skip_ws(t, len, i);
+	if (i >= len || t[i] != '[')
+		return (size_t)-1;
+	i++;
+	for (unsigned long n = 0;; n++) {
+		i = skip_ws(t, len, i);
+		if (i >= len || t[i] == ']')
+			return (size_t)-1;
+		if (n == idx)
+			return i;
+		i = skip_ws(t, len, skip_value(t, len, i));
+		if (i < len && t[i] == ',')
+			i++;
+		else
+			return (size_t)-1;
+	}
+}
+
+/* Path segments are keys separated by '.', each optionally followed by
+ * array indexes: "webhooks[1].events[0]". */
 size_t rg_jsonc_locate(const char *text, size_t len, const char *path)
 {
 	size_t pos = 0;
 	const char *p = path;
 	for (;;) {
-		const char *dot = strchr(p, '.');
-		size_t klen = dot ? (size_t)(dot - p) : strlen(p);
+		size_t klen = strcspn(p, ".[");
 		size_t k = find_member(text, len, pos, p, klen);
-		if (k == (size_t)-1 || !dot)
+		if (k == (size_t)-1)
+			return k;
+		p += klen;
+		if (!*p)
 			return k;
 		pos = skip_ws(text, len, skip_string(text, len, k));
 		if (pos >= len || text[pos] != ':')
 			return (size_t)-1;
 		pos++;
-		p = dot + 1;
+		while (*p == '[') {
+			char *end;
+			unsigned long idx = strtoul(p + 1, &end, 10);
+			if (*end != ']')
+				return (size_t)-1;
+			pos = find_element(text, len, pos, idx);
+			if (pos == (size_t)-1)
+				return pos;
+			p = end + 1;
+		}
+		if (!*p)
+			return pos;
+		if (*p != '.')
+			return (size_t)-1;
+		p++;
 	}
 }

@@ -18,6 +18,7 @@ enum rg_log_sub {
 	RG_SUB_ROOM,
 	RG_SUB_SIGNAL,
 	RG_SUB_MEDIA,
+	RG_SUB_WEBHOOK,
 	RG_SUB_COUNT
 };
 

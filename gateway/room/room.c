@@ -12,6 +12,7 @@
 #include <sys/time.h>
 
 #include "core/errors.h"
+#include "core/events.h"
 #include "core/log.h"
 #include "core/loop.h"
 
@@ -41,6 +42,7 @@ struct rg_room {
 	GPtrArray *users;    /* struct rg_user *, join order */
 	GHashTable *by_id;   /* user id -> struct rg_user * */
 	unsigned count_timer;
+	const char *close_reason; /* set while rg_room_close runs */
 	struct rg_registry *reg;
 };
 
@@ -51,6 +53,7 @@ struct rg_registry {
 	GHashTable *streams; /* stream id -> struct rg_stream * (AppID-wide) */
 	unsigned users;
 	unsigned *worker_rooms; /* rooms per worker */
+	struct rg_events *events; /* may be NULL */
 };
 
 static int64_t wall_ms(void)
@@ -116,6 +119,71 @@ unsigned rg_registry_stream_count(const struct rg_registry *reg)
 	return g_hash_table_size(reg->streams);
 }
 
+/* ---- server events (core/events.h; data documented in docs/webhooks.md) ---- */
+
+void rg_registry_set_events(struct rg_registry *reg, struct rg_events *ev)
+{
+	RG_ASSERT_LOOP(reg->loop);
+	reg->events = ev;
+}
+
+static void emit_room(struct rg_room *room, const char *type)
+{
+	if (!room->reg->events)
+		return;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "room_id", room->id);
+	if (!strcmp(type, "room.closed")) {
+		cJSON_AddStringToObject(o, "reason", room->close_reason ? "closed" : "empty");
+		if (room->close_reason)
+			cJSON_AddStringToObject(o, "message", room->close_reason);
+		cJSON_AddNumberToObject(o, "duration_ms", (double)(wall_ms() - room->created_ms));
+	}
+	rg_events_emit(room->reg->events, type, o);
+}
+
+static cJSON *event_user(const struct rg_user *u)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "room_id", u->room->id);
+	cJSON_AddStringToObject(o, "user_id", u->id);
+	cJSON_AddStringToObject(o, "user_name", u->name);
+	cJSON_AddStringToObject(o, "kind", u->kind == RG_USER_CLIENT ? "client" : "virtual");
+	return o;
+}
+
+static void add_reason(cJSON *o, int reason, int64_t since_ms)
+{
+	cJSON_AddNumberToObject(o, "reason", reason);
+	cJSON_AddStringToObject(o, "reason_text", rg_stream_reason_text(reason));
+	cJSON_AddNumberToObject(o, "duration_ms", (double)(wall_ms() - since_ms));
+}
+
+/* user.joined, or user.left when reason > 0 */
+static void emit_user(const struct rg_user *u, int reason)
+{
+	if (!u->room->reg->events)
+		return;
+	cJSON *o = event_user(u);
+	if (reason)
+		add_reason(o, reason, u->joined_ms);
+	rg_events_emit(u->room->reg->events, reason ? "user.left" : "user.joined", o);
+}
+
+/* stream.added, or stream.removed when reason > 0 */
+static void emit_stream(const struct rg_stream *s, int reason)
+{
+	if (!s->user->room->reg->events)
+		return;
+	cJSON *o = event_user(s->user);
+	cJSON_AddStringToObject(o, "stream_id", s->id);
+	if (reason)
+		add_reason(o, reason, s->created_ms);
+	else
+		cJSON_AddStringToObject(o, "extra_info", s->extra_info);
+	rg_events_emit(s->user->room->reg->events, reason ? "stream.removed" : "stream.added", o);
+}
+
 /* ---- rooms ---- */
 
 static unsigned place_room(struct rg_registry *reg)
@@ -139,6 +207,7 @@ static struct rg_room *room_create(struct rg_registry *reg, const char *id)
 	room->worker = place_room(reg);
 	g_hash_table_insert(reg->rooms, room->id, room);
 	RG_INFO(ROOM, "room %s created on worker %u", id, room->worker);
+	emit_room(room, "room.created");
 	return room;
 }
 
@@ -149,6 +218,7 @@ static void room_destroy(struct rg_room *room)
 	reg->worker_rooms[room->worker]--;
 	rg_timer_cancel(room->count_timer);
 	RG_INFO(ROOM, "room %s closed", room->id);
+	emit_room(room, "room.closed");
 	g_ptr_array_free(room->users, TRUE);
 	g_hash_table_destroy(room->by_id);
 	g_free(room->id);
@@ -266,6 +336,7 @@ static void stream_delete(struct rg_stream *s, int reason)
 	g_hash_table_remove(room->reg->streams, s->id);
 	g_ptr_array_remove(u->streams, s);
 	notify_stream(room, s, false, reason);
+	emit_stream(s, reason);
 	stream_free(s);
 }
 
@@ -296,6 +367,7 @@ int rg_stream_publish(struct rg_user *user, const char *stream_id, const char *e
 	g_ptr_array_add(user->streams, s);
 	RG_INFO(ROOM, "room %s: %s publishes stream %s", user->room->id, user->id, s->id);
 	notify_stream(user->room, s, true, 0);
+	emit_stream(s, 0);
 	if (out)
 		*out = s;
 	return 0;
@@ -357,8 +429,9 @@ static void user_free(struct rg_user *u)
 	g_free(u);
 }
 
-/* Takes the user out of the room and frees it; destroys an empty room. */
-static void user_remove(struct rg_user *u, bool notify)
+/* Takes the user out of the room and frees it; destroys an empty room.
+ * reason: the rg_stream_reason that ended the user (server events). */
+static void user_remove(struct rg_user *u, bool notify, int reason)
 {
 	struct rg_room *room = u->room;
 	g_hash_table_remove(room->by_id, u->id);
@@ -367,6 +440,7 @@ static void user_remove(struct rg_user *u, bool notify)
 	RG_INFO(ROOM, "room %s: %s left", room->id, u->id);
 	if (notify)
 		notify_users(room, u, false);
+	emit_user(u, reason);
 	user_free(u);
 	if (room->users->len == 0)
 		room_destroy(room);
@@ -378,7 +452,7 @@ static void kick(struct rg_user *u, enum rg_kick_cause cause, int stream_reason,
 	user_delete_streams(u, stream_reason);
 	if (u->ops->kickout)
 		u->ops->kickout(u->member, u->room, cause, reason);
-	user_remove(u, notify);
+	user_remove(u, notify, stream_reason);
 }
 
 /* Same user ID joins again: the old member goes, the user stays. */
@@ -427,6 +501,7 @@ int rg_room_join(struct rg_registry *reg, const struct rg_join_params *p, struct
 	reg->users++;
 	RG_INFO(ROOM, "room %s: %s joined (%u users)", room->id, u->id, room->users->len);
 	notify_users(room, u, true);
+	emit_user(u, 0);
 	*out = u;
 	return 0;
 }
@@ -435,7 +510,7 @@ void rg_user_leave(struct rg_user *user, int stream_reason)
 {
 	RG_ASSERT_LOOP(user->room->reg->loop);
 	user_delete_streams(user, stream_reason);
-	user_remove(user, true);
+	user_remove(user, true, stream_reason);
 }
 
 void rg_user_set_member(struct rg_user *user, void *member)
@@ -454,6 +529,7 @@ void rg_room_close(struct rg_room *room, const char *reason)
 {
 	RG_ASSERT_LOOP(room->reg->loop);
 	RG_INFO(ROOM, "room %s: closing (%u users)", room->id, room->users->len);
+	room->close_reason = reason ? reason : "";
 	/* every user goes; the last removal destroys the room */
 	while (room->users->len > 1)
 		kick(room->users->pdata[room->users->len - 1], RG_KICK_ROOM_CLOSED, RG_STREAM_REMOVED,

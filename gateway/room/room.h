@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 struct rg_loop;
+struct rg_events;
 struct rg_registry;
 struct rg_room;
 struct rg_user;
@@ -96,6 +97,10 @@ struct rg_registry_limits {
 struct rg_registry *rg_registry_new(struct rg_loop *control, const struct rg_registry_limits *lim);
 /* Closes every room (members get RG_KICK_ROOM_CLOSED) and frees. */
 void rg_registry_free(struct rg_registry *reg);
+/* Room, user and stream events (room.created, room.closed, user.joined,
+ * user.left, stream.added, stream.removed; docs/webhooks.md) go to ev from
+ * now on; NULL: none. ev must outlive the registry. */
+void rg_registry_set_events(struct rg_registry *reg, struct rg_events *ev);
 
 unsigned rg_registry_room_count(const struct rg_registry *reg);
 unsigned rg_registry_user_count(const struct rg_registry *reg);
