@@ -367,8 +367,7 @@ static void group_select(struct mixer *mx, struct group *g)
 		struct min *in = g->sel[i];
 		in_decode(mx, in);
 		in->selected = true;
-		for (unsigned j = 0; j < N; j++)
-			g->sum[j] += in->pcm[j];
+		mixer_accumulate(g->sum, in->pcm, N);
 	}
 	memcpy(g->prev, g->sel, g->n_sel * sizeof *g->sel);
 	g->n_prev = g->n_sel;
@@ -379,11 +378,27 @@ static inline int16_t sat16(int32_t v)
 	return (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
 }
 
+void mixer_accumulate(int32_t *sum, const int16_t *pcm, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		sum[j] += pcm[j];
+}
+
+void mixer_saturate(int16_t *out, const int32_t *sum, const int16_t *own, size_t n)
+{
+	if (own) {
+		for (size_t j = 0; j < n; j++)
+			out[j] = sat16(sum[j] - own[j]);
+	} else {
+		for (size_t j = 0; j < n; j++)
+			out[j] = sat16(sum[j]);
+	}
+}
+
 static const int16_t *group_mix(struct mixer *mx, struct group *g)
 {
 	if (g->mix_tick != mx->tick) {
-		for (unsigned j = 0; j < N; j++)
-			g->mix[j] = sat16(g->sum[j]);
+		mixer_saturate(g->mix, g->sum, NULL, N);
 		g->mix_level = g->n_sel ? rg_audio_level(g->mix, N) : 127;
 		g->mix_tick = mx->tick;
 	}
@@ -405,8 +420,7 @@ static void out_emit(struct mixer *mx, struct group *g, struct mixer_out *o)
 	struct min *own = selected_own(g, o);
 	if (own && o->own) {
 		int16_t *f = mx->tmp;
-		for (unsigned j = 0; j < N; j++)
-			f[j] = sat16(g->sum[j] - own->pcm[j]);
+		mixer_saturate(f, g->sum, own->pcm, N);
 		uint8_t buf[RG_MAX_PAYLOAD];
 		int len = rg_encoder_encode(o->own, f, N, buf, sizeof buf);
 		if (len > 0) {

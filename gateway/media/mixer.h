@@ -60,6 +60,10 @@ void mixer_out_remove(struct mixer *mx, struct mixer_out *o);
 unsigned mixer_out_count(const struct mixer *mx);
 /* One 20 ms tick; now_us monotonic. */
 void mixer_tick(struct mixer *mx, uint64_t now_us);
+/* The tick's arithmetic (pure, exposed for tests): sum += pcm; and
+ * out = saturate(sum - own), own NULL for the whole sum. */
+void mixer_accumulate(int32_t *sum, const int16_t *pcm, size_t n);
+void mixer_saturate(int16_t *out, const int32_t *sum, const int16_t *own, size_t n);
 /* Inputs (jitter buffer and decode statistics) and outputs. */
 cJSON *mixer_to_json(const struct mixer *mx);
 cJSON *mixer_out_to_json(const struct mixer_out *o);

@@ -143,6 +143,44 @@ for (const codec of ['pcmu', 'pcma', 'g722']) {
   });
 }
 
+test('SRTP (SDES) endpoint with ffmpeg both ways; a spoofed plain packet neither latches nor plays', async () => {
+  const room = 'rtp-srtp', rx = port(), ro = port(), lp = port();
+  const key = require('node:crypto').randomBytes(30).toString('base64');
+  const x = await endpoint(room, { user_id: 'secure', codec: 'pcmu', remote: `127.0.0.1:${rx}`,
+    srtp: { suite: 'AES_CM_128_HMAC_SHA1_80', key: `inline:${key}` } });
+  assert.strictEqual(x.srtp.suite, 'AES_CM_128_HMAC_SHA1_80');
+  assert.notStrictEqual(x.srtp.key, key, 'the server encrypts with its own key');
+  const o = await endpoint(room, { user_id: 'plain', codec: 'opus', remote: `127.0.0.1:${ro}` });
+  // a plain RTP packet from elsewhere first: it fails authentication and latches nothing
+  const spoof = dgram.createSocket('udp4');
+  const pkt = Buffer.alloc(172); pkt[0] = 0x80; pkt[1] = 0;
+  await new Promise((r) => spoof.send(pkt, x.port, '127.0.0.1', r));
+  spoof.close();
+  const sdp = path.join(dir, 'srtp-rx.sdp');
+  fs.writeFileSync(sdp, `v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=rx\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${rx} RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${x.srtp.key}\r\n`);
+  const out = wav('srtp-x.wav');
+  const ffrx = spawn('ffmpeg', ['-loglevel', 'error', '-y', '-protocol_whitelist', 'file,udp,rtp', '-i', sdp, '-t', '5', '-ar', '48000', '-ac', '1', out]);
+  const ffrxDone = new Promise((r) => ffrx.on('exit', r));
+  const reco = recordRtp('opus', ro, wav('srtp-o.wav'));
+  await sleep(300);
+  const fftx = spawn('ffmpeg', ['-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000:samples_per_frame=160',
+    '-t', '6', '-c:a', 'pcm_mulaw', '-payload_type', '0', '-f', 'rtp', '-srtp_out_suite', 'AES_CM_128_HMAC_SHA1_80',
+    '-srtp_out_params', key, `srtp://127.0.0.1:${x.port}?localrtpport=${lp}`]);
+  const to = sendTone('opus', 1000, o.port, { seconds: 6 });
+  await sleep(6500);
+  await reco.stop();
+  fftx.kill(); to.kill();
+  const t = setTimeout(() => ffrx.kill('SIGKILL'), 3000);
+  await ffrxDone;
+  clearTimeout(t);
+  assertTone(out, 1000, 440, 'ffmpeg decrypting what the SRTP endpoint sends');
+  assertTone(wav('srtp-o.wav'), 440, 1000, 'the room hearing the SRTP endpoint');
+  const st = await srv.admin('GET', `/v1/rooms/${room}/rtp-endpoints/${x.id}`);
+  assert.ok(st.json.stats.received.srtp_errors >= 1, st.text);
+  assert.strictEqual(st.json.stats.receiving_from, `127.0.0.1:${lp}`, st.text);
+  for (const e of [x, o]) await srv.admin('DELETE', `/v1/rooms/${room}/rtp-endpoints/${e.id}`);
+});
+
 test('a mix of "all" played by aiortc has both tones; a stream leaving leaves the mix', async () => {
   const a = await endpoint('rtp-mix', { user_id: 'a', direction: 'recv', publish_stream_id: 'mix_in_a' });
   const b = await endpoint('rtp-mix', { user_id: 'b', direction: 'recv', publish_stream_id: 'mix_in_b' });

@@ -1,0 +1,235 @@
+/* The room mixer: exact N-1 and saturation arithmetic, and a real mixer
+ * (relay + jitter buffers + Opus) fed with five streams of known levels:
+ * the loudest three are mixed, the quieter and silent ones are not even
+ * decoded, listeners share one encoded frame per codec, a talker's own
+ * output leaves its voice out (checked on the frequencies). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include <glib.h>
+
+#include "codec/codec.h"
+#include "core/util.h"
+#include "media/mixer.h"
+#include "media/relay.h"
+#include "rtp/rtp.h"
+
+#define N RG_FRAME_SAMPLES
+
+static void test_n_minus_1_exact(void **state)
+{
+	(void)state;
+	int16_t a[4] = { 1000, -2000, 30000, -30000 };
+	int16_t b[4] = { 7, 2000, 10000, -10000 };
+	int16_t c[4] = { -1, 1, 32767, -32768 };
+	int32_t sum[4] = { 0 };
+	mixer_accumulate(sum, a, 4);
+	mixer_accumulate(sum, b, 4);
+	mixer_accumulate(sum, c, 4);
+	int32_t want_sum[4] = { 1006, 1, 72767, -72768 };
+	assert_memory_equal(sum, want_sum, sizeof sum);
+	int16_t out[4];
+	mixer_saturate(out, sum, NULL, 4); /* the whole mix saturates once */
+	int16_t want_all[4] = { 1006, 1, 32767, -32768 };
+	assert_memory_equal(out, want_all, sizeof out);
+	mixer_saturate(out, sum, a, 4); /* a hears b + c, exactly, before saturating */
+	int16_t want_a[4] = { 6, 2001, 32767, -32768 };
+	assert_memory_equal(out, want_a, sizeof out);
+	mixer_saturate(out, sum, c, 4); /* c hears a + b: 40000 and -40000 clip */
+	int16_t want_c[4] = { 1007, 0, 32767, -32768 };
+	assert_memory_equal(out, want_c, sizeof out);
+	int32_t s2[2] = { 0 };
+	int16_t x[2] = { 20000, -20000 }, y[2] = { 20000, -20000 };
+	mixer_accumulate(s2, x, 2);
+	mixer_accumulate(s2, y, 2);
+	mixer_saturate(out, s2, x, 2); /* no double clipping: x hears exactly y */
+	assert_int_equal(out[0], 20000);
+	assert_int_equal(out[1], -20000);
+}
+
+/* ---- a real mixer ---- */
+
+#define STREAMS 5
+static const double freq[STREAMS] = { 300, 500, 700, 900, 0 };
+static const uint8_t level[STREAMS] = { 10, 20, 30, 40, 127 }; /* -dBov in the extension */
+
+struct out_rec {
+	const uint8_t *last;
+	size_t len;
+	unsigned frames;
+	struct rg_decoder *dec;
+	int16_t pcm[N * 80];
+	size_t n;
+};
+
+struct fixture {
+	struct relay *relay;
+	struct mixer *mx;
+	struct relay_leg *pub[STREAMS];
+	struct rg_encoder *enc[STREAMS];
+	uint16_t seq;
+	uint32_t ts;
+	struct out_rec listen1, listen2, talker0, silent4, pcmu;
+	const uint8_t *shared_ptr[4];
+	unsigned same_ptr_ticks, ticks_emitting;
+};
+
+static void on_frame(void *arg, const uint8_t *payload, size_t len, uint8_t lvl)
+{
+	struct out_rec *o = arg;
+	(void)lvl;
+	o->last = payload;
+	o->len = len;
+	o->frames++;
+	if (o->dec && o->n + N <= G_N_ELEMENTS(o->pcm)) {
+		int got = rg_decoder_decode(o->dec, payload, len, o->pcm + o->n, G_N_ELEMENTS(o->pcm) - o->n);
+		if (got > 0)
+			o->n += (size_t)got;
+	}
+}
+
+static void send_tick(struct fixture *f, unsigned t)
+{
+	for (int s = 0; s < STREAMS; s++) {
+		int16_t pcm[N];
+		for (int i = 0; i < N; i++)
+			pcm[i] = freq[s] ? (int16_t)(8000 * sin(2 * M_PI * freq[s] * (t * N + i) / 48000.0)) : 0;
+		uint8_t pkt[20 + RG_MAX_PAYLOAD] = { 0x90, 111 };
+		pkt[2] = (uint8_t)(f->seq >> 8);
+		pkt[3] = (uint8_t)f->seq;
+		for (int i = 0; i < 4; i++) {
+			pkt[4 + i] = (uint8_t)(f->ts >> (24 - 8 * i));
+			pkt[8 + i] = (uint8_t)(0x1000 + s);
+		}
+		pkt[12] = 0xBE, pkt[13] = 0xDE, pkt[14] = 0, pkt[15] = 1;
+		pkt[16] = 1 << 4; /* id 1, one byte */
+		pkt[17] = rtp_audio_level_pack(level[s], level[s] < 127);
+		int len = rg_encoder_encode(f->enc[s], pcm, N, pkt + 20, RG_MAX_PAYLOAD);
+		assert_true(len > 0);
+		relay_forward(f->relay, f->pub[s], pkt, 20 + (size_t)len);
+	}
+	f->seq++;
+	f->ts += N;
+}
+
+static double tone(const int16_t *x, size_t n, double hz)
+{
+	double k = 2 * cos(2 * M_PI * hz / 48000), s1 = 0, s2 = 0;
+	for (size_t i = 0; i < n; i++) {
+		double s0 = x[i] + k * s1 - s2;
+		s2 = s1;
+		s1 = s0;
+	}
+	return sqrt(s1 * s1 + s2 * s2 - k * s1 * s2) * 2 / n;
+}
+
+static const cJSON *input_stats(const cJSON *inputs, const char *id)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, inputs)
+		if (!strcmp(cJSON_GetObjectItem(it, "stream_id")->valuestring, id))
+			return it;
+	return NULL;
+}
+
+static void add_out(struct fixture *f, struct out_rec *o, const char *exclude, enum rg_codec_id codec,
+		    bool decode)
+{
+	struct mixer_out_params p = { .all = true, .exclude = exclude, .frame = on_frame, .arg = o };
+	rg_codec_params_default(&p.codec, codec);
+	if (decode)
+		o->dec = rg_decoder_new(&p.codec);
+	assert_non_null(mixer_out_add(f->mx, &p));
+}
+
+static void test_real_mixer(void **state)
+{
+	(void)state;
+	struct fixture *f = g_new0(struct fixture, 1);
+	f->relay = relay_new(NULL, NULL);
+	struct mixer_config cfg = { 3, 40, 200 };
+	f->mx = mixer_new(f->relay, &cfg);
+	struct rg_codec_params op;
+	rg_codec_params_default(&op, RG_CODEC_OPUS);
+	for (int s = 0; s < STREAMS; s++) {
+		char id[8];
+		snprintf(id, sizeof id, "s%d", s);
+		f->pub[s] = relay_attach_local(f->relay, id, 1);
+		f->enc[s] = rg_encoder_new(&op);
+		mixer_input_add(f->mx, id);
+	}
+	add_out(f, &f->listen1, NULL, RG_CODEC_OPUS, true);
+	add_out(f, &f->listen2, NULL, RG_CODEC_OPUS, false);
+	add_out(f, &f->talker0, "s0", RG_CODEC_OPUS, true);
+	add_out(f, &f->silent4, "s4", RG_CODEC_OPUS, false);
+	add_out(f, &f->pcmu, NULL, RG_CODEC_PCMU, false);
+	assert_int_equal(mixer_out_count(f->mx), 5);
+	for (unsigned t = 0; t < 75; t++) {
+		send_tick(f, t);
+		g_usleep(20000);
+		unsigned before = f->listen1.frames;
+		mixer_tick(f->mx, (uint64_t)rg_mono_us());
+		if (f->listen1.frames > before) {
+			f->ticks_emitting++;
+			if (f->listen1.last == f->listen2.last && f->listen1.last == f->silent4.last &&
+			    f->talker0.last != f->listen1.last && f->pcmu.last != f->listen1.last)
+				f->same_ptr_ticks++;
+		}
+	}
+	/* every output got a frame per tick; listeners and the silent member
+	 * shared one Opus encode, the talker had its own, PCMU its own */
+	assert_int_equal(f->listen1.frames, 75);
+	assert_int_equal(f->pcmu.frames, 75);
+	assert_int_equal(f->pcmu.len, 160);
+	assert_true(f->same_ptr_ticks >= f->ticks_emitting - 1);
+	/* top 3 by level: s0, s1, s2; s3 and the silent s4 were never decoded */
+	cJSON *inputs = mixer_to_json(f->mx);
+	for (int s = 0; s < STREAMS; s++) {
+		char id[8];
+		snprintf(id, sizeof id, "s%d", s);
+		const cJSON *in = input_stats(inputs, id);
+		assert_non_null(in);
+		double decoded = cJSON_GetObjectItem(in, "decoded")->valuedouble;
+		if (s < 3)
+			assert_true(decoded > 50);
+		else
+			assert_true(decoded == 0);
+	}
+	cJSON_Delete(inputs);
+	/* N-1 on the frequencies, over the last second */
+	size_t n = 48000, o1 = f->listen1.n - n, o0 = f->talker0.n - n;
+	assert_true(f->listen1.n >= n && f->talker0.n >= n);
+	double l300 = tone(f->listen1.pcm + o1, n, 300), l500 = tone(f->listen1.pcm + o1, n, 500),
+	       l700 = tone(f->listen1.pcm + o1, n, 700), l900 = tone(f->listen1.pcm + o1, n, 900);
+	double t300 = tone(f->talker0.pcm + o0, n, 300), t500 = tone(f->talker0.pcm + o0, n, 500),
+	       t700 = tone(f->talker0.pcm + o0, n, 700);
+	print_message("listener 300/500/700/900 Hz: %.0f %.0f %.0f %.0f; talker s0 hears 300/500/700: %.0f %.0f %.0f\n",
+		      l300, l500, l700, l900, t300, t500, t700);
+	assert_true(l300 > 5000 && l500 > 5000 && l700 > 5000);
+	assert_true(l900 < 200);         /* s3 is quieter than the top three */
+	assert_true(t300 < 200);         /* s0 does not hear itself */
+	assert_true(t500 > 5000 && t700 > 5000);
+	mixer_free(f->mx);
+	for (int s = 0; s < STREAMS; s++) {
+		relay_detach(f->relay, f->pub[s]);
+		rg_encoder_free(f->enc[s]);
+	}
+	relay_free(f->relay);
+	rg_decoder_free(f->listen1.dec);
+	rg_decoder_free(f->talker0.dec);
+	g_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_n_minus_1_exact),
+		cmocka_unit_test(test_real_mixer),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
