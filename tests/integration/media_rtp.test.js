@@ -39,7 +39,7 @@ const { sendTone, recordRtp, tones, soxStat } = require('./lib/rtp_tools');
 const PEER = path.join(__dirname, 'peers/aiortc_peer.py');
 let srv, dir;
 let nextPort = 34000; // GStreamer receivers (outside the server's range)
-const port = () => nextPort++;
+const port = () => (nextPort += 2); // even, with the next one free for RTCP
 
 before(async () => {
   for (const tool of ['/usr/bin/gst-launch-1.0', '/usr/bin/sox', '/usr/sbin/nft', '/usr/bin/python3']) {
@@ -160,11 +160,13 @@ test('SRTP (SDES) endpoint with ffmpeg both ways; a spoofed plain packet neither
   fs.writeFileSync(sdp, `v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=rx\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${rx} RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${x.srtp.key}\r\n`);
   const out = wav('srtp-x.wav');
   const ffrx = spawn('ffmpeg', ['-loglevel', 'error', '-y', '-protocol_whitelist', 'file,udp,rtp', '-i', sdp, '-t', '5', '-ar', '48000', '-ac', '1', out]);
+  let ffrxLog = '';
+  ffrx.stderr.on('data', (d) => { ffrxLog += d; });
   const ffrxDone = new Promise((r) => ffrx.on('exit', r));
   const reco = recordRtp('opus', ro, wav('srtp-o.wav'));
   await sleep(300);
   const fftx = spawn('ffmpeg', ['-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000:samples_per_frame=160',
-    '-t', '6', '-c:a', 'pcm_mulaw', '-payload_type', '0', '-f', 'rtp', '-srtp_out_suite', 'AES_CM_128_HMAC_SHA1_80',
+    '-t', '6', '-af', 'volume=4', '-c:a', 'pcm_mulaw', '-payload_type', '0', '-f', 'rtp', '-srtp_out_suite', 'AES_CM_128_HMAC_SHA1_80',
     '-srtp_out_params', key, `srtp://127.0.0.1:${x.port}?localrtpport=${lp}`]);
   const to = sendTone('opus', 1000, o.port, { seconds: 6 });
   await sleep(6500);
@@ -173,6 +175,7 @@ test('SRTP (SDES) endpoint with ffmpeg both ways; a spoofed plain packet neither
   const t = setTimeout(() => ffrx.kill('SIGKILL'), 3000);
   await ffrxDone;
   clearTimeout(t);
+  assert.ok(fs.existsSync(out), `ffmpeg wrote nothing: ${ffrxLog}`);
   assertTone(out, 1000, 440, 'ffmpeg decrypting what the SRTP endpoint sends');
   assertTone(wav('srtp-o.wav'), 440, 1000, 'the room hearing the SRTP endpoint');
   const st = await srv.admin('GET', `/v1/rooms/${room}/rtp-endpoints/${x.id}`);
