@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "api/api_int.h"
+#include "media/media.h"
+#include "vp/vp.h"
 #include "core/metrics.h"
 #include "core/util.h"
 #include "hooks/webhooks.h"
@@ -118,6 +120,36 @@ static void http_metrics(GString *s, struct rg_api *api)
 		}
 }
 
+/* Virtual participants and each worker's mixer clock. */
+static void media_metrics(GString *s, struct rg_api *api)
+{
+	if (api->d.vps) {
+		metric(s, "roomgate_mixes", "gauge", "Server-side mixes.", rg_vps_count(api->d.vps, RG_VP_MIX));
+		metric(s, "roomgate_rtp_endpoints", "gauge", "Plain RTP endpoints.", rg_vps_count(api->d.vps, RG_VP_RTP));
+	}
+	if (!api->d.media)
+		return;
+	cJSON *w = rg_media_mixer_stats(api->d.media);
+	static const struct {
+		const char *key, *name, *type, *help;
+	} f[] = {
+		{ "rooms_mixed", "roomgate_mixer_rooms", "gauge", "Rooms with a mixer, per media worker." },
+		{ "ticks", "roomgate_mixer_ticks_total", "counter", "20 ms mixer ticks run, per media worker." },
+		{ "tick_overruns", "roomgate_mixer_tick_overruns_total", "counter", "Ticks caught up late (the worker was busy)." },
+		{ "tick_p50_us", "roomgate_mixer_tick_p50_microseconds", "gauge", "Median duration of the last 256 ticks." },
+		{ "tick_p99_us", "roomgate_mixer_tick_p99_microseconds", "gauge", "99th percentile duration of the last 256 ticks." },
+		{ "tick_max_us", "roomgate_mixer_tick_max_microseconds", "gauge", "Longest of the last 256 ticks." },
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		g_string_append_printf(s, "# HELP %s %s\n# TYPE %s %s\n", f[i].name, f[i].help, f[i].name, f[i].type);
+		for (int k = 0; k < cJSON_GetArraySize(w); k++) {
+			const cJSON *v = cJSON_GetObjectItem(cJSON_GetArrayItem(w, k), f[i].key);
+			g_string_append_printf(s, "%s{worker=\"%d\"} %.9g\n", f[i].name, k, cJSON_IsNumber(v) ? v->valuedouble : 0);
+		}
+	}
+	cJSON_Delete(w);
+}
+
 void api_metrics_handle(struct api_req *r)
 {
 	if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
@@ -149,6 +181,7 @@ void api_metrics_handle(struct api_req *r)
 	metric(s, "roomgate_kickouts_total", "counter", "Sessions kicked out.", (double)atomic_load(&m->kickouts));
 	login_metrics(s, m);
 	http_metrics(s, api);
+	media_metrics(s, api);
 	char *hooks = rg_webhooks_metrics(api->d.webhooks);
 	if (hooks) {
 		g_string_append(s, hooks);

@@ -199,6 +199,11 @@ test('a mix of "all" played by aiortc has both tones; a stream leaving leaves th
   let p = await peer('play', 'rtp-mix', 'mixlistener', 'room_mix', wav('mix1.wav'), 4);
   assert.strictEqual(p.code, 0, p.out);
   const t = tones(wav('mix1.wav'));
+  const metrics = await fetch(`${srv.url}/metrics`).then((r) => r.text());
+  assert.match(metrics, /roomgate_mixes 1\n/);
+  const ticks = [...metrics.matchAll(/roomgate_mixer_ticks_total\{worker="\d+"\} (\d+)/g)].map((m) => Number(m[1]));
+  assert.ok(ticks.some((n) => n > 100), `mixer ticks in /metrics: ${ticks}`);
+  assert.match(metrics, /roomgate_mixer_tick_p99_microseconds\{worker="\d+"\} \d+/);
   assert.ok(t[440] > 0.1 && t[1000] > 0.1, `the mix should carry both tones: ${fmt(t)}`);
   assert.strictEqual((await srv.admin('DELETE', `/v1/rooms/rtp-mix/rtp-endpoints/${b.id}`)).status, 200);
   await sleep(500);
