@@ -68,7 +68,7 @@ static const struct field fields[] = {
 };
 
 /* Objects that group keys; "log.subsystems" maps subsystem -> level. */
-static const char *const sections[] = { "http", "media", "limits", "session", "log" };
+static const char *const sections[] = { "http", "media", "limits", "session", "log", "recording" };
 
 void rg_config_defaults(struct rg_config *c)
 {
