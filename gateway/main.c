@@ -149,6 +149,13 @@ static void ev_vp_end(void *ctx, const char *id, const char *why)
 		rg_vps_on_media_end(a->vps, id, why);
 }
 
+static void ev_rec_done(void *ctx, const char *id, const char *json)
+{
+	struct app *a = ctx;
+	if (a->vps)
+		rg_vps_on_rec_done(a->vps, id, json);
+}
+
 static void on_stop_signal(void *arg)
 {
 	struct app *a = arg;
@@ -195,7 +202,7 @@ static int start(struct app *a)
 		RG_ERR(MAIN, "libsrtp2 initialisation failed");
 		return -1;
 	}
-	a->media_ev = (struct rg_media_events){ ev_answer, ev_candidate, ev_state, ev_talking, ev_vp_end };
+	a->media_ev = (struct rg_media_events){ ev_answer, ev_candidate, ev_state, ev_talking, ev_vp_end, ev_rec_done };
 	a->media = rg_media_new(a->control, a->workers, a->n_workers, &a->cfg, &a->media_ev, a, err,
 				sizeof err);
 	if (!a->media) {

@@ -1,6 +1,7 @@
 /* Admin routes of virtual participants (control loop):
  *   /v1/rooms/{room}/mixes[/{id}]          POST, GET, DELETE
- *   /v1/rooms/{room}/rtp-endpoints[/{id}]  POST, GET, DELETE */
+ *   /v1/rooms/{room}/rtp-endpoints[/{id}]  POST, GET, DELETE
+ *   /v1/rooms/{room}/recordings[/{id}]     POST, GET, DELETE */
 #include <stdio.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@ static void collection(struct api_req *r, enum rg_vp_kind kind, const char *key)
 	struct rg_vps *v = r->api->d.vps;
 	const char *room = r->segs[1];
 	if (api_method_is(r, "GET")) {
-		cJSON *l = rg_vps_list(v, kind, room);
+		cJSON *l = kind == RG_VP_REC ? rg_vps_rec_list(v, room) : rg_vps_list(v, kind, room);
 		if (!l)
 			return api_reply_error(r, -RG_E_ROOM_NOT_FOUND, NULL);
 		return api_reply_json(r, 200, listed(key, l));
@@ -47,7 +48,7 @@ static void item(struct api_req *r, enum rg_vp_kind kind, const char *what)
 	char msg[128];
 	snprintf(msg, sizeof msg, "no %s %.40s in room %.60s", what, id, room);
 	if (api_method_is(r, "GET")) {
-		cJSON *o = rg_vps_get(v, kind, room, id);
+		cJSON *o = kind == RG_VP_REC ? rg_vps_rec_get(v, room, id) : rg_vps_get(v, kind, room, id);
 		if (!o)
 			return api_reply_error(r, -RG_E_NOT_FOUND, msg);
 		return api_reply_json(r, 200, o);
@@ -57,8 +58,14 @@ static void item(struct api_req *r, enum rg_vp_kind kind, const char *what)
 	char reason[1100];
 	if (!api_reason_of(r, reason, sizeof reason))
 		return;
-	if (rg_vps_delete(v, kind, room, id, reason) != 0)
+	if (rg_vps_delete(v, kind, room, id, reason) != 0 && kind != RG_VP_REC)
 		return api_reply_error(r, -RG_E_NOT_FOUND, msg);
+	if (kind == RG_VP_REC) { /* stopping, or stopped already: its state */
+		cJSON *o = rg_vps_rec_get(v, room, id);
+		if (!o)
+			return api_reply_error(r, -RG_E_NOT_FOUND, msg);
+		return api_reply_json(r, 200, o);
+	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "id", id);
 	cJSON_AddBoolToObject(o, "deleted", 1);
@@ -72,6 +79,8 @@ void api_vp_route(struct api_req *r)
 	case R_ROOM_MIX: item(r, RG_VP_MIX, "mix"); break;
 	case R_ROOM_RTPS: collection(r, RG_VP_RTP, "rtp_endpoints"); break;
 	case R_ROOM_RTP: item(r, RG_VP_RTP, "RTP endpoint"); break;
+	case R_ROOM_RECS: collection(r, RG_VP_REC, "recordings"); break;
+	case R_ROOM_REC: item(r, RG_VP_REC, "recording"); break;
 	default: api_reply_error(r, -RG_E_NOT_FOUND, "no such route"); break;
 	}
 }

@@ -28,6 +28,8 @@ enum api_route {
 	R_ROOM_MIX,
 	R_ROOM_RTPS,
 	R_ROOM_RTP,
+	R_ROOM_RECS,
+	R_ROOM_REC,
 	R_V1_UNKNOWN,
 	R_COUNT
 };

@@ -58,6 +58,8 @@ static enum api_route v1_route(struct api_req *r)
 			return R_ROOM_MIXES;
 		if (!strcmp(r->segs[2], "rtp-endpoints"))
 			return R_ROOM_RTPS;
+		if (!strcmp(r->segs[2], "recordings"))
+			return R_ROOM_RECS;
 		return R_V1_UNKNOWN;
 	case 4:
 		if (!strcmp(r->segs[2], "users"))
@@ -68,6 +70,8 @@ static enum api_route v1_route(struct api_req *r)
 			return R_ROOM_MIX;
 		if (!strcmp(r->segs[2], "rtp-endpoints"))
 			return R_ROOM_RTP;
+		if (!strcmp(r->segs[2], "recordings"))
+			return R_ROOM_REC;
 		return R_V1_UNKNOWN;
 	}
 	return R_V1_UNKNOWN;

@@ -54,6 +54,7 @@ static const struct field fields[] = {
 	{ "media.jitter_min_ms", F_U32, OFF(jitter_min_ms), 0, 0, 1000, NULL },
 	{ "media.jitter_max_ms", F_U32, OFF(jitter_max_ms), 0, 20, 2000, NULL },
 	{ "media.rtp_timeout_ms", F_U32, OFF(rtp_timeout_ms), 0, 0, 3600000, "ROOMGATE_RTP_TIMEOUT_MS" },
+	{ "recording.dir", F_STR, STR(recordings_dir), 0, 0, "ROOMGATE_RECORDINGS_DIR" },
 	{ "limits.max_rooms", F_U32, OFF(max_rooms), 0, 1, 10000000, NULL },
 	{ "limits.max_users_per_room", F_U32, OFF(max_users_per_room), 0, 1, 1000000, NULL },
 	{ "limits.max_sessions", F_U32, OFF(max_sessions), 0, 1, 10000000, NULL },
@@ -67,7 +68,7 @@ static const struct field fields[] = {
 };
 
 /* Objects that group keys; "log.subsystems" maps subsystem -> level. */
-static const char *const sections[] = { "http", "media", "limits", "session", "log" };
+static const char *const sections[] = { "http", "media", "limits", "session", "log", "recording" };
 
 void rg_config_defaults(struct rg_config *c)
 {
@@ -86,6 +87,7 @@ void rg_config_defaults(struct rg_config *c)
 	c->jitter_min_ms = 40;
 	c->jitter_max_ms = 200;
 	c->rtp_timeout_ms = 30000;
+	snprintf(c->recordings_dir, sizeof c->recordings_dir, "recordings");
 	c->max_rooms = 10000;
 	c->max_users_per_room = 500;
 	c->max_sessions = 20000;

@@ -51,6 +51,7 @@ struct rg_config {
 	unsigned media_workers; /* 0 = number of CPUs */
 	unsigned mix_max_talkers; /* loudest inputs mixed, unless a mix says otherwise */
 	unsigned jitter_min_ms, jitter_max_ms; /* mixed inputs' jitter buffer bounds */
+	char recordings_dir[1024]; /* recording.dir: recordings go to <dir>/<room>/<id>/ */
 	unsigned rtp_timeout_ms;  /* RTP endpoints: no RTP for this long removes them (0 never) */
 
 	unsigned max_rooms;

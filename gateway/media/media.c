@@ -14,7 +14,9 @@
 #include "core/loop.h"
 #include "core/util.h"
 #include "media/media_int.h"
+#include "media/recorder.h"
 #include "media/relay.h"
+#include "record/writer.h"
 #include "webrtc/dtls.h"
 
 /* ---- worker -> control messages ---- */
@@ -268,6 +270,26 @@ static void teardown_run(void *arg)
 
 /* ---- control side ---- */
 
+/* The writer thread's reports, on the control loop: a failed file fails
+ * its recording. */
+static void on_writer_report(void *arg, const struct rg_writer_report *r)
+{
+	struct rg_media *m = arg;
+	if (m->closing)
+		return;
+	char *id = recorder_file_owner(m, r->file);
+	recorder_file_forget(m, r->file);
+	if (id && r->err && g_hash_table_contains(m->vps, id) && m->ev->vp_end) {
+		char why[200];
+		const char *name = r->err == -ENOSPC ? "ENOSPC" : r->err == -EACCES ? "EACCES"
+				 : r->err == -ENOTDIR ? "ENOTDIR" : r->err == -ENOENT ? "ENOENT"
+				 : r->err == -EIO ? "EIO" : "error";
+		snprintf(why, sizeof why, "failed: %s: %s", name, strerror(-r->err));
+		m->ev->vp_end(m->ctx, id, why);
+	}
+	g_free(id);
+}
+
 struct rg_media *rg_media_new(struct rg_loop *control, struct rg_loop **workers, unsigned n,
 			      const struct rg_config *cfg, const struct rg_media_events *ev, void *ctx,
 			      char *err, size_t errlen)
@@ -299,6 +321,14 @@ struct rg_media *rg_media_new(struct rg_loop *control, struct rg_loop **workers,
 	m->mixcfg.jb_min_ms = cfg->jitter_min_ms;
 	m->mixcfg.jb_max_ms = cfg->jitter_max_ms;
 	vp_control_init(m);
+	g_mutex_init(&m->rec_lock);
+	m->rec_files = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	struct rg_writer_cfg wc = { 0, 0, 2000, control, on_writer_report, m };
+	int we = rg_writer_new(&m->writer, &wc);
+	if (we) {
+		snprintf(err, errlen, "cannot start the recordings writer: %s", strerror(-we));
+		m->writer = NULL;
+	}
 	m->legs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
 	return m;
 }
@@ -324,6 +354,12 @@ void rg_media_free(struct rg_media *m)
 {
 	if (!m)
 		return;
+	/* the workers are gone: nothing queues any more; its last reports run
+	 * (and are dropped: closing) before m goes */
+	rg_writer_free(m->writer);
+	rg_loop_drain(m->control);
+	g_hash_table_destroy(m->rec_files);
+	g_mutex_clear(&m->rec_lock);
 	GList *all = g_hash_table_get_values(m->legs);
 	for (GList *l = all; l; l = l->next)
 		cleg_free(l->data);

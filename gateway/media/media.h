@@ -37,6 +37,10 @@ struct rg_media_events {
 	void (*talking)(void *ctx, const char *stream_id, bool talking, unsigned level100);
 	/* A virtual participant's media ended by itself (RTP timeout). */
 	void (*vp_end)(void *ctx, const char *vp_id, const char *why);
+	/* A recorder stopped: its sidecar description (JSON text). A recording
+	 * that fails (disk error, full queue) first ends through vp_end with
+	 * why "failed: ...". */
+	void (*rec_done)(void *ctx, const char *vp_id, const char *json);
 };
 
 /* Control loop. workers: the media worker loops (owned by the caller). */
@@ -99,9 +103,21 @@ void rg_media_mix_open(struct rg_media *m, unsigned worker, const char *room_id,
 		       const char *stream_id, bool all, const char *const *streams, size_t n,
 		       unsigned max_talkers);
 void rg_media_vp_close(struct rg_media *m, const char *id);
-/* The room's streams that "all" mixes hear (add or remove one). */
+/* A recorder (see media/recorder.h): files under dir, created. */
+struct rg_media_rec_params {
+	const char *dir;
+	bool mixed, wav;
+	int64_t start_ms;
+	unsigned max_talkers;
+};
+void rg_media_rec_open(struct rg_media *m, unsigned worker, const char *room_id, const char *id,
+		       const struct rg_media_rec_params *p);
+/* Stops a recorder (like rg_media_vp_close); error: the failure written to
+ * its sidecar, or NULL. Its description comes back through rec_done. */
+void rg_media_rec_stop(struct rg_media *m, const char *id, const char *error);
+/* The room's streams that "all" mixes and recorders hear (add or remove one). */
 void rg_media_room_stream(struct rg_media *m, unsigned worker, const char *room_id,
-			  const char *stream_id, bool add);
+			  const char *stream_id, const char *user_id, bool add);
 /* Latest statistics of a virtual participant (caller owns), or NULL. */
 cJSON *rg_media_vp_json(struct rg_media *m, const char *id);
 /* Mixer tick durations of every worker (p50/p99 in µs over the last 5 s)

@@ -63,6 +63,9 @@ struct rg_media {
 	GHashTable *vps;  /* id -> struct cvp * (control loop) */
 	bool closing;
 	struct rg_mixer_cfg mixcfg;
+	struct rg_writer *writer; /* every recording's disk writes (record/writer.h) */
+	GMutex rec_lock;          /* guards rec_files (workers add, control reads) */
+	GHashTable *rec_files;    /* writer file id -> recording id */
 	cJSON *worker_stats; /* per worker: mixer tick figures (control loop) */
 };
 
@@ -74,5 +77,7 @@ void vp_worker_teardown(struct worker *w);
 void vp_control_init(struct rg_media *m);
 void vp_control_free(struct rg_media *m);
 void media_ensure_relay(struct worker *w);
+/* Ends a virtual participant from its worker (posted to the control loop). */
+void media_post_vp_end(struct worker *w, const char *id, const char *why);
 
 #endif

@@ -80,6 +80,7 @@ struct mixer_out {
 	struct rg_encoder *own; /* N-1 frames, when it has an own stream */
 	struct shenc *sh;
 	mixer_frame_fn frame;
+	mixer_pcm_fn pcm;       /* a PCM output: no encoder (sh and own NULL) */
 	void *arg;
 	uint64_t own_frames, shared_frames;
 };
@@ -417,6 +418,12 @@ static struct min *selected_own(const struct group *g, const struct mixer_out *o
 
 static void out_emit(struct mixer *mx, struct group *g, struct mixer_out *o)
 {
+	if (o->pcm) {
+		const int16_t *f = group_mix(mx, g);
+		o->shared_frames++;
+		o->pcm(o->arg, f, N, g->mix_level);
+		return;
+	}
 	struct min *own = selected_own(g, o);
 	if (own && o->own) {
 		int16_t *f = mx->tmp;
@@ -573,9 +580,9 @@ static struct shenc *shared_get(struct group *g, const struct rg_codec_params *c
 struct mixer_out *mixer_out_add(struct mixer *mx, const struct mixer_out_params *p)
 {
 	struct group *g = group_get(mx, p);
-	struct shenc *sh = shared_get(g, &p->codec);
-	struct rg_encoder *own = p->exclude ? rg_encoder_new(&p->codec) : NULL;
-	if (!sh || (p->exclude && !own)) {
+	struct shenc *sh = p->pcm ? NULL : shared_get(g, &p->codec);
+	struct rg_encoder *own = p->exclude && !p->pcm ? rg_encoder_new(&p->codec) : NULL;
+	if ((!sh && !p->pcm) || (p->exclude && !p->pcm && !own)) {
 		rg_encoder_free(own);
 		if (g->outs->len == 0) {
 			g_ptr_array_remove(mx->groups, g);
@@ -590,6 +597,7 @@ struct mixer_out *mixer_out_add(struct mixer *mx, const struct mixer_out_params 
 	o->own = own;
 	o->sh = sh;
 	o->frame = p->frame;
+	o->pcm = p->pcm;
 	o->arg = p->arg;
 	g_ptr_array_add(g->outs, o);
 	refresh_wanted(mx);
@@ -605,7 +613,7 @@ void mixer_out_remove(struct mixer *mx, struct mixer_out *o)
 	bool used = false;
 	for (unsigned i = 0; i < g->outs->len; i++)
 		used = used || ((struct mixer_out *)g->outs->pdata[i])->sh == o->sh;
-	if (!used) {
+	if (!used && o->sh) {
 		g_ptr_array_remove(g->shared, o->sh);
 		shenc_free(o->sh);
 	}

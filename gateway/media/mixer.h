@@ -39,6 +39,10 @@ struct mixer_config {
  * valid during the call; level: RFC 6464 level of the mix it carries. */
 typedef void (*mixer_frame_fn)(void *arg, const uint8_t *payload, size_t len, uint8_t level);
 
+/* A PCM output's frame: the mix of one tick, 960 samples at 48 kHz mono,
+ * valid during the call (a recorder encodes or stores it itself). */
+typedef void (*mixer_pcm_fn)(void *arg, const int16_t *pcm, size_t samples, uint8_t level);
+
 struct mixer_out_params {
 	bool all;                 /* every input of the room (minus exclude) */
 	const char *const *streams; /* !all: these stream IDs */
@@ -47,6 +51,9 @@ struct mixer_out_params {
 	unsigned max_talkers;     /* 0: the mixer's default */
 	struct rg_codec_params codec;
 	mixer_frame_fn frame;
+	mixer_pcm_fn pcm;         /* non-NULL: a PCM output; codec, frame and
+				     exclude are ignored (it hears every input
+				     of its set, unencoded) */
 	void *arg;
 };
 

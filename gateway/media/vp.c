@@ -19,6 +19,7 @@
 #include "core/util.h"
 #include "media/endpoint.h"
 #include "media/media_int.h"
+#include "media/recorder.h"
 #include "media/relay.h"
 
 #define TICK_NS 20000000L
@@ -30,6 +31,7 @@ struct wroom {
 	char *id;
 	struct mixer *mx;
 	unsigned vps;
+	GHashTable *streams; /* the "all" set: stream id -> user id */
 };
 
 struct wvp {
@@ -37,6 +39,7 @@ struct wvp {
 	char *id;
 	struct wroom *room;
 	struct rtpep *ep;             /* an RTP endpoint, or */
+	struct wrec *rec;             /* a recorder, or */
 	struct mixer_out *out;        /* a mix: its output ... */
 	struct relay_leg *pub;        /* ... published as a stream */
 	char *stream_id;
@@ -123,6 +126,7 @@ static struct wroom *wroom_get(struct worker *w, const char *room_id)
 	r->id = g_strdup(room_id);
 	struct mixer_config mc = { w->m->mixcfg.max_talkers, w->m->mixcfg.jb_min_ms, w->m->mixcfg.jb_max_ms };
 	r->mx = mixer_new(w->relay, &mc);
+	r->streams = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_hash_table_insert(w->rooms, r->id, r);
 	clock_start(w);
 	return r;
@@ -132,6 +136,7 @@ static void wroom_free(gpointer p)
 {
 	struct wroom *r = p;
 	mixer_free(r->mx);
+	g_hash_table_destroy(r->streams);
 	g_free(r->id);
 	g_free(r);
 }
@@ -148,10 +153,20 @@ static void wroom_unref(struct wroom *r)
 
 /* ---- worker -> control ---- */
 
+static char *json_text(cJSON *j)
+{
+	char *s = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	char *g = g_strdup(s);
+	free(s);
+	return g;
+}
+
 struct vp_msg {
 	struct rg_media *m;
 	char *id;
 	char *why;    /* end */
+	char *done;   /* a recorder's final description (JSON) */
 	char *stats;  /* stats JSON */
 	cJSON *wstats;
 	unsigned worker;
@@ -173,10 +188,13 @@ static void vp_msg_run(void *arg)
 		}
 		if (c && x->why && m->ev->vp_end)
 			m->ev->vp_end(m->ctx, x->id, x->why);
+		if (x->done && m->ev->rec_done)
+			m->ev->rec_done(m->ctx, x->id, x->done);
 	}
 	cJSON_Delete(x->wstats);
 	g_free(x->id);
 	g_free(x->why);
+	g_free(x->done);
 	g_free(x->stats);
 	g_free(x);
 }
@@ -189,6 +207,11 @@ static void post_vp(struct worker *w, const char *id, const char *why, char *sta
 	x->why = g_strdup(why);
 	x->stats = stats;
 	rg_loop_call(w->m->control, vp_msg_run, x);
+}
+
+void media_post_vp_end(struct worker *w, const char *id, const char *why)
+{
+	post_vp(w, id, why, NULL);
 }
 
 static void on_ep_end(void *arg, const char *why)
@@ -240,6 +263,10 @@ struct vp_job {
 	char **streams;
 	unsigned max_talkers;
 	bool add;
+	char *user_id;      /* stream jobs */
+	bool is_rec, mixed, wav;
+	char *dir, *error;  /* recorders: directory; stop: the failure */
+	int64_t start_ms;
 };
 
 static void job_free(struct vp_job *j)
@@ -249,6 +276,9 @@ static void job_free(struct vp_job *j)
 	g_free(j->publish);
 	g_free(j->play);
 	g_free(j->stream_id);
+	g_free(j->user_id);
+	g_free(j->dir);
+	g_free(j->error);
 	g_strfreev(j->streams);
 	g_free(j);
 }
@@ -257,6 +287,8 @@ static void wvp_free(gpointer p)
 {
 	struct wvp *v = p;
 	rtpep_free(v->ep);
+	if (v->rec)
+		cJSON_Delete(recorder_free(v->rec, NULL));
 	if (v->out)
 		mixer_out_remove(v->room->mx, v->out);
 	if (v->pub)
@@ -276,7 +308,15 @@ static void open_run(void *arg)
 	v->id = g_strdup(j->id);
 	v->room = wroom_get(w, j->room_id);
 	v->room->vps++;
-	if (j->is_ep) {
+	if (j->is_rec) {
+		struct wrec_params rp = { j->id, j->room_id, j->dir, j->mixed, j->wav, j->start_ms, j->max_talkers };
+		v->rec = recorder_new(w, v->room->mx, &rp);
+		GHashTableIter it;
+		gpointer k, u;
+		g_hash_table_iter_init(&it, v->room->streams);
+		while (g_hash_table_iter_next(&it, &k, &u))
+			recorder_stream(v->rec, k, u, true);
+	} else if (j->is_ep) {
 		j->ep.publish_stream = j->publish;
 		j->ep.play = j->play;
 		v->ep = rtpep_new(w->loop, w->relay, v->room->mx, &j->ep, on_ep_end, v);
@@ -306,6 +346,16 @@ static void open_run(void *arg)
 static void close_run(void *arg)
 {
 	struct vp_job *j = arg;
+	struct wvp *v = g_hash_table_lookup(j->w->vps, j->id);
+	if (v && v->rec) {
+		cJSON *done = recorder_free(v->rec, j->error);
+		v->rec = NULL;
+		struct vp_msg *x = g_new0(struct vp_msg, 1);
+		x->m = j->w->m;
+		x->id = g_strdup(j->id);
+		x->done = json_text(done);
+		rg_loop_call(j->w->m->control, vp_msg_run, x);
+	}
 	g_hash_table_remove(j->w->vps, j->id);
 	job_free(j);
 }
@@ -315,10 +365,21 @@ static void stream_run(void *arg)
 	struct vp_job *j = arg;
 	struct wroom *r = g_hash_table_lookup(j->w->rooms, j->room_id);
 	if (r) {
-		if (j->add)
+		if (j->add) {
 			mixer_input_add(r->mx, j->stream_id);
-		else
+			g_hash_table_replace(r->streams, g_strdup(j->stream_id), g_strdup(j->user_id));
+		} else {
 			mixer_input_remove(r->mx, j->stream_id);
+			g_hash_table_remove(r->streams, j->stream_id);
+		}
+		GHashTableIter it;
+		gpointer k, val;
+		g_hash_table_iter_init(&it, j->w->vps);
+		while (g_hash_table_iter_next(&it, &k, &val)) {
+			struct wvp *v = val;
+			if (v->rec && v->room == r)
+				recorder_stream(v->rec, j->stream_id, j->user_id, j->add);
+		}
 	}
 	job_free(j);
 }
@@ -338,15 +399,6 @@ void vp_worker_teardown(struct worker *w)
 	g_hash_table_destroy(w->rooms);
 	w->vps = w->rooms = NULL;
 	clock_stop(w);
-}
-
-static char *json_text(cJSON *j)
-{
-	char *s = cJSON_PrintUnformatted(j);
-	cJSON_Delete(j);
-	char *g = g_strdup(s);
-	free(s);
-	return g;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -383,6 +435,8 @@ void vp_worker_stats(struct worker *w)
 		if (v->ep) {
 			rtpep_tick(v->ep, now);
 			j = rtpep_to_json(v->ep);
+		} else if (v->rec) {
+			j = recorder_tick(v->rec);
 		} else {
 			j = cJSON_CreateObject();
 			cJSON_AddNumberToObject(j, "frames", (double)v->frames);
@@ -472,21 +526,43 @@ void rg_media_mix_open(struct rg_media *m, unsigned worker, const char *room_id,
 	rg_loop_call(j->w->loop, open_run, j);
 }
 
+void rg_media_rec_open(struct rg_media *m, unsigned worker, const char *room_id, const char *id,
+		       const struct rg_media_rec_params *p)
+{
+	RG_ASSERT_LOOP(m->control);
+	struct vp_job *j = job_new(m, worker, room_id, id);
+	j->is_rec = true;
+	j->mixed = p->mixed;
+	j->wav = p->wav;
+	j->dir = g_strdup(p->dir);
+	j->start_ms = p->start_ms;
+	j->max_talkers = p->max_talkers;
+	cvp_add(m, worker, id);
+	rg_loop_call(j->w->loop, open_run, j);
+}
+
 void rg_media_vp_close(struct rg_media *m, const char *id)
+{
+	rg_media_rec_stop(m, id, NULL);
+}
+
+void rg_media_rec_stop(struct rg_media *m, const char *id, const char *error)
 {
 	struct cvp *c = g_hash_table_lookup(m->vps, id);
 	if (!c)
 		return;
 	struct vp_job *j = job_new(m, c->worker, "", id);
+	j->error = g_strdup(error);
 	g_hash_table_remove(m->vps, id);
 	rg_loop_call(j->w->loop, close_run, j);
 }
 
 void rg_media_room_stream(struct rg_media *m, unsigned worker, const char *room_id,
-			  const char *stream_id, bool add)
+			  const char *stream_id, const char *user_id, bool add)
 {
 	struct vp_job *j = job_new(m, worker, room_id, NULL);
 	j->stream_id = g_strdup(stream_id);
+	j->user_id = g_strdup(user_id);
 	j->add = add;
 	rg_loop_call(j->w->loop, stream_run, j);
 }

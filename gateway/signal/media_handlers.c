@@ -157,7 +157,7 @@ static void on_state(void *ctx, const char *owner, const char *leg_id, const cha
 	}
 }
 
-static const struct rg_media_events media_events = { on_answer, on_candidate, on_state, NULL, NULL };
+static const struct rg_media_events media_events = { on_answer, on_candidate, on_state, NULL, NULL, NULL };
 
 const struct rg_media_events *rg_signal_media_events(void)
 {

@@ -30,7 +30,7 @@ struct vroom {
 
 static const char *kind_name(enum rg_vp_kind k)
 {
-	return k == RG_VP_MIX ? "mix" : "rtp_endpoint";
+	return k == RG_VP_MIX ? "mix" : k == RG_VP_RTP ? "rtp_endpoint" : "recording";
 }
 
 int vp_fail(char *msg, size_t msglen, int err, const char *fmt, ...)
@@ -70,7 +70,8 @@ static bool is_mix_output(struct rg_vps *v, const char *stream_id)
 	return false;
 }
 
-static void vroom_stream(struct rg_vps *v, struct vroom *vr, const char *stream_id, bool add)
+static void vroom_stream(struct rg_vps *v, struct vroom *vr, const char *stream_id,
+			 const char *user_id, bool add)
 {
 	if (add == g_hash_table_contains(vr->streams, stream_id))
 		return;
@@ -80,7 +81,7 @@ static void vroom_stream(struct rg_vps *v, struct vroom *vr, const char *stream_
 		g_hash_table_add(vr->streams, g_strdup(stream_id));
 	else
 		g_hash_table_remove(vr->streams, stream_id);
-	rg_media_room_stream(v->d.media, vr->worker, vr->id, stream_id, add);
+	rg_media_room_stream(v->d.media, vr->worker, vr->id, stream_id, user_id, add);
 }
 
 static struct vroom *vroom_get(struct rg_vps *v, struct rg_room *room)
@@ -103,7 +104,7 @@ static void vroom_sync(struct rg_vps *v, struct vroom *vr, struct rg_room *room)
 	struct rg_stream_info st[512];
 	size_t n = rg_room_streams(room, st, G_N_ELEMENTS(st));
 	for (size_t i = 0; i < n && i < G_N_ELEMENTS(st); i++)
-		vroom_stream(v, vr, st[i].stream_id, true);
+		vroom_stream(v, vr, st[i].stream_id, st[i].user_id, true);
 }
 
 static void vroom_unref(struct rg_vps *v, struct vroom *vr)
@@ -127,7 +128,7 @@ static void on_streams(void *member, struct rg_room *room, bool add,
 	(void)room;
 	(void)reason;
 	for (size_t i = 0; i < n; i++)
-		vroom_stream(p->vps, p->vr, st[i].stream_id, add);
+		vroom_stream(p->vps, p->vr, st[i].stream_id, st[i].user_id, add);
 }
 
 static void on_kickout(void *member, struct rg_room *room, enum rg_kick_cause cause,
@@ -175,16 +176,20 @@ static void vp_free(struct vp *p)
 static void vp_destroy(struct vp *p, bool leave, const char *event, const char *reason)
 {
 	struct rg_vps *v = p->vps;
-	rg_media_vp_close(v->d.media, p->id);
+	if (p->rec)
+		vp_rec_end(v, p, reason); /* stops the recorder, emits recording.* */
+	else
+		rg_media_vp_close(v->d.media, p->id);
 	if (p->stream_id && p->vr)
-		vroom_stream(v, p->vr, p->stream_id, false);
+		vroom_stream(v, p->vr, p->stream_id, p->user_id, false);
 	if (leave && p->user)
 		rg_user_leave(p->user, RG_STREAM_STOPPED);
 	p->user = NULL;
 	if (!event)
 		event = p->kind == RG_VP_MIX ? "mix.stopped" : "rtp_endpoint.removed";
 	RG_INFO(MEDIA, "%s %s in room %s removed: %s", kind_name(p->kind), p->id, p->room_id, reason);
-	emit(v, event, p, reason);
+	if (p->kind != RG_VP_REC)
+		emit(v, event, p, reason);
 	if (p->vr)
 		vroom_unref(v, p->vr);
 	g_hash_table_remove(v->all, p->id);
@@ -197,6 +202,7 @@ struct rg_vps *rg_vps_new(const struct rg_vps_deps *d)
 	v->d = *d;
 	v->all = g_hash_table_new(g_str_hash, g_str_equal);
 	v->rooms = g_hash_table_new(g_str_hash, g_str_equal);
+	v->recs = g_hash_table_new(g_str_hash, g_str_equal);
 	return v;
 }
 
@@ -211,6 +217,7 @@ void rg_vps_free(struct rg_vps *v)
 	g_list_free(all);
 	g_hash_table_destroy(v->all);
 	g_hash_table_destroy(v->rooms);
+	vp_recs_free(v);
 	g_free(v);
 }
 
@@ -287,7 +294,7 @@ static int user_fields(const cJSON *body, const char *def_id, const char *def_na
 }
 
 /* Joins the room (creating it) as a virtual user and publishes. */
-static int vp_join(struct rg_vps *v, struct vp *p, char *msg, size_t msglen)
+int vp_join(struct rg_vps *v, struct vp *p, char *msg, size_t msglen)
 {
 	struct rg_room *room = rg_registry_find(v->d.reg, p->room_id);
 	if (room && rg_room_find_user(room, p->user_id))
@@ -390,7 +397,9 @@ int rg_vps_create(struct rg_vps *v, enum rg_vp_kind kind, const char *room_id, c
 	/* listed first: the others hear of a mix's output stream while it
 	 * joins, and must know it is one */
 	g_hash_table_insert(v->all, p->id, p);
-	e = kind == RG_VP_MIX ? mix_create(v, p, body, msg, msglen) : rtp_create(v, p, body, msg, msglen);
+	e = kind == RG_VP_MIX ? mix_create(v, p, body, msg, msglen)
+	    : kind == RG_VP_RTP ? rtp_create(v, p, body, msg, msglen)
+	    : vp_rec_create(v, p, body, msg, msglen);
 	if (e) {
 		g_hash_table_remove(v->all, p->id);
 		vp_free(p);
@@ -399,10 +408,11 @@ int rg_vps_create(struct rg_vps *v, enum rg_vp_kind kind, const char *room_id, c
 	/* the worker has the room's mixer now (open was posted first) */
 	vroom_sync(v, p->vr, rg_user_room(p->user));
 	if (p->stream_id && kind == RG_VP_RTP)
-		vroom_stream(v, p->vr, p->stream_id, true);
+		vroom_stream(v, p->vr, p->stream_id, p->user_id, true);
 	RG_INFO(MEDIA, "%s %s added to room %s (user %s)", kind_name(kind), p->id, room_id, p->user_id);
-	emit(v, kind == RG_VP_MIX ? "mix.started" : "rtp_endpoint.added", p, NULL);
-	*out = rg_vps_get(v, kind, room_id, p->id);
+	if (kind != RG_VP_REC)
+		emit(v, kind == RG_VP_MIX ? "mix.started" : "rtp_endpoint.added", p, NULL);
+	*out = kind == RG_VP_REC ? rg_vps_rec_get(v, room_id, p->id) : rg_vps_get(v, kind, room_id, p->id);
 	return 0;
 }
 

@@ -33,7 +33,7 @@ struct rg_vps *rg_vps_new(const struct rg_vps_deps *d);
 /* Removes every virtual participant (leaving their rooms), frees. */
 void rg_vps_free(struct rg_vps *v);
 
-enum rg_vp_kind { RG_VP_MIX = 0, RG_VP_RTP };
+enum rg_vp_kind { RG_VP_MIX = 0, RG_VP_RTP, RG_VP_REC };
 
 /* POST: body is the request object; *out the created resource. */
 int rg_vps_create(struct rg_vps *v, enum rg_vp_kind kind, const char *room_id, const cJSON *body,
@@ -47,8 +47,16 @@ int rg_vps_delete(struct rg_vps *v, enum rg_vp_kind kind, const char *room_id, c
 		  const char *reason);
 unsigned rg_vps_count(const struct rg_vps *v, enum rg_vp_kind kind);
 
+/* Recordings (RG_VP_REC) outlive their participant: they are listed with
+ * their state ("recording", "stopping", "stopped", "failed") and files
+ * after they stop. rg_vps_create/rg_vps_delete start and stop them; these
+ * list and describe them. */
+cJSON *rg_vps_rec_list(struct rg_vps *v, const char *room_id);
+cJSON *rg_vps_rec_get(struct rg_vps *v, const char *room_id, const char *id);
+
 /* From the media plane (rg_media_events). */
 void rg_vps_on_talking(struct rg_vps *v, const char *stream_id, int talking, unsigned level);
 void rg_vps_on_media_end(struct rg_vps *v, const char *id, const char *why);
+void rg_vps_on_rec_done(struct rg_vps *v, const char *id, const char *json);
 
 #endif

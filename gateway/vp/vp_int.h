@@ -12,6 +12,7 @@
 #define VP_ID_LEN 16
 
 struct vroom;
+struct rec;
 
 struct vp {
 	struct rg_vps *vps;
@@ -24,12 +25,14 @@ struct vp {
 	char *stream_id;  /* published: a mix's output, an endpoint's received audio */
 	cJSON *desc;      /* what GET shows besides statistics */
 	int64_t created_ms;
+	struct rec *rec;  /* a recorder's recording */
 };
 
 struct rg_vps {
 	struct rg_vps_deps d;
 	GHashTable *all;   /* id -> struct vp * */
 	GHashTable *rooms; /* room id -> struct vroom * */
+	GHashTable *recs;  /* recording id -> struct rec * (rec.c) */
 	unsigned port_cursor;
 	bool closing;
 };
@@ -39,6 +42,14 @@ struct rg_vps {
 int vp_rtp_parse(struct rg_vps *v, const char *room_id, const cJSON *body, char **user_id,
 		 char **user_name, char **publish, char **play, struct rg_rtp_ep_params *p,
 		 cJSON *desc, char *msg, size_t msglen);
+
+/* rec.c: recordings. */
+int vp_rec_create(struct rg_vps *v, struct vp *p, const cJSON *body, char *msg, size_t msglen);
+/* The participant goes (why "failed: ..." fails the recording). */
+void vp_rec_end(struct rg_vps *v, struct vp *p, const char *why);
+void vp_recs_free(struct rg_vps *v);
+/* vp.c */
+int vp_join(struct rg_vps *v, struct vp *p, char *msg, size_t msglen);
 
 int vp_fail(char *msg, size_t msglen, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

@@ -1,0 +1,301 @@
+/* Recordings (control loop): a recorder is a virtual participant that
+ * joins its room as user "rec_<id>", publishes nothing, and has a recorder
+ * on the room's worker (media/recorder.h). The struct rec outlives the
+ * participant, so the admin API lists a recording with its files after it
+ * stopped or failed.
+ *
+ * States: recording -> stopping (asked to stop, the worker closes the
+ * files) -> stopped (its description came back: recording.finished), or
+ * failed (a disk error or a full writer queue: recording.failed at once;
+ * the files' description still comes back later). */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/errors.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/util.h"
+#include "room/room.h"
+#include "vp/vp_int.h"
+
+#define REC_KEEP 1000 /* finished recordings remembered */
+
+struct rec {
+	struct rg_vps *v;
+	char id[VP_ID_LEN + 1];
+	char *room_id, *name, *dir, *user_id;
+	bool mixed, wav;
+	const char *state;
+	char *error;
+	int64_t start_ms, stop_ms;
+	unsigned max_duration_s, timer;
+	cJSON *result;      /* the final sidecar, once stopped */
+	struct vp *p;       /* while recording */
+};
+
+static void rec_free(struct rec *r)
+{
+	if (r->timer)
+		rg_timer_cancel(r->timer);
+	g_free(r->room_id);
+	g_free(r->name);
+	g_free(r->dir);
+	g_free(r->user_id);
+	g_free(r->error);
+	cJSON_Delete(r->result);
+	g_free(r);
+}
+
+void vp_recs_free(struct rg_vps *v)
+{
+	GList *all = g_hash_table_get_values(v->recs);
+	for (GList *l = all; l; l = l->next)
+		rec_free(l->data);
+	g_list_free(all);
+	g_hash_table_destroy(v->recs);
+}
+
+static bool on_max_duration(void *arg)
+{
+	struct rec *r = arg;
+	r->timer = 0;
+	if (r->p)
+		rg_vps_delete(r->v, RG_VP_REC, r->room_id, r->id, "max_duration");
+	return false;
+}
+
+static const char *str_field(const cJSON *body, const char *k, const char *const *allowed,
+			     char *msg, size_t msglen, int *err)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(body, k);
+	*err = 0;
+	if (!f)
+		return allowed[0];
+	for (const char *const *a = allowed; *a && cJSON_IsString(f); a++)
+		if (!strcmp(*a, f->valuestring))
+			return *a;
+	*err = vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"%s\": \"%s\" or \"%s\"", k, allowed[0], allowed[1]);
+	return NULL;
+}
+
+static int rec_parse(struct rec *r, const cJSON *body, char *msg, size_t msglen)
+{
+	static const char *const allowed[] = { "mode", "format", "max_duration_s", "name", NULL };
+	static const char *const modes[] = { "mixed", "per_stream", NULL };
+	static const char *const formats[] = { "ogg_opus", "wav", NULL };
+	const cJSON *it;
+	cJSON_ArrayForEach(it, body)
+	{
+		bool ok = false;
+		for (const char *const *a = allowed; *a; a++)
+			ok = ok || !strcmp(*a, it->string);
+		if (!ok && !strcmp(it->string, "streams"))
+			return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"streams\": not supported yet (every stream of the room is recorded)");
+		if (!ok)
+			return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"%.64s\": unknown field", it->string);
+	}
+	int e;
+	const char *mode = str_field(body, "mode", modes, msg, msglen, &e);
+	if (e)
+		return e;
+	const char *format = str_field(body, "format", formats, msg, msglen, &e);
+	if (e)
+		return e;
+	r->mixed = !strcmp(mode, "mixed");
+	r->wav = !strcmp(format, "wav");
+	if (r->wav && !r->mixed)
+		return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"format\": per_stream recordings are Ogg Opus (the packets as received)");
+	const cJSON *md = cJSON_GetObjectItemCaseSensitive(body, "max_duration_s");
+	if (md) {
+		if (!cJSON_IsNumber(md) || md->valuedouble < 1 || md->valuedouble > 86400 ||
+		    md->valuedouble != (double)md->valueint)
+			return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"max_duration_s\": an integer from 1 to 86400");
+		r->max_duration_s = (unsigned)md->valueint;
+	}
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(body, "name");
+	if (n && (!cJSON_IsString(n) || strlen(n->valuestring) > 256))
+		return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"name\": a string of at most 256 bytes");
+	r->name = n ? g_strdup(n->valuestring) : NULL;
+	return 0;
+}
+
+/* A path component from an ID: room IDs may be "." or "..". */
+static char *component(const char *id)
+{
+	char *c = g_strdup(id);
+	if (c[0] == '.')
+		c[0] = '_';
+	for (char *s = c; *s; s++)
+		if (*s == '/')
+			*s = '_';
+	return c;
+}
+
+int vp_rec_create(struct rg_vps *v, struct vp *p, const cJSON *body, char *msg, size_t msglen)
+{
+	struct rec *r = g_new0(struct rec, 1);
+	r->v = v;
+	memcpy(r->id, p->id, sizeof r->id);
+	r->room_id = g_strdup(p->room_id);
+	int e = rec_parse(r, body, msg, msglen);
+	if (e) {
+		rec_free(r);
+		return e;
+	}
+	p->user_id = g_strdup_printf("rec_%s", p->id);
+	p->user_name = g_strdup("Recorder");
+	e = vp_join(v, p, msg, msglen);
+	if (e) {
+		rec_free(r);
+		return e;
+	}
+	char *room = component(p->room_id);
+	r->dir = g_build_filename(v->d.cfg->recordings_dir, room, p->id, NULL);
+	g_free(room);
+	r->user_id = g_strdup(p->user_id);
+	r->state = "recording";
+	r->start_ms = p->created_ms;
+	r->p = p;
+	p->rec = r;
+	g_hash_table_insert(v->recs, r->id, r);
+	struct rg_media_rec_params mp = { r->dir, r->mixed, r->wav, r->start_ms, v->d.cfg->mix_max_talkers };
+	rg_media_rec_open(v->d.media, rg_room_worker(rg_user_room(p->user)), p->room_id, p->id, &mp);
+	if (r->max_duration_s)
+		r->timer = rg_timer_add(v->d.control, r->max_duration_s * 1000u, on_max_duration, r);
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "room_id", r->room_id);
+	cJSON_AddStringToObject(d, "id", r->id);
+	cJSON_AddStringToObject(d, "mode", r->mixed ? "mixed" : "per_stream");
+	cJSON_AddStringToObject(d, "format", r->wav ? "wav" : "ogg_opus");
+	cJSON_AddStringToObject(d, "dir", r->dir);
+	rg_events_emit(v->d.events, "recording.started", d);
+	RG_INFO(MEDIA, "recording %s of room %s started in %s", r->id, r->room_id, r->dir);
+	return 0;
+}
+
+static void forget_old(struct rg_vps *v)
+{
+	if (g_hash_table_size(v->recs) <= REC_KEEP)
+		return;
+	struct rec *oldest = NULL;
+	GHashTableIter it;
+	gpointer k, val;
+	g_hash_table_iter_init(&it, v->recs);
+	while (g_hash_table_iter_next(&it, &k, &val)) {
+		struct rec *r = val;
+		if (!r->p && r->result && (!oldest || r->start_ms < oldest->start_ms))
+			oldest = r;
+	}
+	if (oldest) {
+		g_hash_table_remove(v->recs, oldest->id);
+		rec_free(oldest);
+	}
+}
+
+void vp_rec_end(struct rg_vps *v, struct vp *p, const char *why)
+{
+	struct rec *r = p->rec;
+	p->rec = NULL;
+	r->p = NULL;
+	if (r->timer)
+		rg_timer_cancel(r->timer);
+	r->timer = 0;
+	r->stop_ms = g_get_real_time() / 1000;
+	bool failed = why && !strncmp(why, "failed: ", 8);
+	rg_media_rec_stop(v->d.media, p->id, failed ? why + 8 : NULL);
+	if (!failed) {
+		r->state = "stopping";
+		return;
+	}
+	r->state = "failed";
+	r->error = g_strdup(why + 8);
+	RG_WARN(MEDIA, "recording %s of room %s failed: %s", r->id, r->room_id, r->error);
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "room_id", r->room_id);
+	cJSON_AddStringToObject(d, "id", r->id);
+	cJSON_AddStringToObject(d, "error", r->error);
+	cJSON_AddStringToObject(d, "dir", r->dir);
+	rg_events_emit(v->d.events, "recording.failed", d);
+}
+
+void rg_vps_on_rec_done(struct rg_vps *v, const char *id, const char *json)
+{
+	struct rec *r = g_hash_table_lookup(v->recs, id);
+	if (!r || r->result)
+		return;
+	r->result = cJSON_Parse(json);
+	if (!r->result)
+		r->result = cJSON_CreateObject();
+	if (strcmp(r->state, "failed")) {
+		r->state = "stopped";
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "room_id", r->room_id);
+		cJSON_AddStringToObject(d, "id", r->id);
+		cJSON_AddStringToObject(d, "dir", r->dir);
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(r->result, "files");
+		cJSON_AddItemToObject(d, "files", f ? cJSON_Duplicate(f, true) : cJSON_CreateArray());
+		rg_events_emit(v->d.events, "recording.finished", d);
+		RG_INFO(MEDIA, "recording %s of room %s finished", r->id, r->room_id);
+	}
+	forget_old(v);
+}
+
+static cJSON *rec_json(struct rg_vps *v, const struct rec *r, bool stats)
+{
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "id", r->id);
+	cJSON_AddStringToObject(j, "room_id", r->room_id);
+	cJSON_AddStringToObject(j, "state", r->state);
+	cJSON_AddStringToObject(j, "mode", r->mixed ? "mixed" : "per_stream");
+	cJSON_AddStringToObject(j, "format", r->wav ? "wav" : "ogg_opus");
+	if (r->name)
+		cJSON_AddStringToObject(j, "name", r->name);
+	cJSON_AddStringToObject(j, "user_id", r->user_id);
+	cJSON_AddStringToObject(j, "dir", r->dir);
+	cJSON_AddNumberToObject(j, "start_ms", (double)r->start_ms);
+	if (r->stop_ms)
+		cJSON_AddNumberToObject(j, "stop_ms", (double)r->stop_ms);
+	else
+		cJSON_AddNullToObject(j, "stop_ms");
+	if (r->max_duration_s)
+		cJSON_AddNumberToObject(j, "max_duration_s", r->max_duration_s);
+	if (r->error)
+		cJSON_AddStringToObject(j, "error", r->error);
+	else
+		cJSON_AddNullToObject(j, "error");
+	const cJSON *files = NULL;
+	cJSON *live = NULL;
+	if (r->result)
+		files = cJSON_GetObjectItemCaseSensitive(r->result, "files");
+	else if (stats && (live = rg_media_vp_json(v->d.media, r->id)))
+		files = cJSON_GetObjectItemCaseSensitive(live, "files");
+	cJSON_AddItemToObject(j, "files", files ? cJSON_Duplicate(files, true) : cJSON_CreateArray());
+	cJSON_Delete(live);
+	return j;
+}
+
+cJSON *rg_vps_rec_list(struct rg_vps *v, const char *room_id)
+{
+	cJSON *a = cJSON_CreateArray();
+	GHashTableIter it;
+	gpointer k, val;
+	g_hash_table_iter_init(&it, v->recs);
+	while (g_hash_table_iter_next(&it, &k, &val)) {
+		struct rec *r = val;
+		if (!strcmp(r->room_id, room_id))
+			cJSON_AddItemToArray(a, rec_json(v, r, false));
+	}
+	if (cJSON_GetArraySize(a) == 0 && !rg_registry_find(v->d.reg, room_id)) {
+		cJSON_Delete(a);
+		return NULL;
+	}
+	return a;
+}
+
+cJSON *rg_vps_rec_get(struct rg_vps *v, const char *room_id, const char *id)
+{
+	struct rec *r = g_hash_table_lookup(v->recs, id);
+	return r && !strcmp(r->room_id, room_id) ? rec_json(v, r, true) : NULL;
+}
