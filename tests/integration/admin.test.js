@@ -101,7 +101,7 @@ test('/metrics is Prometheus text with the documented series', async () => {
   assert.match(t, /roomgate_http_requests_total\{route="rooms",status="401"\} \d+/);
   assert.match(t, /roomgate_http_requests_total\{route="healthz",status="200"\} \d+/);
   for (const line of t.split('\n').filter((l) => l && !l.startsWith('#'))) {
-    assert.match(line, /^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.e+-]+$/, line);
+    assert.match(line, /^[a-z_][a-z0-9_]*(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.e+-]+$/, line);
   }
 });
 
