@@ -194,27 +194,14 @@ static void on_tap(void *arg, const uint8_t *pkt, size_t len, uint8_t level_id)
 
 static void publish_opus(struct rtpep *e, const uint8_t *payload, size_t len, uint8_t level)
 {
-	uint8_t buf[16 + RG_MAX_PAYLOAD];
-	buf[0] = 0x90; /* X: one audio-level element */
-	buf[1] = 111;
-	buf[2] = (uint8_t)(e->pub_seq >> 8);
-	buf[3] = (uint8_t)e->pub_seq;
-	for (int i = 0; i < 4; i++) {
-		buf[4 + i] = (uint8_t)(e->pub_ts >> (24 - 8 * i));
-		buf[8 + i] = (uint8_t)(e->pub_ssrc >> (24 - 8 * i));
-	}
-	buf[12] = 0xBE;
-	buf[13] = 0xDE;
-	buf[14] = 0;
-	buf[15] = 1;
-	uint8_t ext[4] = { (uint8_t)(LEVEL_EXT_ID << 4), rtp_audio_level_pack(level, level < 127), 0, 0 };
-	uint8_t out[16 + 4 + RG_MAX_PAYLOAD];
-	memcpy(out, buf, 16);
-	memcpy(out + 16, ext, 4);
-	memcpy(out + 20, payload, len);
+	uint8_t out[20 + RG_MAX_PAYLOAD];
+	int n = rtp_level_packet_build(out, sizeof out, 111, e->pub_seq, e->pub_ts, e->pub_ssrc,
+				       LEVEL_EXT_ID, level, payload, len);
+	if (n < 0)
+		return;
 	e->pub_seq++;
 	e->pub_ts += RG_FRAME_SAMPLES;
-	relay_forward(e->relay, e->pub, out, 20 + len);
+	relay_forward(e->relay, e->pub, out, (size_t)n);
 }
 
 static void transcode_in(struct rtpep *e, const struct rtp_header *h)

@@ -226,28 +226,14 @@ static void on_mix_frame(void *arg, const uint8_t *payload, size_t len, uint8_t 
 {
 	struct wvp *v = arg;
 	uint8_t buf[20 + RG_MAX_PAYLOAD];
-	if (len > RG_MAX_PAYLOAD)
+	int n = rtp_level_packet_build(buf, sizeof buf, 111, v->seq, v->ts, v->ssrc, LEVEL_EXT_ID, level,
+				       payload, len);
+	if (n < 0)
 		return;
-	buf[0] = 0x90;
-	buf[1] = 111;
-	buf[2] = (uint8_t)(v->seq >> 8);
-	buf[3] = (uint8_t)v->seq;
-	for (int i = 0; i < 4; i++) {
-		buf[4 + i] = (uint8_t)(v->ts >> (24 - 8 * i));
-		buf[8 + i] = (uint8_t)(v->ssrc >> (24 - 8 * i));
-	}
-	buf[12] = 0xBE;
-	buf[13] = 0xDE;
-	buf[14] = 0;
-	buf[15] = 1;
-	buf[16] = LEVEL_EXT_ID << 4;
-	buf[17] = rtp_audio_level_pack(level, level < 127);
-	buf[18] = buf[19] = 0;
-	memcpy(buf + 20, payload, len);
 	v->seq++;
 	v->ts += RG_FRAME_SAMPLES;
 	v->frames++;
-	relay_forward(v->w->relay, v->pub, buf, 20 + len);
+	relay_forward(v->w->relay, v->pub, buf, (size_t)n);
 }
 
 /* ---- jobs ---- */

@@ -167,3 +167,30 @@ int rtp_ext_renumber(uint8_t *pkt, size_t len, uint8_t from, uint8_t to)
 		pkt[at] = to;
 	return 1;
 }
+
+int rtp_level_packet_build(uint8_t *buf, size_t size, uint8_t pt, uint16_t seq, uint32_t ts,
+			   uint32_t ssrc, uint8_t level_id, uint8_t level, const uint8_t *payload,
+			   size_t len)
+{
+	if (pt > 127 || level_id < 1 || level_id > 14)
+		return -EINVAL;
+	if (size < 20 || len > size - 20)
+		return -ENOSPC;
+	buf[0] = 0x90; /* V=2, X */
+	buf[1] = pt;
+	buf[2] = (uint8_t)(seq >> 8);
+	buf[3] = (uint8_t)seq;
+	for (int i = 0; i < 4; i++) {
+		buf[4 + i] = (uint8_t)(ts >> (24 - 8 * i));
+		buf[8 + i] = (uint8_t)(ssrc >> (24 - 8 * i));
+	}
+	buf[12] = 0xBE; /* RFC 8285 one-byte form, one word */
+	buf[13] = 0xDE;
+	buf[14] = 0;
+	buf[15] = 1;
+	buf[16] = (uint8_t)(level_id << 4); /* length field 0: one byte */
+	buf[17] = rtp_audio_level_pack(level, level < 127);
+	buf[18] = buf[19] = 0;
+	memcpy(buf + 20, payload, len);
+	return (int)(20 + len);
+}

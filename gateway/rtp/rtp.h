@@ -133,6 +133,14 @@ int rtp_audio_level_get(const struct rtp_header *h, uint8_t id, uint8_t *level, 
 /* The element's data byte for (level clamped to 127, vad). */
 uint8_t rtp_audio_level_pack(uint8_t level, bool vad);
 
+/* Writes an audio RTP packet whose only header extension is the RFC 6464
+ * level (one-byte form, id 1..14; vad when level < 127) followed by the
+ * payload. Returns the packet length, -EINVAL (pt > 127, bad id) or
+ * -ENOSPC. */
+int rtp_level_packet_build(uint8_t *buf, size_t size, uint8_t pt, uint16_t seq, uint32_t ts,
+			   uint32_t ssrc, uint8_t level_id, uint8_t level, const uint8_t *payload,
+			   size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Demultiplexing a UDP datagram by its first bytes (RFC 7983, RFC 5761) */
 

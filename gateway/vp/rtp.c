@@ -207,21 +207,15 @@ int vp_rtp_parse(struct rg_vps *v, const char *room_id, const cJSON *body, char 
 		 char **user_name, char **publish, char **play, struct rg_rtp_ep_params *p,
 		 cJSON *desc, char *msg, size_t msglen)
 {
-	const cJSON *it;
-	cJSON_ArrayForEach(it, body)
-	{
-		bool ok = false;
-		for (const char *const *a = allowed; *a; a++)
-			ok = ok || !strcmp(*a, it->string);
-		if (!ok)
-			return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"%.64s\": unknown field", it->string);
-	}
+	int e = vp_only_fields(body, allowed, msg, msglen);
+	if (e)
+		return e;
 	memset(p, 0, sizeof *p);
 	p->fd = p->fd_rtcp = -1;
 	const cJSON *u = field(body, "user_id"), *n = field(body, "user_name");
 	if (!cJSON_IsString(u))
 		return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"user_id\": a string is required");
-	int e = rg_validate_user_id(u->valuestring);
+	e = rg_validate_user_id(u->valuestring);
 	if (e)
 		return vp_fail(msg, msglen, e, "field \"user_id\": %s", rg_error_info(e)->message);
 	if (n && (!cJSON_IsString(n) || rg_validate_user_name(n->valuestring)))

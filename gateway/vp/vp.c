@@ -42,6 +42,20 @@ int vp_fail(char *msg, size_t msglen, int err, const char *fmt, ...)
 	return err;
 }
 
+int vp_only_fields(const cJSON *body, const char *const *allowed, char *msg, size_t msglen)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, body)
+	{
+		bool ok = false;
+		for (const char *const *a = allowed; *a; a++)
+			ok = ok || !strcmp(*a, it->string);
+		if (!ok)
+			return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"%.64s\": unknown field", it->string);
+	}
+	return 0;
+}
+
 static void emit(struct rg_vps *v, const char *type, struct vp *p, const char *reason)
 {
 	cJSON *d = cJSON_CreateObject();
@@ -229,14 +243,9 @@ static int mix_parse(struct rg_vps *v, struct rg_room *room, const cJSON *body, 
 	static const char *const allowed[] = { "output_stream_id", "inputs", "max_talkers",
 					       "user_id", "user_name", NULL };
 	const cJSON *it;
-	cJSON_ArrayForEach(it, body)
-	{
-		bool ok = false;
-		for (const char *const *a = allowed; *a; a++)
-			ok = ok || !strcmp(*a, it->string);
-		if (!ok)
-			return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"%.64s\": unknown field", it->string);
-	}
+	int ue = vp_only_fields(body, allowed, msg, msglen);
+	if (ue)
+		return ue;
 	const cJSON *os = cJSON_GetObjectItemCaseSensitive(body, "output_stream_id");
 	if (!cJSON_IsString(os))
 		return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"output_stream_id\": a string is required");

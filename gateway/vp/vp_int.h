@@ -51,6 +51,8 @@ void vp_recs_free(struct rg_vps *v);
 /* vp.c */
 int vp_join(struct rg_vps *v, struct vp *p, char *msg, size_t msglen);
 
+/* 0, or -RG_E_INVALID_FIELD naming the first field of body not in allowed (NULL-ended). */
+int vp_only_fields(const cJSON *body, const char *const *allowed, char *msg, size_t msglen);
 int vp_fail(char *msg, size_t msglen, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -359,6 +359,36 @@ static void test_tel_event(void **state)
 	assert_int_equal(rtp_tel_event_from_char('\0'), -EINVAL);
 }
 
+static void test_level_packet(void **state)
+{
+	(void)state;
+	uint8_t buf[64], pay[5] = { 0xF8, 1, 2, 3, 4 };
+	int n = rtp_level_packet_build(buf, sizeof buf, 111, 0xFFFF, 0x12345678, 0xCAFEBABE, 3, 42, pay, 5);
+	assert_int_equal(n, 25);
+	struct rtp_header h;
+	assert_int_equal(rtp_header_decode(&h, buf, (size_t)n), 0);
+	assert_int_equal(h.pt, 111);
+	assert_int_equal(h.seq, 0xFFFF);
+	assert_int_equal(h.ts, 0x12345678);
+	assert_int_equal(h.ssrc, 0xCAFEBABE);
+	assert_int_equal(h.payload_len, 5);
+	assert_memory_equal(h.payload, pay, 5);
+	uint8_t level;
+	bool vad;
+	assert_int_equal(rtp_audio_level_get(&h, 3, &level, &vad), 0);
+	assert_int_equal(level, 42);
+	assert_true(vad);
+	n = rtp_level_packet_build(buf, sizeof buf, 0, 1, 2, 3, 1, 127, pay, 0);
+	assert_int_equal(n, 20);
+	assert_int_equal(rtp_header_decode(&h, buf, (size_t)n), 0);
+	assert_int_equal(rtp_audio_level_get(&h, 1, &level, &vad), 0);
+	assert_int_equal(level, 127);
+	assert_false(vad);
+	assert_int_equal(rtp_level_packet_build(buf, 24, 111, 0, 0, 0, 1, 0, pay, 5), -ENOSPC);
+	assert_int_equal(rtp_level_packet_build(buf, sizeof buf, 128, 0, 0, 0, 1, 0, pay, 5), -EINVAL);
+	assert_int_equal(rtp_level_packet_build(buf, sizeof buf, 111, 0, 0, 0, 15, 0, pay, 5), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_encode_rejects),
 		cmocka_unit_test(test_demux),
 		cmocka_unit_test(test_tel_event),
+		cmocka_unit_test(test_level_packet),
 	};
 	return cmocka_run_group_tests_name("rtp", tests, NULL, NULL);
 }
