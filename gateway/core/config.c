@@ -52,7 +52,7 @@ static const struct field fields[] = {
 	{ "media.workers", F_U32, OFF(media_workers), 0, 0, 256, "ROOMGATE_MEDIA_WORKERS" },
 	{ "media.mix_max_talkers", F_U32, OFF(mix_max_talkers), 0, 1, 1024, NULL },
 	{ "media.jitter_min_ms", F_U32, OFF(jitter_min_ms), 0, 0, 1000, NULL },
-	{ "media.jitter_max_ms", F_U32, OFF(jitter_max_ms), 0, 20, 2000, NULL },
+	{ "media.jitter_max_ms", F_U32, OFF(jitter_max_ms), 0, 20, 600, NULL },
 	{ "media.rtp_timeout_ms", F_U32, OFF(rtp_timeout_ms), 0, 0, 3600000, "ROOMGATE_RTP_TIMEOUT_MS" },
 	{ "recording.dir", F_STR, STR(recordings_dir), 0, 0, "ROOMGATE_RECORDINGS_DIR" },
 	{ "limits.max_rooms", F_U32, OFF(max_rooms), 0, 1, 10000000, NULL },

@@ -69,7 +69,7 @@
 
 #define DEFAULT_MIN_MS 20
 #define DEFAULT_MAX_MS 200
-#define MAX_DELAY_LIMIT_MS 5000 /* far beyond what 64 slots hold anyway */
+#define MAX_DELAY_LIMIT_MS 5000 /* far beyond what the slots hold anyway */
 #define MIN_CLOCK 1000
 #define MAX_CLOCK 192000
 #define IDLE_US 1000000u    /* no packet for this long: restart */

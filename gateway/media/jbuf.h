@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RG_JBUF_SLOTS 64          /* packets held at most */
+#define RG_JBUF_SLOTS 32          /* packets held at most (640 ms of 20 ms packets) */
 #define RG_JBUF_MAX_PAYLOAD 1500
 #define RG_JBUF_LEVEL_UNKNOWN 0xFF
 

@@ -3,6 +3,7 @@
  * outputs. Worker thread only. */
 #include "media/mixer.h"
 
+#include <errno.h>
 #include <glib.h>
 #include <string.h>
 
@@ -50,9 +51,17 @@ struct min {
 	uint64_t frames, decodes, skipped, bad, fec, plc;
 };
 
+/* One codec of a group: the encoder its listeners share, and a pool of
+ * encoders lent to the outputs whose own stream is being mixed (N-1). At
+ * most max_talkers outputs need one at a time, so the pool holds
+ * min(max_talkers, outputs with an own stream), made when outputs are
+ * added: the tick never allocates. */
 struct shenc {
 	struct rg_codec_params cp;
 	struct rg_encoder *enc;
+	GPtrArray *spare;   /* struct rg_encoder *, free to lend */
+	unsigned pool;      /* encoders made for lending */
+	unsigned n_minus_1; /* outputs with an own stream */
 	uint64_t tick;
 	int len;
 	uint8_t buf[RG_MAX_PAYLOAD];
@@ -77,7 +86,7 @@ struct mixer_out {
 	struct group *g;
 	char *exclude;
 	struct rg_codec_params cp;
-	struct rg_encoder *own; /* N-1 frames, when it has an own stream */
+	struct rg_encoder *own; /* lent by sh while its own stream is mixed */
 	struct shenc *sh;
 	mixer_frame_fn frame;
 	mixer_pcm_fn pcm;       /* a PCM output: no encoder (sh and own NULL) */
@@ -425,6 +434,12 @@ static void out_emit(struct mixer *mx, struct group *g, struct mixer_out *o)
 		return;
 	}
 	struct min *own = selected_own(g, o);
+	if (own && !o->own && o->sh->spare->len)
+		o->own = g_ptr_array_steal_index_fast(o->sh->spare, o->sh->spare->len - 1);
+	else if (!own && o->own) {
+		g_ptr_array_add(o->sh->spare, o->own); /* room reserved when it was made */
+		o->own = NULL;
+	}
 	if (own && o->own) {
 		int16_t *f = mx->tmp;
 		mixer_saturate(f, g->sum, own->pcm, N);
@@ -533,6 +548,9 @@ static void shenc_free(gpointer p)
 {
 	struct shenc *sh = p;
 	rg_encoder_free(sh->enc);
+	for (unsigned i = 0; i < sh->spare->len; i++)
+		rg_encoder_free(sh->spare->pdata[i]);
+	g_ptr_array_free(sh->spare, TRUE);
 	g_free(sh);
 }
 
@@ -573,17 +591,34 @@ static struct shenc *shared_get(struct group *g, const struct rg_codec_params *c
 	struct shenc *sh = g_new0(struct shenc, 1);
 	sh->cp = *cp;
 	sh->enc = enc;
+	sh->spare = g_ptr_array_new();
 	g_ptr_array_add(g->shared, sh);
 	return sh;
+}
+
+/* One more output with an own stream: the pool grows to
+ * min(max_talkers, such outputs). */
+static int pool_grow(struct group *g, struct shenc *sh)
+{
+	sh->n_minus_1++;
+	if (sh->pool >= MIN(g->k, sh->n_minus_1))
+		return 0;
+	struct rg_encoder *e = rg_encoder_new(&sh->cp);
+	if (!e) {
+		sh->n_minus_1--;
+		return -ENOMEM;
+	}
+	g_ptr_array_set_size(sh->spare, sh->spare->len + 1); /* room for every lent encoder */
+	sh->spare->pdata[sh->spare->len - 1] = e;
+	sh->pool++;
+	return 0;
 }
 
 struct mixer_out *mixer_out_add(struct mixer *mx, const struct mixer_out_params *p)
 {
 	struct group *g = group_get(mx, p);
-	struct shenc *sh = p->pcm ? NULL : shared_get(g, &p->codec);
-	struct rg_encoder *own = p->exclude && !p->pcm ? rg_encoder_new(&p->codec) : NULL;
-	if ((!sh && !p->pcm) || (p->exclude && !p->pcm && !own)) {
-		rg_encoder_free(own);
+	struct shenc *sh = shared_get(g, &p->codec);
+	if (!sh || (p->exclude && pool_grow(g, sh) != 0)) {
 		if (g->outs->len == 0) {
 			g_ptr_array_remove(mx->groups, g);
 			group_free(mx, g);
@@ -594,10 +629,8 @@ struct mixer_out *mixer_out_add(struct mixer *mx, const struct mixer_out_params 
 	o->g = g;
 	o->exclude = g_strdup(p->exclude);
 	o->cp = p->codec;
-	o->own = own;
 	o->sh = sh;
 	o->frame = p->frame;
-	o->pcm = p->pcm;
 	o->arg = p->arg;
 	g_ptr_array_add(g->outs, o);
 	refresh_wanted(mx);
@@ -610,6 +643,11 @@ void mixer_out_remove(struct mixer *mx, struct mixer_out *o)
 		return;
 	struct group *g = o->g;
 	g_ptr_array_remove(g->outs, o);
+	if (o->own)
+		g_ptr_array_add(o->sh->spare, o->own);
+	o->own = NULL;
+	if (o->exclude)
+		o->sh->n_minus_1--;
 	bool used = false;
 	for (unsigned i = 0; i < g->outs->len; i++)
 		used = used || ((struct mixer_out *)g->outs->pdata[i])->sh == o->sh;
@@ -621,7 +659,6 @@ void mixer_out_remove(struct mixer *mx, struct mixer_out *o)
 		g_ptr_array_remove(mx->groups, g);
 		group_free(mx, g);
 	}
-	rg_encoder_free(o->own);
 	g_free(o->exclude);
 	g_free(o);
 	refresh_wanted(mx);
@@ -706,6 +743,24 @@ cJSON *mixer_to_json(const struct mixer *mx)
 	g_hash_table_iter_init(&it, mx->inputs);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		cJSON_AddItemToArray(a, in_json(v));
+	return a;
+}
+
+cJSON *mixer_input_to_json(const struct mixer *mx, const char *stream_id)
+{
+	const struct min *in = g_hash_table_lookup(mx->inputs, stream_id);
+	return in ? in_json(in) : NULL;
+}
+
+cJSON *mixer_out_inputs_json(const struct mixer *mx, const struct mixer_out *o)
+{
+	cJSON *a = cJSON_CreateArray();
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, mx->inputs);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (group_has(o->g, v))
+			cJSON_AddItemToArray(a, in_json(v));
 	return a;
 }
 

@@ -73,6 +73,10 @@ void mixer_accumulate(int32_t *sum, const int16_t *pcm, size_t n);
 void mixer_saturate(int16_t *out, const int32_t *sum, const int16_t *own, size_t n);
 /* Inputs (jitter buffer and decode statistics) and outputs. */
 cJSON *mixer_to_json(const struct mixer *mx);
+/* One input (NULL when the mixer has none of that ID). */
+cJSON *mixer_input_to_json(const struct mixer *mx, const char *stream_id);
+/* The inputs an output hears (its group's). */
+cJSON *mixer_out_inputs_json(const struct mixer *mx, const struct mixer_out *o);
 cJSON *mixer_out_to_json(const struct mixer_out *o);
 
 #endif

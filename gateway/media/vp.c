@@ -43,6 +43,7 @@ struct wvp {
 	struct mixer_out *out;        /* a mix: its output ... */
 	struct relay_leg *pub;        /* ... published as a stream */
 	char *stream_id;
+	char *ep_stream;              /* an endpoint's published stream */
 	uint32_t ssrc, ts;
 	uint16_t seq;
 	uint64_t frames;
@@ -281,6 +282,7 @@ static void wvp_free(gpointer p)
 		relay_detach(v->w->relay, v->pub);
 	wroom_unref(v->room);
 	g_free(v->stream_id);
+	g_free(v->ep_stream);
 	g_free(v->id);
 	g_free(v);
 }
@@ -306,6 +308,7 @@ static void open_run(void *arg)
 		j->ep.publish_stream = j->publish;
 		j->ep.play = j->play;
 		v->ep = rtpep_new(w->loop, w->relay, v->room->mx, &j->ep, on_ep_end, v);
+		v->ep_stream = g_strdup(j->publish);
 	} else {
 		v->stream_id = g_strdup(j->stream_id);
 		rg_random_bytes(&v->ssrc, sizeof v->ssrc);
@@ -430,7 +433,14 @@ void vp_worker_stats(struct worker *w)
 			if (v->out)
 				cJSON_AddItemToObject(j, "mix", mixer_out_to_json(v->out));
 		}
-		cJSON_AddItemToObject(j, "inputs", mixer_to_json(v->room->mx));
+		if (v->ep) {
+			/* its own stream as the mix hears it: no room-sized JSON per participant */
+			cJSON *in = v->ep_stream ? mixer_input_to_json(v->room->mx, v->ep_stream) : NULL;
+			if (in)
+				cJSON_AddItemToObject(j, "input", in);
+		} else if (v->out) {
+			cJSON_AddItemToObject(j, "inputs", mixer_out_inputs_json(v->room->mx, v->out));
+		}
 		post_vp(w, v->id, NULL, json_text(j));
 	}
 	struct vp_msg *x = g_new0(struct vp_msg, 1);
