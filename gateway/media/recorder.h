@@ -42,6 +42,7 @@ struct wrec_params {
 	bool mixed, wav;
 	int64_t start_ms;  /* wall clock */
 	unsigned max_talkers;
+	const char *const *streams; /* NULL-terminated subset, or NULL: all */
 };
 
 struct wrec *recorder_new(struct worker *w, struct mixer *mx, const struct wrec_params *p);

@@ -309,7 +309,8 @@ static void open_run(void *arg)
 	v->room = wroom_get(w, j->room_id);
 	v->room->vps++;
 	if (j->is_rec) {
-		struct wrec_params rp = { j->id, j->room_id, j->dir, j->mixed, j->wav, j->start_ms, j->max_talkers };
+		struct wrec_params rp = { j->id, j->room_id, j->dir, j->mixed, j->wav, j->start_ms, j->max_talkers,
+					  (const char *const *)j->streams };
 		v->rec = recorder_new(w, v->room->mx, &rp);
 		GHashTableIter it;
 		gpointer k, u;
@@ -537,6 +538,11 @@ void rg_media_rec_open(struct rg_media *m, unsigned worker, const char *room_id,
 	j->dir = g_strdup(p->dir);
 	j->start_ms = p->start_ms;
 	j->max_talkers = p->max_talkers;
+	if (p->streams) {
+		j->streams = g_new0(char *, p->n_streams + 1);
+		for (size_t i = 0; i < p->n_streams; i++)
+			j->streams[i] = g_strdup(p->streams[i]);
+	}
 	cvp_add(m, worker, id);
 	rg_loop_call(j->w->loop, open_run, j);
 }
