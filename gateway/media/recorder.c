@@ -80,6 +80,19 @@ char *recorder_file_owner(struct rg_media *m, uint32_t file)
 	return id;
 }
 
+unsigned recorder_files_left(struct rg_media *m, const char *id)
+{
+	unsigned n = 0;
+	GHashTableIter it;
+	gpointer k, v;
+	g_mutex_lock(&m->rec_lock);
+	g_hash_table_iter_init(&it, m->rec_files);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		n += !strcmp(v, id);
+	g_mutex_unlock(&m->rec_lock);
+	return n;
+}
+
 void recorder_file_forget(struct rg_media *m, uint32_t file)
 {
 	g_mutex_lock(&m->rec_lock);

@@ -188,8 +188,14 @@ static void vp_msg_run(void *arg)
 		}
 		if (c && x->why && m->ev->vp_end)
 			m->ev->vp_end(m->ctx, x->id, x->why);
-		if (x->done && m->ev->rec_done)
+		/* a recorder's end: reported once the writer has written and
+		 * closed all its files (media.c, on_writer_report) */
+		if (x->done && recorder_files_left(m, x->id)) {
+			g_hash_table_replace(m->rec_parked, g_strdup(x->id), x->done);
+			x->done = NULL;
+		} else if (x->done && m->ev->rec_done) {
 			m->ev->rec_done(m->ctx, x->id, x->done);
+		}
 	}
 	cJSON_Delete(x->wstats);
 	g_free(x->id);
