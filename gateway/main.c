@@ -106,6 +106,7 @@ struct app {
 	struct rg_registry *reg;
 	struct rg_events *events;
 	struct rg_webhooks *webhooks;
+	int64_t rec_wait_until; /* shutdown: monotonic µs */
 	struct rg_signal *sig;
 	struct rg_media *media;
 	struct rg_api *api;
@@ -223,6 +224,16 @@ static int start(struct app *a)
 	return 0;
 }
 
+#define REC_SHUTDOWN_WAIT_MS 5000
+
+static bool recs_done(void *arg)
+{
+	struct app *a = arg;
+	if (rg_vps_recs_pending(a->vps) == 0 || rg_mono_us() > a->rec_wait_until)
+		rg_loop_quit(a->control);
+	return true;
+}
+
 static bool drained(void *arg)
 {
 	struct app *a = arg;
@@ -246,6 +257,18 @@ static void shutdown_all(struct app *a)
 	}
 	rg_signal_free(a->sig);
 	a->sig = NULL;
+	/* running recordings stop; their workers close the files and send
+	 * back the descriptions (recording.finished) while the event bus and
+	 * the webhooks still run; bounded wait */
+	rg_vps_close(a->vps);
+	if (rg_vps_recs_pending(a->vps)) {
+		a->rec_wait_until = rg_mono_us() + REC_SHUTDOWN_WAIT_MS * 1000;
+		unsigned t = rg_timer_add(a->control, 10, recs_done, a);
+		rg_loop_run(a->control);
+		rg_timer_cancel(t);
+		if (rg_vps_recs_pending(a->vps))
+			RG_WARN(MAIN, "%u recordings not finished at shutdown", rg_vps_recs_pending(a->vps));
+	}
 	rg_vps_free(a->vps);
 	a->vps = NULL;
 	rg_registry_free(a->reg);

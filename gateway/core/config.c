@@ -55,6 +55,7 @@ static const struct field fields[] = {
 	{ "media.jitter_max_ms", F_U32, OFF(jitter_max_ms), 0, 20, 600, NULL },
 	{ "media.rtp_timeout_ms", F_U32, OFF(rtp_timeout_ms), 0, 0, 3600000, "ROOMGATE_RTP_TIMEOUT_MS" },
 	{ "recording.dir", F_STR, STR(recordings_dir), 0, 0, "ROOMGATE_RECORDINGS_DIR" },
+	{ "recording.visible", F_BOOL, OFF(recording_visible), 0, 0, 0, NULL },
 	{ "limits.max_rooms", F_U32, OFF(max_rooms), 0, 1, 10000000, NULL },
 	{ "limits.max_users_per_room", F_U32, OFF(max_users_per_room), 0, 1, 1000000, NULL },
 	{ "limits.max_sessions", F_U32, OFF(max_sessions), 0, 1, 10000000, NULL },
@@ -478,6 +479,71 @@ static int walk_webhooks(struct walk *w, const cJSON *arr)
 	return 0;
 }
 
+/* ---- recording.auto_record: [{room, mode, format, max_duration_s}] ---- */
+
+static int walk_auto_rule(struct walk *w, const cJSON *o, const char *path,
+			  struct rg_config_auto_record *a)
+{
+	if (!cJSON_IsObject(o))
+		return walk_fail(w, path, "expected an object {\"room\": \"<pattern>\", \"mode\": ..., \"format\": ...}");
+	memset(a, 0, sizeof *a);
+	a->mixed = true;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, o)
+	{
+		char mp[340];
+		snprintf(mp, sizeof mp, "%s.%s", path, it->string);
+		if (!strcmp(it->string, "room")) {
+			if (!cJSON_IsString(it) || !it->valuestring[0] || strlen(it->valuestring) >= sizeof a->room)
+				return walk_fail(w, mp, "expected a room ID pattern (* and ?), 1 to %zu bytes", sizeof a->room - 1);
+			strcpy(a->room, it->valuestring);
+		} else if (!strcmp(it->string, "mode")) {
+			if (!cJSON_IsString(it) || (strcmp(it->valuestring, "mixed") && strcmp(it->valuestring, "per_stream")))
+				return walk_fail(w, mp, "expected \"mixed\" or \"per_stream\"");
+			a->mixed = !strcmp(it->valuestring, "mixed");
+		} else if (!strcmp(it->string, "format")) {
+			if (!cJSON_IsString(it) || (strcmp(it->valuestring, "ogg_opus") && strcmp(it->valuestring, "wav")))
+				return walk_fail(w, mp, "expected \"ogg_opus\" or \"wav\"");
+			a->wav = !strcmp(it->valuestring, "wav");
+		} else if (!strcmp(it->string, "max_duration_s")) {
+			if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > 86400 ||
+			    it->valuedouble != (double)(unsigned)it->valuedouble)
+				return walk_fail(w, mp, "expected an integer from 1 to 86400");
+			a->max_duration_s = (unsigned)it->valuedouble;
+		} else {
+			return walk_fail(w, mp, "unknown key (room, mode, format, max_duration_s)");
+		}
+	}
+	if (!a->room[0])
+		return walk_fail(w, path, "\"room\" (a room ID pattern) is required");
+	if (a->wav && !a->mixed) {
+		char mp[340];
+		snprintf(mp, sizeof mp, "%s.format", path);
+		return walk_fail(w, mp, "\"wav\" needs mode \"mixed\" (per_stream files are Ogg Opus)");
+	}
+	return 0;
+}
+
+static int walk_auto_record(struct walk *w, const cJSON *arr)
+{
+	if (!cJSON_IsArray(arr))
+		return walk_fail(w, "recording.auto_record", "expected an array of rules {\"room\", \"mode\", \"format\"}");
+	if (cJSON_GetArraySize(arr) > RG_CFG_AUTO_RECORD_MAX)
+		return walk_fail(w, "recording.auto_record", "at most %d rules", RG_CFG_AUTO_RECORD_MAX);
+	w->cfg->n_auto_record = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, arr)
+	{
+		char path[64];
+		snprintf(path, sizeof path, "recording.auto_record[%u]", w->cfg->n_auto_record);
+		int rc = walk_auto_rule(w, it, path, &w->cfg->auto_record[w->cfg->n_auto_record]);
+		if (rc)
+			return rc;
+		w->cfg->n_auto_record++;
+	}
+	return 0;
+}
+
 static int walk_object(struct walk *w, const cJSON *obj, const char *prefix)
 {
 	const cJSON *it;
@@ -495,6 +561,12 @@ static int walk_object(struct walk *w, const cJSON *obj, const char *prefix)
 		}
 		if (!strcmp(path, "webhooks")) {
 			int rc = walk_webhooks(w, it);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (!strcmp(path, "recording.auto_record")) {
+			int rc = walk_auto_record(w, it);
 			if (rc)
 				return rc;
 			continue;

@@ -31,6 +31,15 @@ struct rg_config_webhook {
 	unsigned queue;          /* events waiting at most (the one being sent included) */
 };
 
+/* recording.auto_record: a recording starts when a room whose ID matches
+ * the glob pattern (* and ?) is created. */
+#define RG_CFG_AUTO_RECORD_MAX 16
+struct rg_config_auto_record {
+	char room[129];
+	bool mixed, wav;
+	unsigned max_duration_s; /* 0: none */
+};
+
 struct rg_config {
 	uint32_t app_id;
 	char server_secret[33];
@@ -52,6 +61,9 @@ struct rg_config {
 	unsigned mix_max_talkers; /* loudest inputs mixed, unless a mix says otherwise */
 	unsigned jitter_min_ms, jitter_max_ms; /* mixed inputs' jitter buffer bounds */
 	char recordings_dir[1024]; /* recording.dir: recordings go to <dir>/<room>/<id>/ */
+	bool recording_visible;    /* recorders shown in clients' user lists */
+	struct rg_config_auto_record auto_record[RG_CFG_AUTO_RECORD_MAX];
+	unsigned n_auto_record;
 	unsigned rtp_timeout_ms;  /* RTP endpoints: no RTP for this long removes them (0 never) */
 
 	unsigned max_rooms;

@@ -279,6 +279,15 @@ static void on_writer_report(void *arg, const struct rg_writer_report *r)
 		return;
 	char *id = recorder_file_owner(m, r->file);
 	recorder_file_forget(m, r->file);
+	char *done = id ? g_hash_table_lookup(m->rec_parked, id) : NULL;
+	if (done && recorder_files_left(m, id) == 0) {
+		/* everything the recording queued is on disk now */
+		done = g_strdup(done);
+		g_hash_table_remove(m->rec_parked, id);
+		if (m->ev->rec_done)
+			m->ev->rec_done(m->ctx, id, done);
+		g_free(done);
+	}
 	if (id && r->err && g_hash_table_contains(m->vps, id) && m->ev->vp_end) {
 		char why[200];
 		const char *name = r->err == -ENOSPC ? "ENOSPC" : r->err == -EACCES ? "EACCES"
@@ -323,6 +332,7 @@ struct rg_media *rg_media_new(struct rg_loop *control, struct rg_loop **workers,
 	vp_control_init(m);
 	g_mutex_init(&m->rec_lock);
 	m->rec_files = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	m->rec_parked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	struct rg_writer_cfg wc = { 0, 0, 2000, control, on_writer_report, m };
 	int we = rg_writer_new(&m->writer, &wc);
 	if (we) {
@@ -359,6 +369,7 @@ void rg_media_free(struct rg_media *m)
 	rg_writer_free(m->writer);
 	rg_loop_drain(m->control);
 	g_hash_table_destroy(m->rec_files);
+	g_hash_table_destroy(m->rec_parked);
 	g_mutex_clear(&m->rec_lock);
 	GList *all = g_hash_table_get_values(m->legs);
 	for (GList *l = all; l; l = l->next)

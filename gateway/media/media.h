@@ -109,6 +109,8 @@ struct rg_media_rec_params {
 	bool mixed, wav;
 	int64_t start_ms;
 	unsigned max_talkers;
+	const char *const *streams; /* NULL: every stream of the room */
+	size_t n_streams;
 };
 void rg_media_rec_open(struct rg_media *m, unsigned worker, const char *room_id, const char *id,
 		       const struct rg_media_rec_params *p);

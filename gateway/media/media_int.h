@@ -66,6 +66,9 @@ struct rg_media {
 	struct rg_writer *writer; /* every recording's disk writes (record/writer.h) */
 	GMutex rec_lock;          /* guards rec_files (workers add, control reads) */
 	GHashTable *rec_files;    /* writer file id -> recording id */
+	GHashTable *rec_parked;   /* control: recording id -> final description
+				     (JSON text) waiting for its files' last
+				     writes (recorder_files_left) */
 	cJSON *worker_stats; /* per worker: mixer tick figures (control loop) */
 };
 

@@ -49,6 +49,7 @@ struct wrec {
 	uint64_t frames;
 	int err;               /* first queueing error */
 	bool reported;
+	char **streams;        /* the subset recorded, or NULL: all */
 };
 
 static struct rg_writer *writer(struct wrec *r)
@@ -77,6 +78,19 @@ char *recorder_file_owner(struct rg_media *m, uint32_t file)
 	char *id = g_strdup(g_hash_table_lookup(m->rec_files, GUINT_TO_POINTER(file)));
 	g_mutex_unlock(&m->rec_lock);
 	return id;
+}
+
+unsigned recorder_files_left(struct rg_media *m, const char *id)
+{
+	unsigned n = 0;
+	GHashTableIter it;
+	gpointer k, v;
+	g_mutex_lock(&m->rec_lock);
+	g_hash_table_iter_init(&it, m->rec_files);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		n += !strcmp(v, id);
+	g_mutex_unlock(&m->rec_lock);
+	return n;
 }
 
 void recorder_file_forget(struct rg_media *m, uint32_t file)
@@ -268,6 +282,8 @@ void recorder_stream(struct wrec *r, const char *stream_id, const char *user_id,
 {
 	if (r->mixed || r->err)
 		return;
+	if (r->streams && !g_strv_contains((const char *const *)r->streams, stream_id))
+		return;
 	struct rfile *f = find_stream(r, stream_id);
 	if (!add) {
 		if (f && f->tap) {
@@ -401,6 +417,7 @@ struct wrec *recorder_new(struct worker *w, struct mixer *mx, const struct wrec_
 	r->start_us = rg_mono_us();
 	r->preskip = r->wav ? 0 : r->mixed ? RG_OGGOPUS_PRESKIP_ENCODER : RG_OGGOPUS_PRESKIP_CROPPED;
 	r->files = g_ptr_array_new_with_free_func(file_free);
+	r->streams = p->streams ? g_strdupv((char **)p->streams) : NULL;
 	cJSON *sc = sidecar(r, "recording", NULL, 0);
 	sidecar_write(r, sc);
 	cJSON_Delete(sc);
@@ -411,7 +428,11 @@ struct wrec *recorder_new(struct worker *w, struct mixer *mx, const struct wrec_
 			rg_codec_params_default(&cp, RG_CODEC_OPUS);
 			r->enc = rg_encoder_new(&cp);
 		}
-		struct mixer_out_params mp = { .all = true, .max_talkers = p->max_talkers, .pcm = on_pcm, .arg = r };
+		struct mixer_out_params mp = { .all = !r->streams, .max_talkers = p->max_talkers, .pcm = on_pcm, .arg = r };
+		if (r->streams) {
+			mp.streams = (const char *const *)r->streams;
+			mp.n_streams = g_strv_length(r->streams);
+		}
 		rg_codec_params_default(&mp.codec, RG_CODEC_OPUS);
 		r->out = mixer_out_add(mx, &mp);
 	}
@@ -470,6 +491,7 @@ cJSON *recorder_free(struct wrec *r, const char *error)
 	g_free(r->id);
 	g_free(r->room_id);
 	g_free(r->dir);
+	g_strfreev(r->streams);
 	g_free(r);
 	return sc;
 }

@@ -42,6 +42,7 @@ struct wrec_params {
 	bool mixed, wav;
 	int64_t start_ms;  /* wall clock */
 	unsigned max_talkers;
+	const char *const *streams; /* NULL-terminated subset, or NULL: all */
 };
 
 struct wrec *recorder_new(struct worker *w, struct mixer *mx, const struct wrec_params *p);
@@ -59,5 +60,7 @@ bool recorder_failed(const struct wrec *r);
  * forget drops the mapping. */
 char *recorder_file_owner(struct rg_media *m, uint32_t file);
 void recorder_file_forget(struct rg_media *m, uint32_t file);
+/* Files of the recording the writer has not closed yet. */
+unsigned recorder_files_left(struct rg_media *m, const char *id);
 
 #endif

@@ -189,8 +189,14 @@ static void vp_msg_run(void *arg)
 		}
 		if (c && x->why && m->ev->vp_end)
 			m->ev->vp_end(m->ctx, x->id, x->why);
-		if (x->done && m->ev->rec_done)
+		/* a recorder's end: reported once the writer has written and
+		 * closed all its files (media.c, on_writer_report) */
+		if (x->done && recorder_files_left(m, x->id)) {
+			g_hash_table_replace(m->rec_parked, g_strdup(x->id), x->done);
+			x->done = NULL;
+		} else if (x->done && m->ev->rec_done) {
 			m->ev->rec_done(m->ctx, x->id, x->done);
+		}
 	}
 	cJSON_Delete(x->wstats);
 	g_free(x->id);
@@ -297,7 +303,8 @@ static void open_run(void *arg)
 	v->room = wroom_get(w, j->room_id);
 	v->room->vps++;
 	if (j->is_rec) {
-		struct wrec_params rp = { j->id, j->room_id, j->dir, j->mixed, j->wav, j->start_ms, j->max_talkers };
+		struct wrec_params rp = { j->id, j->room_id, j->dir, j->mixed, j->wav, j->start_ms, j->max_talkers,
+					  (const char *const *)j->streams };
 		v->rec = recorder_new(w, v->room->mx, &rp);
 		GHashTableIter it;
 		gpointer k, u;
@@ -533,6 +540,11 @@ void rg_media_rec_open(struct rg_media *m, unsigned worker, const char *room_id,
 	j->dir = g_strdup(p->dir);
 	j->start_ms = p->start_ms;
 	j->max_talkers = p->max_talkers;
+	if (p->streams) {
+		j->streams = g_new0(char *, p->n_streams + 1);
+		for (size_t i = 0; i < p->n_streams; i++)
+			j->streams[i] = g_strdup(p->streams[i]);
+	}
 	cvp_add(m, worker, id);
 	rg_loop_call(j->w->loop, open_run, j);
 }

@@ -28,6 +28,7 @@ struct rg_user {
 	char *name;
 	enum rg_user_kind kind;
 	bool want_user_updates;
+	bool hidden, passive;
 	const struct rg_member_ops *ops;
 	void *member;
 	int64_t joined_ms;
@@ -43,6 +44,7 @@ struct rg_room {
 	GHashTable *by_id;   /* user id -> struct rg_user * */
 	unsigned count_timer;
 	const char *close_reason; /* set while rg_room_close runs */
+	bool closing;             /* its users are being kicked */
 	struct rg_registry *reg;
 };
 
@@ -54,6 +56,8 @@ struct rg_registry {
 	unsigned users;
 	unsigned *worker_rooms; /* rooms per worker */
 	struct rg_events *events; /* may be NULL */
+	rg_room_created_fn created;
+	void *created_arg;
 };
 
 static int64_t wall_ms(void)
@@ -240,12 +244,20 @@ static bool still_member(struct rg_room *room, struct rg_user *u)
 	return g_hash_table_lookup(room->by_id, u->id) == u;
 }
 
+static unsigned visible_count(const struct rg_room *room)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < room->users->len; i++)
+		n += !((const struct rg_user *)room->users->pdata[i])->hidden;
+	return n;
+}
+
 static bool count_timer_fire(void *arg)
 {
 	struct rg_room *room = arg;
 	room->count_timer = 0;
 	GPtrArray *m = members_snapshot(room, NULL);
-	unsigned count = room->users->len;
+	unsigned count = visible_count(room);
 	for (unsigned i = 0; i < m->len; i++) {
 		struct rg_user *u = m->pdata[i];
 		if (still_member(room, u) && u->ops->user_count)
@@ -264,6 +276,8 @@ static void schedule_count(struct rg_room *room)
 
 static void notify_users(struct rg_room *room, struct rg_user *subject, bool add)
 {
+	if (subject->hidden)
+		return;
 	struct rg_user_info info = { subject->id, subject->name };
 	GPtrArray *m = members_snapshot(room, subject);
 	for (unsigned i = 0; i < m->len; i++) {
@@ -413,6 +427,8 @@ static struct rg_user *user_new(struct rg_room *room, const struct rg_join_param
 	u->name = g_strdup(p->user_name ? p->user_name : "");
 	u->kind = p->kind;
 	u->want_user_updates = p->want_user_updates;
+	u->hidden = p->hidden;
+	u->passive = p->passive;
 	u->ops = p->ops;
 	u->member = p->member;
 	u->joined_ms = wall_ms();
@@ -427,6 +443,28 @@ static void user_free(struct rg_user *u)
 	g_free(u->id);
 	g_free(u->name);
 	g_free(u);
+}
+
+static void kick(struct rg_user *u, enum rg_kick_cause cause, int stream_reason, const char *reason,
+		 bool notify);
+
+static bool only_passive(const struct rg_room *room)
+{
+	for (unsigned i = 0; i < room->users->len; i++)
+		if (!((const struct rg_user *)room->users->pdata[i])->passive)
+			return false;
+	return true;
+}
+
+/* Only users that do not keep the room open are left: they go, the room
+ * closes as empty. */
+static void close_passive(struct rg_room *room)
+{
+	RG_INFO(ROOM, "room %s: only passive members left (%u); closing", room->id, room->users->len);
+	room->closing = true;
+	while (room->users->len > 1)
+		kick(room->users->pdata[room->users->len - 1], RG_KICK_ROOM_CLOSED, RG_STREAM_REMOVED, "", false);
+	kick(room->users->pdata[0], RG_KICK_ROOM_CLOSED, RG_STREAM_REMOVED, "", false);
 }
 
 /* Takes the user out of the room and frees it; destroys an empty room.
@@ -444,6 +482,8 @@ static void user_remove(struct rg_user *u, bool notify, int reason)
 	user_free(u);
 	if (room->users->len == 0)
 		room_destroy(room);
+	else if (!room->closing && only_passive(room))
+		close_passive(room);
 }
 
 static void kick(struct rg_user *u, enum rg_kick_cause cause, int stream_reason, const char *reason,
@@ -466,6 +506,8 @@ static int take_over(struct rg_user *old, const struct rg_join_params *p, struct
 	old->name = g_strdup(p->user_name ? p->user_name : "");
 	old->kind = p->kind;
 	old->want_user_updates = p->want_user_updates;
+	old->hidden = p->hidden;
+	old->passive = p->passive;
 	old->ops = p->ops;
 	old->member = p->member;
 	old->joined_ms = wall_ms();
@@ -484,6 +526,7 @@ int rg_room_join(struct rg_registry *reg, const struct rg_join_params *p, struct
 	if (rc)
 		return rc;
 	struct rg_room *room = g_hash_table_lookup(reg->rooms, p->room_id);
+	bool created = !room;
 	if (room) {
 		struct rg_user *old = g_hash_table_lookup(room->by_id, p->user_id);
 		if (old)
@@ -503,7 +546,16 @@ int rg_room_join(struct rg_registry *reg, const struct rg_join_params *p, struct
 	notify_users(room, u, true);
 	emit_user(u, 0);
 	*out = u;
+	if (created && reg->created)
+		reg->created(reg->created_arg, room);
 	return 0;
+}
+
+void rg_registry_set_room_created(struct rg_registry *reg, rg_room_created_fn fn, void *arg)
+{
+	RG_ASSERT_LOOP(reg->loop);
+	reg->created = fn;
+	reg->created_arg = arg;
 }
 
 void rg_user_leave(struct rg_user *user, int stream_reason)
@@ -530,6 +582,7 @@ void rg_room_close(struct rg_room *room, const char *reason)
 	RG_ASSERT_LOOP(room->reg->loop);
 	RG_INFO(ROOM, "room %s: closing (%u users)", room->id, room->users->len);
 	room->close_reason = reason ? reason : "";
+	room->closing = true;
 	/* every user goes; the last removal destroys the room */
 	while (room->users->len > 1)
 		kick(room->users->pdata[room->users->len - 1], RG_KICK_ROOM_CLOSED, RG_STREAM_REMOVED,
@@ -543,12 +596,15 @@ const char *rg_user_name(const struct rg_user *u) { return u->name; }
 const char *rg_room_id(const struct rg_room *r) { return r->id; }
 unsigned rg_room_worker(const struct rg_room *r) { return r->worker; }
 unsigned rg_room_user_count(const struct rg_room *r) { return r->users->len; }
+unsigned rg_room_visible_count(const struct rg_room *r) { return visible_count(r); }
 
 size_t rg_room_users(struct rg_room *room, struct rg_user_info *out, size_t cap)
 {
 	size_t n = 0;
 	for (unsigned i = 0; i < room->users->len && n < cap; i++) {
 		struct rg_user *u = room->users->pdata[i];
+		if (u->hidden)
+			continue;
 		out[n].user_id = u->id;
 		out[n].user_name = u->name;
 		n++;
@@ -602,6 +658,7 @@ cJSON *rg_user_to_json(const struct rg_user *u)
 	cJSON_AddStringToObject(o, "user_id", u->id);
 	cJSON_AddStringToObject(o, "user_name", u->name);
 	cJSON_AddStringToObject(o, "kind", u->kind == RG_USER_CLIENT ? "client" : "virtual");
+	cJSON_AddBoolToObject(o, "hidden", u->hidden);
 	cJSON_AddNumberToObject(o, "joined_ms", (double)u->joined_ms);
 	cJSON *streams = cJSON_AddArrayToObject(o, "streams");
 	for (unsigned i = 0; i < u->streams->len; i++) {

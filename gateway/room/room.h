@@ -120,7 +120,19 @@ struct rg_join_params {
 	bool want_user_updates;
 	const struct rg_member_ops *ops;
 	void *member;
+	/* Not shown to other members: no user ADD/DELETE for it, left out of
+	 * rg_room_users and of the online count (the admin API still lists
+	 * it). */
+	bool hidden;
+	/* Does not keep the room open: when only such users remain, the room
+	 * closes (they get RG_KICK_ROOM_CLOSED, room.closed says "empty"). */
+	bool passive;
 };
+
+/* Called once the first member of a new room has joined (rg_room_join has
+ * set *out and returns right after). */
+typedef void (*rg_room_created_fn)(void *arg, struct rg_room *room);
+void rg_registry_set_room_created(struct rg_registry *reg, rg_room_created_fn fn, void *arg);
 
 /* Joins (creating the room if needed). When the user ID is already in the
  * room, the older member is kicked (RG_KICK_DUPLICATE, its streams deleted
@@ -142,6 +154,8 @@ const char *rg_user_name(const struct rg_user *user);
 const char *rg_room_id(const struct rg_room *room);
 unsigned rg_room_worker(const struct rg_room *room);
 unsigned rg_room_user_count(const struct rg_room *room);
+/* Users other members see (hidden ones left out): the online count. */
+unsigned rg_room_visible_count(const struct rg_room *room);
 
 /* Publishes a stream for user: -RG_E_STREAM_EXISTS when the ID is taken in
  * the AppID, or a stream ID validation error. Others get stream ADD. */
@@ -150,7 +164,8 @@ int rg_stream_publish(struct rg_user *user, const char *stream_id, const char *e
 /* Removes a stream of this user; -RG_E_STREAM_NOT_FOUND if it is not theirs. */
 int rg_stream_unpublish(struct rg_user *user, const char *stream_id, int reason);
 
-/* Snapshots for a joining member (arrays valid until the next room change). */
+/* Snapshots for a joining member (arrays valid until the next room change);
+ * rg_room_users leaves hidden users out. */
 size_t rg_room_users(struct rg_room *room, struct rg_user_info *out, size_t cap);
 size_t rg_room_streams(struct rg_room *room, struct rg_stream_info *out, size_t cap);
 

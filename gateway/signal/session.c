@@ -379,7 +379,7 @@ cJSON *session_snapshot(struct session *s)
 		if (strcmp(streams[i].user_id, rg_user_id(s->user)) != 0)
 			cJSON_AddItemToArray(sl, stream_json(&streams[i]));
 	g_free(streams);
-	cJSON_AddNumberToObject(d, "online_count", n);
+	cJSON_AddNumberToObject(d, "online_count", rg_room_visible_count(room));
 	cJSON_AddNumberToObject(d, "last_seq", (double)s->seq);
 	cJSON_AddNumberToObject(d, "heartbeat_interval_ms", s->sig->cfg->heartbeat_interval_ms);
 	cJSON_AddNumberToObject(d, "token_expire", (double)s->claims.expire);

@@ -33,6 +33,8 @@ struct rec {
 	unsigned max_duration_s, timer;
 	cJSON *result;      /* the final sidecar, once stopped */
 	struct vp *p;       /* while recording */
+	char **streams;     /* the streams recorded, or NULL: all of the room's */
+	bool auto_rec;      /* started by an auto_record rule */
 };
 
 static void rec_free(struct rec *r)
@@ -44,6 +46,7 @@ static void rec_free(struct rec *r)
 	g_free(r->dir);
 	g_free(r->user_id);
 	g_free(r->error);
+	g_strfreev(r->streams);
 	cJSON_Delete(r->result);
 	g_free(r);
 }
@@ -55,6 +58,17 @@ void vp_recs_free(struct rg_vps *v)
 		rec_free(l->data);
 	g_list_free(all);
 	g_hash_table_destroy(v->recs);
+}
+
+unsigned vp_recs_pending(struct rg_vps *v)
+{
+	unsigned n = 0;
+	GHashTableIter it;
+	gpointer k, val;
+	g_hash_table_iter_init(&it, v->recs);
+	while (g_hash_table_iter_next(&it, &k, &val))
+		n += ((struct rec *)val)->result == NULL;
+	return n;
 }
 
 static bool on_max_duration(void *arg)
@@ -80,9 +94,45 @@ static const char *str_field(const cJSON *body, const char *k, const char *const
 	return NULL;
 }
 
-static int rec_parse(struct rec *r, const cJSON *body, char *msg, size_t msglen)
+/* streams: 1 to 64 IDs of streams in the room (404 naming the first that
+ * is not). */
+static int streams_parse(struct rg_vps *v, struct rec *r, const cJSON *in, char *msg, size_t msglen)
 {
-	static const char *const allowed[] = { "mode", "format", "max_duration_s", "name", NULL };
+	if (!cJSON_IsArray(in) || cJSON_GetArraySize(in) == 0 || cJSON_GetArraySize(in) > 64)
+		return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"streams\": an array of 1 to 64 stream IDs");
+	struct rg_room *room = rg_registry_find(v->d.reg, r->room_id);
+	GPtrArray *a = g_ptr_array_new();
+	const cJSON *it;
+	int e = 0;
+	cJSON_ArrayForEach(it, in)
+	{
+		if (!cJSON_IsString(it)) {
+			e = vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"streams\": stream IDs are strings");
+			break;
+		}
+		struct rg_stream *s = rg_registry_find_stream(v->d.reg, it->valuestring);
+		if (!s || !room || rg_stream_room(s) != room) {
+			e = vp_fail(msg, msglen, -RG_E_STREAM_NOT_FOUND, "field \"streams\": no stream %.256s in room %.128s", it->valuestring, r->room_id);
+			break;
+		}
+		bool dup = false;
+		for (unsigned i = 0; i < a->len; i++)
+			dup = dup || !strcmp(a->pdata[i], it->valuestring);
+		if (!dup)
+			g_ptr_array_add(a, g_strdup(it->valuestring));
+	}
+	g_ptr_array_add(a, NULL);
+	char **list = (char **)g_ptr_array_free(a, FALSE);
+	if (e)
+		g_strfreev(list);
+	else
+		r->streams = list;
+	return e;
+}
+
+static int rec_parse(struct rg_vps *v, struct rec *r, const cJSON *body, char *msg, size_t msglen)
+{
+	static const char *const allowed[] = { "mode", "format", "max_duration_s", "name", "streams", NULL };
 	static const char *const modes[] = { "mixed", "per_stream", NULL };
 	static const char *const formats[] = { "ogg_opus", "wav", NULL };
 	const cJSON *it;
@@ -91,8 +141,6 @@ static int rec_parse(struct rec *r, const cJSON *body, char *msg, size_t msglen)
 		bool ok = false;
 		for (const char *const *a = allowed; *a; a++)
 			ok = ok || !strcmp(*a, it->string);
-		if (!ok && !strcmp(it->string, "streams"))
-			return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"streams\": not supported yet (every stream of the room is recorded)");
 		if (!ok)
 			return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"%.64s\": unknown field", it->string);
 	}
@@ -118,7 +166,8 @@ static int rec_parse(struct rec *r, const cJSON *body, char *msg, size_t msglen)
 	if (n && (!cJSON_IsString(n) || strlen(n->valuestring) > 256))
 		return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"name\": a string of at most 256 bytes");
 	r->name = n ? g_strdup(n->valuestring) : NULL;
-	return 0;
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(body, "streams");
+	return st ? streams_parse(v, r, st, msg, msglen) : 0;
 }
 
 /* A path component from an ID: room IDs may be "." or "..". */
@@ -139,14 +188,18 @@ int vp_rec_create(struct rg_vps *v, struct vp *p, const cJSON *body, char *msg, 
 	r->v = v;
 	memcpy(r->id, p->id, sizeof r->id);
 	r->room_id = g_strdup(p->room_id);
-	int e = rec_parse(r, body, msg, msglen);
+	int e = rec_parse(v, r, body, msg, msglen);
 	if (e) {
 		rec_free(r);
 		return e;
 	}
 	p->user_id = g_strdup_printf("rec_%s", p->id);
 	p->user_name = g_strdup("Recorder");
+	p->hidden = !v->d.cfg->recording_visible;
+	p->passive = r->auto_rec = v->auto_rec;
+	v->rec_joining = true; /* a room it creates is not an auto_record trigger */
 	e = vp_join(v, p, msg, msglen);
+	v->rec_joining = false;
 	if (e) {
 		rec_free(r);
 		return e;
@@ -160,7 +213,8 @@ int vp_rec_create(struct rg_vps *v, struct vp *p, const cJSON *body, char *msg, 
 	r->p = p;
 	p->rec = r;
 	g_hash_table_insert(v->recs, r->id, r);
-	struct rg_media_rec_params mp = { r->dir, r->mixed, r->wav, r->start_ms, v->d.cfg->mix_max_talkers };
+	struct rg_media_rec_params mp = { r->dir, r->mixed, r->wav, r->start_ms, v->d.cfg->mix_max_talkers,
+					  (const char *const *)r->streams, r->streams ? g_strv_length(r->streams) : 0 };
 	rg_media_rec_open(v->d.media, rg_room_worker(rg_user_room(p->user)), p->room_id, p->id, &mp);
 	if (r->max_duration_s)
 		r->timer = rg_timer_add(v->d.control, r->max_duration_s * 1000u, on_max_duration, r);
@@ -170,6 +224,9 @@ int vp_rec_create(struct rg_vps *v, struct vp *p, const cJSON *body, char *msg, 
 	cJSON_AddStringToObject(d, "mode", r->mixed ? "mixed" : "per_stream");
 	cJSON_AddStringToObject(d, "format", r->wav ? "wav" : "ogg_opus");
 	cJSON_AddStringToObject(d, "dir", r->dir);
+	if (r->streams)
+		cJSON_AddItemToObject(d, "streams", cJSON_CreateStringArray((const char *const *)r->streams, (int)g_strv_length(r->streams)));
+	cJSON_AddBoolToObject(d, "auto_record", r->auto_rec);
 	rg_events_emit(v->d.events, "recording.started", d);
 	RG_INFO(MEDIA, "recording %s of room %s started in %s", r->id, r->room_id, r->dir);
 	return 0;
@@ -261,6 +318,11 @@ static cJSON *rec_json(struct rg_vps *v, const struct rec *r, bool stats)
 		cJSON_AddNullToObject(j, "stop_ms");
 	if (r->max_duration_s)
 		cJSON_AddNumberToObject(j, "max_duration_s", r->max_duration_s);
+	if (r->streams)
+		cJSON_AddItemToObject(j, "streams", cJSON_CreateStringArray((const char *const *)r->streams, (int)g_strv_length(r->streams)));
+	else
+		cJSON_AddStringToObject(j, "streams", "all");
+	cJSON_AddBoolToObject(j, "auto_record", r->auto_rec);
 	if (r->error)
 		cJSON_AddStringToObject(j, "error", r->error);
 	else
@@ -298,4 +360,61 @@ cJSON *rg_vps_rec_get(struct rg_vps *v, const char *room_id, const char *id)
 {
 	struct rec *r = g_hash_table_lookup(v->recs, id);
 	return r && !strcmp(r->room_id, room_id) ? rec_json(v, r, true) : NULL;
+}
+
+/* ---- auto_record ---- */
+
+static bool auto_fire(void *arg)
+{
+	struct rg_vps *v = arg;
+	v->auto_timer = 0;
+	GList *rooms = g_hash_table_get_keys(v->auto_pending);
+	g_hash_table_steal_all(v->auto_pending);
+	for (GList *l = rooms; l; l = l->next) {
+		const char *room_id = l->data;
+		/* a room that closed in the meantime is not created again */
+		for (unsigned i = 0; i < v->d.cfg->n_auto_record && rg_registry_find(v->d.reg, room_id); i++) {
+			const struct rg_config_auto_record *a = &v->d.cfg->auto_record[i];
+			if (!g_pattern_match_simple(a->room, room_id))
+				continue;
+			cJSON *body = cJSON_CreateObject();
+			cJSON_AddStringToObject(body, "mode", a->mixed ? "mixed" : "per_stream");
+			cJSON_AddStringToObject(body, "format", a->wav ? "wav" : "ogg_opus");
+			if (a->max_duration_s)
+				cJSON_AddNumberToObject(body, "max_duration_s", a->max_duration_s);
+			char name[48];
+			snprintf(name, sizeof name, "auto_record[%u]", i);
+			cJSON_AddStringToObject(body, "name", name);
+			cJSON *out = NULL;
+			char msg[512];
+			v->auto_rec = true;
+			int e = rg_vps_create(v, RG_VP_REC, room_id, body, &out, msg, sizeof msg);
+			v->auto_rec = false;
+			if (e)
+				RG_WARN(MEDIA, "room %s: recording.auto_record[%u] (%s) could not start: %s", room_id, i, a->room, msg);
+			else
+				RG_INFO(MEDIA, "room %s: recording.auto_record[%u] (%s) started", room_id, i, a->room);
+			cJSON_Delete(out);
+			cJSON_Delete(body);
+		}
+	}
+	g_list_free_full(rooms, g_free);
+	return false;
+}
+
+void vp_rec_room_created(void *arg, struct rg_room *room)
+{
+	struct rg_vps *v = arg;
+	if (v->closing || v->rec_joining)
+		return;
+	const char *id = rg_room_id(room);
+	bool match = false;
+	for (unsigned i = 0; i < v->d.cfg->n_auto_record && !match; i++)
+		match = g_pattern_match_simple(v->d.cfg->auto_record[i].room, id);
+	if (!match)
+		return;
+	/* later on the loop: the first member finishes its login first */
+	g_hash_table_add(v->auto_pending, g_strdup(id));
+	if (!v->auto_timer)
+		v->auto_timer = rg_timer_add(v->d.control, 0, auto_fire, v);
 }

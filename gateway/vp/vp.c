@@ -217,18 +217,39 @@ struct rg_vps *rg_vps_new(const struct rg_vps_deps *d)
 	v->all = g_hash_table_new(g_str_hash, g_str_equal);
 	v->rooms = g_hash_table_new(g_str_hash, g_str_equal);
 	v->recs = g_hash_table_new(g_str_hash, g_str_equal);
+	v->auto_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (d->cfg->n_auto_record)
+		rg_registry_set_room_created(d->reg, vp_rec_room_created, v);
 	return v;
+}
+
+void rg_vps_close(struct rg_vps *v)
+{
+	if (!v || v->closing)
+		return;
+	v->closing = true;
+	if (v->d.cfg->n_auto_record)
+		rg_registry_set_room_created(v->d.reg, NULL, NULL);
+	if (v->auto_timer)
+		rg_timer_cancel(v->auto_timer);
+	v->auto_timer = 0;
+	GList *all = g_hash_table_get_values(v->all);
+	for (GList *l = all; l; l = l->next)
+		vp_destroy(l->data, true, NULL, "shutdown");
+	g_list_free(all);
+}
+
+unsigned rg_vps_recs_pending(struct rg_vps *v)
+{
+	return v ? vp_recs_pending(v) : 0;
 }
 
 void rg_vps_free(struct rg_vps *v)
 {
 	if (!v)
 		return;
-	v->closing = true;
-	GList *all = g_hash_table_get_values(v->all);
-	for (GList *l = all; l; l = l->next)
-		vp_destroy(l->data, true, NULL, "shutdown");
-	g_list_free(all);
+	rg_vps_close(v);
+	g_hash_table_destroy(v->auto_pending);
 	g_hash_table_destroy(v->all);
 	g_hash_table_destroy(v->rooms);
 	vp_recs_free(v);
@@ -308,7 +329,8 @@ int vp_join(struct rg_vps *v, struct vp *p, char *msg, size_t msglen)
 	struct rg_room *room = rg_registry_find(v->d.reg, p->room_id);
 	if (room && rg_room_find_user(room, p->user_id))
 		return vp_fail(msg, msglen, -RG_E_CONFLICT, "field \"user_id\": user %s is in the room already", p->user_id);
-	struct rg_join_params jp = { p->room_id, p->user_id, p->user_name, RG_USER_VIRTUAL, false, &vp_ops, p };
+	struct rg_join_params jp = { p->room_id, p->user_id, p->user_name, RG_USER_VIRTUAL, false,
+				     &vp_ops, p, p->hidden, p->passive };
 	int e = rg_room_join(v->d.reg, &jp, &p->user);
 	if (e)
 		return vp_fail(msg, msglen, e, "%s", rg_error_info(e)->message);

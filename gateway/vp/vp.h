@@ -30,7 +30,13 @@ struct rg_vps_deps {
 };
 
 struct rg_vps *rg_vps_new(const struct rg_vps_deps *d);
-/* Removes every virtual participant (leaving their rooms), frees. */
+/* Removes every virtual participant (leaving their rooms): running
+ * recordings stop, and their recording.finished comes once the workers
+ * have closed their files (rg_vps_recs_pending counts those still out).
+ * No participant is added afterwards. */
+void rg_vps_close(struct rg_vps *v);
+unsigned rg_vps_recs_pending(struct rg_vps *v);
+/* rg_vps_close, then frees. */
 void rg_vps_free(struct rg_vps *v);
 
 enum rg_vp_kind { RG_VP_MIX = 0, RG_VP_RTP, RG_VP_REC };

@@ -26,6 +26,8 @@ struct vp {
 	cJSON *desc;      /* what GET shows besides statistics */
 	int64_t created_ms;
 	struct rec *rec;  /* a recorder's recording */
+	bool hidden;      /* not shown to clients (recorders unless recording.visible) */
+	bool passive;     /* does not keep its room open (auto_record recorders) */
 };
 
 struct rg_vps {
@@ -35,6 +37,10 @@ struct rg_vps {
 	GHashTable *recs;  /* recording id -> struct rec * (rec.c) */
 	unsigned port_cursor;
 	bool closing;
+	bool auto_rec;       /* rg_vps_create runs for an auto_record rule */
+	bool rec_joining;    /* a recorder joins its room */
+	GHashTable *auto_pending; /* room ids created since the last auto_record check */
+	unsigned auto_timer;
 };
 
 /* rtp.c: parses an RTP endpoint request into params (sockets bound) and
@@ -48,6 +54,10 @@ int vp_rec_create(struct rg_vps *v, struct vp *p, const cJSON *body, char *msg, 
 /* The participant goes (why "failed: ..." fails the recording). */
 void vp_rec_end(struct rg_vps *v, struct vp *p, const char *why);
 void vp_recs_free(struct rg_vps *v);
+/* A room was created: auto_record rules are checked (soon, on the loop). */
+void vp_rec_room_created(void *arg, struct rg_room *room);
+/* Recordings whose final description has not come back yet. */
+unsigned vp_recs_pending(struct rg_vps *v);
 /* vp.c */
 int vp_join(struct rg_vps *v, struct vp *p, char *msg, size_t msglen);
 
