@@ -388,8 +388,10 @@ int rg_sip_call_create(struct rg_sip *s, const char *room_id, const cJSON *body,
 	}
 	if ((e = parse_out(s, body, &to, &from, &uid, &uname, &ring_s, msg, msglen)))
 		return e;
-	if (s->closing)
-		return bad(msg, msglen, "the server is stopping");
+	if (s->closing) {
+		snprintf(msg, msglen, "the server is stopping");
+		return -RG_E_UNAVAILABLE;
+	}
 	struct call *c = sip_call_new(s, true);
 	char def_uid[CALL_ID_LEN + 8], def_from[RG_CFG_ADDR_MAX + 40];
 	snprintf(def_uid, sizeof def_uid, "sip_%s", c->id);
