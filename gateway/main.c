@@ -22,6 +22,7 @@
 #include "media/media.h"
 #include "room/room.h"
 #include "signal/signal.h"
+#include "sip/sip.h"
 #include "vp/vp.h"
 #include "webrtc/srtp.h"
 
@@ -111,6 +112,7 @@ struct app {
 	struct rg_media *media;
 	struct rg_api *api;
 	struct rg_vps *vps;
+	struct rg_sip *sip; /* NULL without sip.listen */
 	struct rg_media_events media_ev;
 	bool stopping;
 };
@@ -213,7 +215,15 @@ static int start(struct app *a)
 	rg_signal_set_media(a->sig, a->media);
 	struct rg_vps_deps vd = { a->control, &a->cfg, a->reg, a->media, a->events };
 	a->vps = rg_vps_new(&vd);
-	struct rg_api_deps deps = { a->control, &a->cfg, a->reg, a->sig, &a->metrics, a->media, a->vps, a->webhooks };
+	if (a->cfg.sip_listen[0]) {
+		struct rg_sip_deps sd = { a->control, &a->cfg, a->vps, a->events };
+		a->sip = rg_sip_new(&sd, err, sizeof err);
+		if (!a->sip) {
+			RG_ERR(MAIN, "%s", err);
+			return -1;
+		}
+	}
+	struct rg_api_deps deps = { a->control, &a->cfg, a->reg, a->sig, &a->metrics, a->media, a->vps, a->webhooks, a->sip };
 	a->api = rg_api_start(&deps, err, sizeof err);
 	if (!a->api) {
 		RG_ERR(MAIN, "%s", err);
@@ -257,6 +267,9 @@ static void shutdown_all(struct app *a)
 	}
 	rg_signal_free(a->sig);
 	a->sig = NULL;
+	/* before the participants: calls hang up (BYE) and leave their rooms */
+	rg_sip_free(a->sip);
+	a->sip = NULL;
 	/* running recordings stop; their workers close the files and send
 	 * back the descriptions (recording.finished) while the event bus and
 	 * the webhooks still run; bounded wait */

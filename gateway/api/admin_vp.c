@@ -1,12 +1,14 @@
 /* Admin routes of virtual participants (control loop):
  *   /v1/rooms/{room}/mixes[/{id}]          POST, GET, DELETE
  *   /v1/rooms/{room}/rtp-endpoints[/{id}]  POST, GET, DELETE
- *   /v1/rooms/{room}/recordings[/{id}]     POST, GET, DELETE */
+ *   /v1/rooms/{room}/recordings[/{id}]     POST, GET, DELETE
+ *   /v1/rooms/{room}/sip-calls[/{id}]      POST, GET, DELETE (sip/) */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api_int.h"
 #include "core/errors.h"
+#include "sip/sip.h"
 #include "vp/vp.h"
 
 static cJSON *listed(const char *key, cJSON *list)
@@ -72,6 +74,52 @@ static void item(struct api_req *r, enum rg_vp_kind kind, const char *what)
 	api_reply_json(r, 200, o);
 }
 
+/* SIP calls: GET lists a room's calls (an empty list for a room without
+ * any, as calls may end before or without a room existing). */
+static void sip_calls(struct api_req *r)
+{
+	struct rg_sip *s = r->api->d.sip;
+	const char *room = r->segs[1];
+	if (!s)
+		return api_reply_error(r, -RG_E_UNAVAILABLE, "SIP is off: set sip.listen (ROOMGATE_SIP_LISTEN)");
+	if (api_method_is(r, "GET"))
+		return api_reply_json(r, 200, listed("sip_calls", rg_sip_call_list(s, room)));
+	if (!api_method_is(r, "POST"))
+		return api_not_allowed(r, "GET, POST");
+	cJSON *body = api_body_json(r, true);
+	if (!body)
+		return;
+	cJSON *out = NULL;
+	char msg[512] = "";
+	int e = rg_sip_call_create(s, room, body, &out, msg, sizeof msg);
+	cJSON_Delete(body);
+	if (e)
+		return api_reply_error(r, e, msg);
+	api_reply_json(r, 201, out);
+}
+
+static void sip_call(struct api_req *r)
+{
+	struct rg_sip *s = r->api->d.sip;
+	const char *room = r->segs[1], *id = r->segs[3];
+	if (!s)
+		return api_reply_error(r, -RG_E_UNAVAILABLE, "SIP is off: set sip.listen (ROOMGATE_SIP_LISTEN)");
+	char msg[128];
+	snprintf(msg, sizeof msg, "no SIP call %.40s in room %.60s", id, room);
+	if (api_method_is(r, "GET")) {
+		cJSON *o = rg_sip_call_get(s, room, id);
+		return o ? api_reply_json(r, 200, o) : api_reply_error(r, -RG_E_NOT_FOUND, msg);
+	}
+	if (!api_method_is(r, "DELETE"))
+		return api_not_allowed(r, "GET, DELETE");
+	char reason[1100];
+	if (!api_reason_of(r, reason, sizeof reason))
+		return;
+	if (rg_sip_call_hangup(s, room, id, reason) != 0)
+		return api_reply_error(r, -RG_E_NOT_FOUND, msg);
+	api_reply_json(r, 200, rg_sip_call_get(s, room, id));
+}
+
 void api_vp_route(struct api_req *r)
 {
 	switch (r->route) {
@@ -81,6 +129,8 @@ void api_vp_route(struct api_req *r)
 	case R_ROOM_RTP: item(r, RG_VP_RTP, "RTP endpoint"); break;
 	case R_ROOM_RECS: collection(r, RG_VP_REC, "recordings"); break;
 	case R_ROOM_REC: item(r, RG_VP_REC, "recording"); break;
+	case R_ROOM_SIP_CALLS: sip_calls(r); break;
+	case R_ROOM_SIP_CALL: sip_call(r); break;
 	default: api_reply_error(r, -RG_E_NOT_FOUND, "no such route"); break;
 	}
 }

@@ -20,6 +20,7 @@ struct rg_metrics;
 struct rg_media;
 struct rg_vps;
 struct rg_webhooks;
+struct rg_sip;
 struct rg_api;
 
 struct rg_api_deps {
@@ -31,6 +32,7 @@ struct rg_api_deps {
 	struct rg_media *media;
 	struct rg_vps *vps;
 	struct rg_webhooks *webhooks; /* may be NULL; its counters go to /metrics */
+	struct rg_sip *sip;           /* NULL when SIP is off */
 };
 
 /* Starts listening. Returns NULL with a message in err on failure. */

@@ -30,6 +30,8 @@ enum api_route {
 	R_ROOM_RTP,
 	R_ROOM_RECS,
 	R_ROOM_REC,
+	R_ROOM_SIP_CALLS,
+	R_ROOM_SIP_CALL,
 	R_V1_UNKNOWN,
 	R_COUNT
 };

@@ -60,6 +60,8 @@ static enum api_route v1_route(struct api_req *r)
 			return R_ROOM_RTPS;
 		if (!strcmp(r->segs[2], "recordings"))
 			return R_ROOM_RECS;
+		if (!strcmp(r->segs[2], "sip-calls"))
+			return R_ROOM_SIP_CALLS;
 		return R_V1_UNKNOWN;
 	case 4:
 		if (!strcmp(r->segs[2], "users"))
@@ -72,6 +74,8 @@ static enum api_route v1_route(struct api_req *r)
 			return R_ROOM_RTP;
 		if (!strcmp(r->segs[2], "recordings"))
 			return R_ROOM_REC;
+		if (!strcmp(r->segs[2], "sip-calls"))
+			return R_ROOM_SIP_CALL;
 		return R_V1_UNKNOWN;
 	}
 	return R_V1_UNKNOWN;

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,11 +66,15 @@ static const struct field fields[] = {
 	{ "session.heartbeat_timeout_ms", F_U32, OFF(heartbeat_timeout_ms), 0, 200, 3600000, NULL },
 	{ "session.resume_grace_ms", F_U32, OFF(resume_grace_ms), 0, 0, 3600000, NULL },
 	{ "session.login_timeout_ms", F_U32, OFF(login_timeout_ms), 0, 100, 600000, NULL },
+	{ "sip.listen", F_STR, STR(sip_listen), 0, 0, "ROOMGATE_SIP_LISTEN" },
+	{ "sip.advertised_address", F_STR, STR(sip_advertised), 0, 0, "ROOMGATE_SIP_ADVERTISED_ADDRESS" },
+	{ "sip.codecs", F_STR, STR(sip_codecs), 0, 0, "ROOMGATE_SIP_CODECS" },
+	{ "sip.media_timeout_ms", F_U32, OFF(sip_media_timeout_ms), 0, 0, 3600000, NULL },
 	{ "log.level", F_LEVEL, 0, 0, 0, 0, "ROOMGATE_LOG_LEVEL" },
 };
 
 /* Objects that group keys; "log.subsystems" maps subsystem -> level. */
-static const char *const sections[] = { "http", "media", "limits", "session", "log", "recording" };
+static const char *const sections[] = { "http", "media", "limits", "session", "log", "recording", "sip" };
 
 void rg_config_defaults(struct rg_config *c)
 {
@@ -89,6 +94,8 @@ void rg_config_defaults(struct rg_config *c)
 	c->jitter_max_ms = 200;
 	c->rtp_timeout_ms = 30000;
 	snprintf(c->recordings_dir, sizeof c->recordings_dir, "recordings");
+	snprintf(c->sip_codecs, sizeof c->sip_codecs, "opus,g722,pcmu,pcma");
+	c->sip_media_timeout_ms = 30000;
 	c->max_rooms = 10000;
 	c->max_users_per_room = 500;
 	c->max_sessions = 20000;
@@ -311,7 +318,7 @@ static int walk_subsystems(struct walk *w, const cJSON *obj)
 		snprintf(path, sizeof path, "log.subsystems.%s", it->string);
 		int sub = rg_log_sub_parse(it->string);
 		if (sub < 0)
-			return walk_fail(w, path, "unknown subsystem (known: main, config, http, api, auth, room, signal, media, webhook)");
+			return walk_fail(w, path, "unknown subsystem (known: main, config, http, api, auth, room, signal, media, webhook, sip)");
 		int l = cJSON_IsString(it) ? rg_log_level_parse(it->valuestring) : -1;
 		if (l < 0)
 			return walk_fail(w, path, "expected a log level (error, warn, info, debug, trace)");
@@ -544,6 +551,61 @@ static int walk_auto_record(struct walk *w, const cJSON *arr)
 	return 0;
 }
 
+/* ---- sip.dial_in: [{user_regex, room, user_id?, user_name?}] ---- */
+
+static int walk_sip_rule(struct walk *w, const cJSON *r, const char *path, struct rg_config_sip_rule *rule)
+{
+	if (!cJSON_IsObject(r))
+		return walk_fail(w, path, "expected an object {\"user_regex\": ..., \"room\": ...}");
+	memset(rule, 0, sizeof *rule);
+	const cJSON *it;
+	cJSON_ArrayForEach(it, r)
+	{
+		char mpath[340];
+		snprintf(mpath, sizeof mpath, "%s.%s", path, it->string);
+		char *dst = !strcmp(it->string, "user_regex") ? rule->user_regex
+			    : !strcmp(it->string, "room") ? rule->room
+			    : !strcmp(it->string, "user_id") ? rule->user_id
+			    : !strcmp(it->string, "user_name") ? rule->user_name : NULL;
+		if (!dst)
+			return walk_fail(w, mpath, "unknown key (user_regex, room, user_id, user_name)");
+		int rc = walk_webhook_string(w, it, mpath, dst, sizeof rule->room);
+		if (rc)
+			return rc;
+	}
+	if (!rule->user_regex[0] || !rule->room[0])
+		return walk_fail(w, path, "\"user_regex\" and \"room\" are required");
+	regex_t re;
+	int rc = regcomp(&re, rule->user_regex, REG_EXTENDED);
+	if (rc) {
+		char m[128];
+		regerror(rc, &re, m, sizeof m);
+		return walk_fail(w, path, "user_regex: %s", m);
+	}
+	regfree(&re);
+	return 0;
+}
+
+static int walk_sip_rules(struct walk *w, const cJSON *arr)
+{
+	if (!cJSON_IsArray(arr))
+		return walk_fail(w, "sip.dial_in", "expected an array of rules");
+	if (cJSON_GetArraySize(arr) > RG_CFG_SIP_RULES_MAX)
+		return walk_fail(w, "sip.dial_in", "at most %d rules", RG_CFG_SIP_RULES_MAX);
+	w->cfg->n_sip_rules = 0;
+	const cJSON *r;
+	cJSON_ArrayForEach(r, arr)
+	{
+		char path[64];
+		snprintf(path, sizeof path, "sip.dial_in[%u]", w->cfg->n_sip_rules);
+		int rc = walk_sip_rule(w, r, path, &w->cfg->sip_rules[w->cfg->n_sip_rules]);
+		if (rc)
+			return rc;
+		w->cfg->n_sip_rules++;
+	}
+	return 0;
+}
+
 static int walk_object(struct walk *w, const cJSON *obj, const char *prefix)
 {
 	const cJSON *it;
@@ -567,6 +629,12 @@ static int walk_object(struct walk *w, const cJSON *obj, const char *prefix)
 		}
 		if (!strcmp(path, "recording.auto_record")) {
 			int rc = walk_auto_record(w, it);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (!strcmp(path, "sip.dial_in")) {
+			int rc = walk_sip_rules(w, it);
 			if (rc)
 				return rc;
 			continue;
@@ -734,6 +802,53 @@ int rg_config_apply_env(struct rg_config *cfg, char *err, size_t errlen)
 	return apply_webhook_env(cfg, err, errlen);
 }
 
+int rg_config_split_hostport(const char *s, char *host, size_t hostcap, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s)
+		return -EINVAL;
+	size_t hl = (size_t)(colon - s);
+	const char *h = s;
+	if (s[0] == '[') {
+		if (hl < 3 || s[hl - 1] != ']')
+			return -EINVAL;
+		h++;
+		hl -= 2;
+	}
+	uint64_t p;
+	if (hl >= hostcap || parse_u64(colon + 1, &p) || p > 65535)
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	unsigned char a[16];
+	if (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1)
+		return -EINVAL;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static int validate_sip(const struct rg_config *c, char *err, size_t errlen)
+{
+	char host[RG_CFG_ADDR_MAX];
+	uint16_t port;
+	if (c->sip_listen[0] && rg_config_split_hostport(c->sip_listen, host, sizeof host, &port))
+		return fail(err, errlen, "sip.listen: \"%s\" is not a numeric \"host:port\" (\"\" turns SIP off)",
+			    c->sip_listen);
+	unsigned char a[16];
+	if (c->sip_advertised[0] && inet_pton(AF_INET, c->sip_advertised, a) != 1 &&
+	    inet_pton(AF_INET6, c->sip_advertised, a) != 1)
+		return fail(err, errlen, "sip.advertised_address: \"%s\" is not an IP address", c->sip_advertised);
+	char buf[sizeof c->sip_codecs], *save = NULL;
+	strcpy(buf, c->sip_codecs);
+	unsigned n = 0;
+	for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save), n++)
+		if (strcasecmp(t, "opus") && strcasecmp(t, "g722") && strcasecmp(t, "pcmu") && strcasecmp(t, "pcma"))
+			return fail(err, errlen, "sip.codecs: unknown codec \"%s\" (opus, g722, pcmu, pcma)", t);
+	if (!n)
+		return fail(err, errlen, "sip.codecs: at least one of opus, g722, pcmu, pcma");
+	return 0;
+}
+
 static bool is_loopback(const char *host)
 {
 	return !strncmp(host, "127.", 4) || !strcmp(host, "::1") || !strcmp(host, "localhost");
@@ -766,6 +881,9 @@ int rg_config_validate(const struct rg_config *c, char *err, size_t errlen)
 	if (exposed && !strcmp(c->admin_key, RG_EXAMPLE_ADMIN_KEY))
 		return fail(err, errlen, "admin_key: still the example value; set your own "
 			    "(ROOMGATE_ADMIN_KEY) before listening on a non-loopback address");
+	int src = validate_sip(c, err, errlen);
+	if (src)
+		return src;
 	for (unsigned i = 0; i < c->n_webhooks; i++) {
 		const struct rg_config_webhook *h = &c->webhooks[i];
 		if (strlen(h->secret) < 16)

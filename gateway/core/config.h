@@ -40,6 +40,15 @@ struct rg_config_auto_record {
 	unsigned max_duration_s; /* 0: none */
 };
 
+/* SIP dial-in rules ("sip.dial_in", docs/sip.md): first match wins. */
+#define RG_CFG_SIP_RULES_MAX 32
+struct rg_config_sip_rule {
+	char user_regex[256]; /* POSIX extended regex over the request-URI user */
+	char room[256];       /* templates: $0..$9 captures, ${caller}, ${call} */
+	char user_id[256];    /* "" = the default template */
+	char user_name[256];
+};
+
 struct rg_config {
 	uint32_t app_id;
 	char server_secret[33];
@@ -80,6 +89,13 @@ struct rg_config {
 	int log_base;               /* log.level */
 	int log_sub[RG_SUB_COUNT];  /* log.subsystems overrides, -1 = none */
 
+	char sip_listen[RG_CFG_ADDR_MAX];     /* "host:port", "" = no SIP */
+	char sip_advertised[RG_CFG_ADDR_MAX]; /* in Contact/Via/SDP, "" = none */
+	char sip_codecs[128];                 /* preference list, comma-separated */
+	unsigned sip_media_timeout_ms;
+	struct rg_config_sip_rule sip_rules[RG_CFG_SIP_RULES_MAX];
+	unsigned n_sip_rules;
+
 	struct rg_config_webhook webhooks[RG_CFG_WEBHOOKS_MAX];
 	unsigned n_webhooks;
 
@@ -108,6 +124,9 @@ int rg_config_apply_env(struct rg_config *cfg, char *err, size_t errlen);
  * heartbeat timings, addresses, refusing non-loopback listening with the
  * example secret/key, webhook secrets. */
 int rg_config_validate(const struct rg_config *cfg, char *err, size_t errlen);
+
+/* Splits "host:port" / "[v6]:port" (numeric host); 0 or -EINVAL. */
+int rg_config_split_hostport(const char *s, char *host, size_t hostcap, uint16_t *port);
 
 /* The effective level of a subsystem: its override, else log.level. */
 int rg_config_log_level(const struct rg_config *cfg, enum rg_log_sub sub);

@@ -10,11 +10,11 @@
 
 static _Atomic int levels[RG_SUB_COUNT] = {
 	RG_LOG_INFO, RG_LOG_INFO, RG_LOG_INFO, RG_LOG_INFO,
-	RG_LOG_INFO, RG_LOG_INFO, RG_LOG_INFO, RG_LOG_INFO, RG_LOG_INFO,
+	RG_LOG_INFO, RG_LOG_INFO, RG_LOG_INFO, RG_LOG_INFO, RG_LOG_INFO, RG_LOG_INFO,
 };
 
 static const char *const sub_names[RG_SUB_COUNT] = {
-	"main", "config", "http", "api", "auth", "room", "signal", "media", "webhook",
+	"main", "config", "http", "api", "auth", "room", "signal", "media", "webhook", "sip",
 };
 static const char *const level_names[] = { "error", "warn", "info", "debug", "trace" };
 

@@ -19,6 +19,7 @@ enum rg_log_sub {
 	RG_SUB_SIGNAL,
 	RG_SUB_MEDIA,
 	RG_SUB_WEBHOOK,
+	RG_SUB_SIP,
 	RG_SUB_COUNT
 };
 

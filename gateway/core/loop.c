@@ -72,6 +72,11 @@ struct rg_loop *rg_loop_new_thread(const char *name)
 	return l;
 }
 
+void *rg_loop_glib_context(struct rg_loop *loop)
+{
+	return loop->ctx;
+}
+
 void rg_loop_run(struct rg_loop *loop)
 {
 	g_main_loop_run(loop->ml);

@@ -59,6 +59,11 @@ struct rg_fd_watch *rg_fd_watch_add(struct rg_loop *loop, int fd, unsigned event
 void rg_fd_watch_set(struct rg_fd_watch *w, unsigned events);
 void rg_fd_watch_remove(struct rg_fd_watch *w);
 
+/* The loop's GMainContext, as void * so GLib stays out of this header: for
+ * the one file of a module that glues a GLib-based library onto the loop
+ * (sip/ua.c attaches sofia-sip's su_root GSource). Not a reference. */
+void *rg_loop_glib_context(struct rg_loop *loop);
+
 /* Unix signal handler on the given (main) loop. */
 void rg_loop_on_signal(struct rg_loop *loop, int signum, rg_loop_fn fn, void *arg);
 

@@ -46,7 +46,7 @@ static int bind_udp(const struct sockaddr_storage *addr, uint16_t port)
 }
 
 /* A port (an even one and the next, without rtcp-mux) from media.rtp_ports. */
-static int alloc_ports(struct rg_vps *v, bool pair, int *fd, int *fd2, uint16_t *port)
+int vp_rtp_alloc_ports(struct rg_vps *v, bool pair, int *fd, int *fd2, uint16_t *port)
 {
 	const struct rg_config *c = v->d.cfg;
 	struct sockaddr_storage addr;
@@ -68,7 +68,7 @@ static int alloc_ports(struct rg_vps *v, bool pair, int *fd, int *fd2, uint16_t 
 			continue;
 		}
 		*fd = a;
-		*fd2 = b;
+		*fd2 = pair ? b : -1;
 		*port = (uint16_t)p;
 		return 0;
 	}
@@ -252,7 +252,7 @@ int vp_rtp_parse(struct rg_vps *v, const char *room_id, const cJSON *body, char 
 	if ((e = parse_srtp(body, p, desc, msg, msglen)))
 		goto out;
 	uint16_t port;
-	int pe = alloc_ports(v, !rtcp_mux, &p->fd, &p->fd_rtcp, &port);
+	int pe = vp_rtp_alloc_ports(v, !rtcp_mux, &p->fd, &p->fd_rtcp, &port);
 	if (pe == -EADDRNOTAVAIL) {
 		e = vp_fail(msg, msglen, -RG_E_UNAVAILABLE, "media.address is not set: RTP endpoints need an address to bind");
 		goto out;

@@ -30,7 +30,7 @@ struct vroom {
 
 static const char *kind_name(enum rg_vp_kind k)
 {
-	return k == RG_VP_MIX ? "mix" : k == RG_VP_RTP ? "rtp_endpoint" : "recording";
+	return k == RG_VP_MIX ? "mix" : k == RG_VP_RTP ? "rtp_endpoint" : k == RG_VP_SIP ? "sip_call" : "recording";
 }
 
 int vp_fail(char *msg, size_t msglen, int err, const char *fmt, ...)
@@ -202,8 +202,10 @@ static void vp_destroy(struct vp *p, bool leave, const char *event, const char *
 	if (!event)
 		event = p->kind == RG_VP_MIX ? "mix.stopped" : "rtp_endpoint.removed";
 	RG_INFO(MEDIA, "%s %s in room %s removed: %s", kind_name(p->kind), p->id, p->room_id, reason);
-	if (p->kind != RG_VP_REC)
+	if (p->kind == RG_VP_MIX || p->kind == RG_VP_RTP)
 		emit(v, event, p, reason);
+	if (p->ended) /* its owner hears why (not when the owner itself removes it) */
+		p->ended(p->ended_ctx, reason);
 	if (p->vr)
 		vroom_unref(v, p->vr);
 	g_hash_table_remove(v->all, p->id);
@@ -533,4 +535,78 @@ void rg_vps_on_media_end(struct rg_vps *v, const char *id, const char *why)
 	struct vp *p = g_hash_table_lookup(v->all, id);
 	if (p && !v->closing)
 		vp_destroy(p, true, NULL, why);
+}
+
+/* ---- participants driven by another module (SIP calls) ---- */
+
+int rg_vps_rtp_bind(struct rg_vps *v, bool pair, int *fd, int *fd_rtcp, uint16_t *port)
+{
+	RG_ASSERT_LOOP(v->d.control);
+	return vp_rtp_alloc_ports(v, pair, fd, fd_rtcp, port);
+}
+
+int rg_vps_ext_join(struct rg_vps *v, const struct rg_vp_ext *x, char *id, char *msg, size_t msglen)
+{
+	RG_ASSERT_LOOP(v->d.control);
+	struct rg_rtp_ep_params *ep = x->ep;
+	int e = rg_validate_room_id(x->room_id);
+	if (!e)
+		e = rg_validate_user_id(x->user_id);
+	if (!e)
+		e = rg_validate_user_name(x->user_name);
+	if (!e)
+		e = rg_validate_stream_id(x->stream_id);
+	if (!e && rg_registry_find_stream(v->d.reg, x->stream_id))
+		e = -RG_E_STREAM_EXISTS;
+	if (e) {
+		close(ep->fd);
+		if (ep->fd_rtcp >= 0)
+			close(ep->fd_rtcp);
+		return vp_fail(msg, msglen, e, "%s", rg_error_info(e)->message);
+	}
+	struct vp *p = g_new0(struct vp, 1);
+	p->vps = v;
+	p->kind = x->kind;
+	rg_random_id(p->id, VP_ID_LEN / 2);
+	p->room_id = g_strdup(x->room_id);
+	p->user_id = g_strdup(x->user_id);
+	p->user_name = g_strdup(x->user_name);
+	p->stream_id = g_strdup(x->stream_id);
+	p->desc = cJSON_CreateObject();
+	p->created_ms = g_get_real_time() / 1000;
+	g_hash_table_insert(v->all, p->id, p);
+	e = vp_join(v, p, msg, msglen);
+	if (e) {
+		close(ep->fd);
+		if (ep->fd_rtcp >= 0)
+			close(ep->fd_rtcp);
+		g_hash_table_remove(v->all, p->id);
+		vp_free(p);
+		return e;
+	}
+	ep->publish_stream = p->stream_id;
+	ep->play = NULL;
+	rg_media_rtp_open(v->d.media, p->vr->worker, p->room_id, p->id, ep);
+	vroom_sync(v, p->vr, rg_user_room(p->user));
+	vroom_stream(v, p->vr, p->stream_id, p->user_id, true);
+	p->ended = x->ended;
+	p->ended_ctx = x->ctx;
+	RG_INFO(MEDIA, "%s %s added to room %s (user %s)", kind_name(p->kind), p->id, p->room_id, p->user_id);
+	memcpy(id, p->id, VP_ID_LEN + 1);
+	return 0;
+}
+
+void rg_vps_ext_leave(struct rg_vps *v, const char *id, const char *reason)
+{
+	RG_ASSERT_LOOP(v->d.control);
+	struct vp *p = g_hash_table_lookup(v->all, id);
+	if (!p)
+		return;
+	p->ended = NULL;
+	vp_destroy(p, true, NULL, reason);
+}
+
+cJSON *rg_vps_ext_stats(struct rg_vps *v, const char *id)
+{
+	return g_hash_table_lookup(v->all, id) ? rg_media_vp_json(v->d.media, id) : NULL;
 }

@@ -12,7 +12,9 @@
 #define RG_VP_VP_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct rg_loop;
 struct rg_config;
@@ -20,6 +22,7 @@ struct rg_registry;
 struct rg_media;
 struct rg_events;
 struct rg_vps;
+struct rg_rtp_ep_params;
 
 struct rg_vps_deps {
 	struct rg_loop *control;
@@ -39,7 +42,7 @@ unsigned rg_vps_recs_pending(struct rg_vps *v);
 /* rg_vps_close, then frees. */
 void rg_vps_free(struct rg_vps *v);
 
-enum rg_vp_kind { RG_VP_MIX = 0, RG_VP_RTP, RG_VP_REC };
+enum rg_vp_kind { RG_VP_MIX = 0, RG_VP_RTP, RG_VP_REC, RG_VP_SIP };
 
 /* POST: body is the request object; *out the created resource. */
 int rg_vps_create(struct rg_vps *v, enum rg_vp_kind kind, const char *room_id, const cJSON *body,
@@ -59,6 +62,34 @@ unsigned rg_vps_count(const struct rg_vps *v, enum rg_vp_kind kind);
  * list and describe them. */
 cJSON *rg_vps_rec_list(struct rg_vps *v, const char *room_id);
 cJSON *rg_vps_rec_get(struct rg_vps *v, const char *room_id, const char *id);
+
+/* Participants whose signalling another module drives (RG_VP_SIP: a SIP
+ * call, sip/). The owner negotiates the media (binding the RTP port with
+ * rg_vps_rtp_bind first, to put it in its SDP), then joins: the
+ * participant becomes a virtual user of room_id (created if needed) that
+ * publishes stream_id and has an RTP endpoint with ep on the room's worker.
+ * ended(ctx, reason) is called (control loop) when the participant goes by
+ * itself: room closed, user kicked, RTP timeout ("rtp_timeout"), stream
+ * removed, shutdown; the owner must not call rg_vps_ext_leave after that.
+ * No server events are emitted for these kinds: the owner emits its own. */
+struct rg_vp_ext {
+	enum rg_vp_kind kind;
+	const char *room_id, *user_id, *user_name, *stream_id;
+	struct rg_rtp_ep_params *ep; /* its sockets are taken, also on failure */
+	void (*ended)(void *ctx, const char *reason);
+	void *ctx;
+};
+/* 0 and id (RG_VP_ID_LEN + 1 bytes), or -RG_E_* with msg. */
+#define RG_VP_ID_LEN 16
+int rg_vps_ext_join(struct rg_vps *v, const struct rg_vp_ext *x, char *id, char *msg, size_t msglen);
+/* Removes it (leaving the room); ended is not called. */
+void rg_vps_ext_leave(struct rg_vps *v, const char *id, const char *reason);
+/* Statistics of its RTP endpoint (caller owns), or NULL. */
+cJSON *rg_vps_ext_stats(struct rg_vps *v, const char *id);
+/* Binds an RTP port from media.rtp_ports on media.address: an even port
+ * and the next (fd_rtcp) when pair, else one port (fd_rtcp -1). 0, or
+ * -EADDRNOTAVAIL (no media.address), -EADDRINUSE (no free port). */
+int rg_vps_rtp_bind(struct rg_vps *v, bool pair, int *fd, int *fd_rtcp, uint16_t *port);
 
 /* From the media plane (rg_media_events). */
 void rg_vps_on_talking(struct rg_vps *v, const char *stream_id, int talking, unsigned level);

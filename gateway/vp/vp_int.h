@@ -9,7 +9,7 @@
 #include "media/media.h"
 #include "vp/vp.h"
 
-#define VP_ID_LEN 16
+#define VP_ID_LEN RG_VP_ID_LEN
 
 struct vroom;
 struct rec;
@@ -28,6 +28,8 @@ struct vp {
 	struct rec *rec;  /* a recorder's recording */
 	bool hidden;      /* not shown to clients (recorders unless recording.visible) */
 	bool passive;     /* does not keep its room open (auto_record recorders) */
+	void (*ended)(void *ctx, const char *reason); /* rg_vp_ext owners */
+	void *ended_ctx;
 };
 
 struct rg_vps {
@@ -48,6 +50,9 @@ struct rg_vps {
 int vp_rtp_parse(struct rg_vps *v, const char *room_id, const cJSON *body, char **user_id,
 		 char **user_name, char **publish, char **play, struct rg_rtp_ep_params *p,
 		 cJSON *desc, char *msg, size_t msglen);
+
+/* rtp.c: a port (pair) from media.rtp_ports. */
+int vp_rtp_alloc_ports(struct rg_vps *v, bool pair, int *fd, int *fd2, uint16_t *port);
 
 /* rec.c: recordings. */
 int vp_rec_create(struct rg_vps *v, struct vp *p, const cJSON *body, char *msg, size_t msglen);

@@ -1,0 +1,615 @@
+/* SIP calls: life, media, events, dial-out and the admin API. Control loop.
+ *
+ * States (docs/sip.md):
+ *
+ *   outbound:  calling ─180─▶ ringing ─183+SDP─▶ early_media ─200─▶ answered
+ *                 └──────────────┴──────────────────┴── >=300, CANCEL, timeout ─▶ ended
+ *   inbound:   (rule, SDP answer, room joined) ─200─▶ answered
+ *   answered ─ BYE either way, media timeout, room closed, kicked, DELETE ─▶ ended
+ *
+ * A call owns its RTP sockets from binding (before its SDP is written)
+ * until the participant takes them at join. An ended call stays listed
+ * for CALL_LINGER_MS, then is freed; its nua handle is destroyed when nua
+ * reports the dialog terminated, or with the call. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sofia-sip/url.h>
+
+#include "core/errors.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/util.h"
+#include "media/media.h"
+#include "room/room.h"
+#include "sip/sip_int.h"
+
+static const char *const state_names[] = { "calling", "ringing", "early_media", "answered", "ended" };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct call *sip_call_new(struct rg_sip *s, bool outbound)
+{
+	struct call *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->sip = s;
+	c->outbound = outbound;
+	c->fd = c->fd_rtcp = -1;
+	rg_random_id(c->id, CALL_ID_LEN / 2);
+	snprintf(c->stream_id, sizeof c->stream_id, "sip_%s", c->id);
+	rg_random_bytes(&c->sess_id, sizeof c->sess_id);
+	c->sess_id &= 0x3fffffffffffffffULL;
+	c->created_ms = now_ms();
+	c->next = s->calls;
+	s->calls = c;
+	return c;
+}
+
+static void call_close_fds(struct call *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->fd_rtcp >= 0)
+		close(c->fd_rtcp);
+	c->fd = c->fd_rtcp = -1;
+}
+
+void sip_call_free(struct call *c)
+{
+	struct rg_sip *s = c->sip;
+	for (struct call **pp = &s->calls; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	if (c->ring_timer)
+		rg_timer_cancel(c->ring_timer);
+	if (c->linger_timer)
+		rg_timer_cancel(c->linger_timer);
+	if (c->nh) {
+		nua_handle_bind(c->nh, NULL);
+		nua_handle_destroy(c->nh);
+	}
+	call_close_fds(c);
+	free(c->room_id);
+	free(c->user_id);
+	free(c->user_name);
+	free(c->from);
+	free(c->to);
+	free(c->reason);
+	free(c);
+}
+
+static void emit(struct call *c)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "room_id", c->room_id ? c->room_id : "");
+	cJSON_AddStringToObject(d, "id", c->id);
+	cJSON_AddStringToObject(d, "direction", c->outbound ? "outbound" : "inbound");
+	cJSON_AddStringToObject(d, "state", state_names[c->state]);
+	cJSON_AddStringToObject(d, "from", c->from ? c->from : "");
+	cJSON_AddStringToObject(d, "to", c->to ? c->to : "");
+	if (c->user_id)
+		cJSON_AddStringToObject(d, "user_id", c->user_id);
+	if (c->state == CS_ENDED) {
+		cJSON_AddStringToObject(d, "reason", c->reason ? c->reason : "");
+		if (c->status)
+			cJSON_AddNumberToObject(d, "status", c->status);
+	}
+	rg_events_emit(c->sip->d.events, "sip.call", d);
+}
+
+void sip_call_set_state(struct call *c, enum call_state st)
+{
+	if (c->state == st || c->state == CS_ENDED)
+		return;
+	c->state = st;
+	if (st == CS_ANSWERED)
+		c->answered_ms = now_ms();
+	RG_INFO(SIP, "call %s (%s, room %s): %s", c->id, c->outbound ? "out" : "in",
+		c->room_id ? c->room_id : "-", state_names[st]);
+	emit(c);
+}
+
+static bool linger_over(void *arg)
+{
+	struct call *c = arg;
+	c->linger_timer = 0;
+	sip_call_free(c);
+	return false;
+}
+
+void sip_call_end(struct call *c, const char *reason, int status)
+{
+	if (c->state == CS_ENDED)
+		return;
+	if (c->vp_id[0]) {
+		rg_vps_ext_leave(c->sip->d.vps, c->vp_id, reason);
+		c->vp_id[0] = '\0';
+	}
+	call_close_fds(c);
+	if (c->ring_timer) {
+		rg_timer_cancel(c->ring_timer);
+		c->ring_timer = 0;
+	}
+	free(c->reason);
+	c->reason = strdup(reason);
+	if (status)
+		c->status = status;
+	c->ended_ms = now_ms();
+	c->state = CS_ENDED;
+	RG_INFO(SIP, "call %s (%s, room %s): ended: %s%s%.0d", c->id, c->outbound ? "out" : "in",
+		c->room_id ? c->room_id : "-", reason, status ? ", SIP " : "", status);
+	emit(c);
+	if (!c->sip->closing)
+		c->linger_timer = rg_timer_add(c->sip->d.control, CALL_LINGER_MS, linger_over, c);
+}
+
+/* Hangs up on our side: BYE once answered, CANCEL while ringing. */
+static void call_hangup(struct call *c, const char *reason)
+{
+	if (c->state == CS_ENDED)
+		return;
+	if (c->nh && c->state == CS_ANSWERED)
+		nua_bye(c->nh, TAG_END());
+	else if (c->nh && c->outbound)
+		nua_cancel(c->nh, TAG_END());
+	sip_call_end(c, reason, 0);
+}
+
+/* The participant went by itself: room closed, kicked, media timeout. */
+static void on_vp_ended(void *ctx, const char *reason)
+{
+	struct call *c = ctx;
+	c->vp_id[0] = '\0';
+	call_hangup(c, !strcmp(reason, "rtp_timeout") ? "media_timeout" : reason);
+}
+
+int sip_call_bind(struct call *c, bool mux)
+{
+	int rc = rg_vps_rtp_bind(c->sip->d.vps, !mux, &c->fd, &c->fd_rtcp, &c->port);
+	if (rc)
+		c->fd = c->fd_rtcp = -1;
+	return rc;
+}
+
+int sip_call_join(struct call *c, const struct rg_sdp_av *remote, char *msg, size_t msglen)
+{
+	struct rg_sip *s = c->sip;
+	struct rg_rtp_ep_params ep;
+	memset(&ep, 0, sizeof ep);
+	char addr[RG_SDP_AV_ADDR_MAX + 10];
+	snprintf(addr, sizeof addr, remote->ipv6 ? "[%s]:%u" : "%s:%u", remote->addr, remote->port);
+	if (rg_sockaddr_parse(addr, &ep.remote) != 0) {
+		snprintf(msg, msglen, "remote media address %s", addr);
+		return -RG_E_BAD_SDP;
+	}
+	snprintf(c->remote, sizeof c->remote, "%s", addr);
+	ep.fd = c->fd;
+	ep.fd_rtcp = c->fd_rtcp;
+	c->fd = c->fd_rtcp = -1; /* taken, also on failure */
+	ep.recv = ep.send = true;
+	rg_codec_params_default(&ep.codec, c->codec.id);
+	ep.pt = c->codec.pt;
+	ep.ptime_ms = 20;
+	if (c->codec.id != RG_CODEC_OPUS && remote->ptime && rg_codec_ptime_ok(&ep.codec, remote->ptime))
+		ep.ptime_ms = remote->ptime;
+	ep.max_talkers = s->d.cfg->mix_max_talkers;
+	ep.timeout_ms = s->d.cfg->sip_media_timeout_ms;
+	if (c->srtp) {
+		ep.srtp = true;
+		ep.keys.profile = RG_SRTP_AES128_CM_SHA1_80;
+		ep.keys.key_len = 16;
+		ep.keys.salt_len = 14;
+		memcpy(ep.keys.remote, remote->key, RG_SDP_AV_KEY_LEN);
+		memcpy(ep.keys.local, c->key, RG_SDP_AV_KEY_LEN);
+	}
+	struct rg_vp_ext x = { RG_VP_SIP, c->room_id, c->user_id, c->user_name, c->stream_id, &ep, on_vp_ended, c };
+	return rg_vps_ext_join(s->d.vps, &x, c->vp_id, msg, msglen);
+}
+
+char *sip_url_string(struct rg_sip *s, const url_t *u)
+{
+	char *t = u ? url_as_string(s->home, u) : NULL;
+	char *r = strdup(t ? t : "");
+	su_free(s->home, t);
+	return r;
+}
+
+/* ---- responses to our INVITE ---- */
+
+static const char *reason_of_status(int status)
+{
+	if (status == 486 || status == 600)
+		return "busy";
+	if (status == 408 || status == 480)
+		return "no_answer";
+	if (status == 487)
+		return "cancelled";
+	if (status == 503)
+		return "unavailable";
+	return "rejected";
+}
+
+static void answered(struct call *c, const sip_t *sip)
+{
+	struct rg_sip *s = c->sip;
+	struct rg_sdp_av ans;
+	char err[256] = "", msg[256] = "";
+	const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
+	int rc = pl ? rg_sdp_av_parse(&ans, pl->pl_data, pl->pl_len, err, sizeof err) : -EINVAL;
+	if (!rc)
+		rc = rg_sdp_av_choose(&ans, s->prefs, s->n_prefs, &c->codec, &c->te);
+	if (rc) {
+		RG_WARN(SIP, "call %s: unusable SDP answer: %s", c->id, pl ? (rc == -ENOENT ? "no codec of ours" : err) : "none");
+		nua_bye(c->nh, TAG_END());
+		sip_call_end(c, "bad_answer", 200);
+		return;
+	}
+	rc = sip_call_join(c, &ans, msg, sizeof msg);
+	if (rc) {
+		RG_WARN(SIP, "call %s: cannot join room %s: %s", c->id, c->room_id, msg);
+		nua_bye(c->nh, TAG_END());
+		sip_call_end(c, "join_failed", 200);
+		return;
+	}
+	sip_call_set_state(c, CS_ANSWERED);
+}
+
+void sip_call_on_response(struct call *c, int status, const char *phrase, const sip_t *sip)
+{
+	(void)phrase;
+	if (status < 180)
+		return;
+	if (c->state == CS_ENDED) { /* answered after we gave up: hang up again */
+		if (status < 300 && c->nh)
+			nua_bye(c->nh, TAG_END());
+		return;
+	}
+	c->status = status;
+	if (status < 200) {
+		bool sdp = sip && sip->sip_payload && sip->sip_payload->pl_len;
+		sip_call_set_state(c, status == 183 && sdp ? CS_EARLY : c->state < CS_RINGING ? CS_RINGING : c->state);
+		return;
+	}
+	if (status < 300) {
+		if (c->state != CS_ANSWERED)
+			answered(c, sip);
+		return;
+	}
+	sip_call_end(c, reason_of_status(status), status);
+}
+
+void sip_call_on_bye(struct call *c)
+{
+	sip_call_end(c, "remote_bye", 0);
+}
+
+void sip_call_on_terminated(struct call *c)
+{
+	nua_handle_bind(c->nh, NULL);
+	c->nh = NULL;
+	sip_call_end(c, "terminated", 0);
+}
+
+/* ---- dial-out ---- */
+
+static bool ring_timeout(void *arg)
+{
+	struct call *c = arg;
+	c->ring_timer = 0;
+	call_hangup(c, "no_answer");
+	return false;
+}
+
+static const cJSON *field(const cJSON *o, const char *k)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+static int bad(char *msg, size_t msglen, const char *m)
+{
+	snprintf(msg, msglen, "%s", m);
+	return -RG_E_INVALID_FIELD;
+}
+
+static bool sip_uri_ok(struct rg_sip *s, const char *t)
+{
+	if (strncmp(t, "sip:", 4) || strlen(t) > 255)
+		return false;
+	for (const char *p = t; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == '"' || *p == 0x7f)
+			return false;
+	url_t *u = url_make(s->home, t);
+	bool ok = u && u->url_type == url_sip && u->url_host && *u->url_host;
+	su_free(s->home, u);
+	return ok;
+}
+
+static int parse_out(struct rg_sip *s, const cJSON *body, const char **to, const char **from,
+		     const char **uid, const char **uname, int *ring_s, char *msg, size_t msglen)
+{
+	static const char *const allowed[] = { "to", "from", "user_id", "user_name", "ring_timeout_s", NULL };
+	const cJSON *it;
+	cJSON_ArrayForEach(it, body)
+	{
+		bool ok = false;
+		for (const char *const *a = allowed; *a; a++)
+			ok = ok || !strcmp(*a, it->string);
+		if (!ok) {
+			snprintf(msg, msglen, "field \"%.64s\": unknown field", it->string);
+			return -RG_E_INVALID_FIELD;
+		}
+	}
+	const cJSON *t = field(body, "to"), *f = field(body, "from"), *u = field(body, "user_id"),
+		    *n = field(body, "user_name"), *r = field(body, "ring_timeout_s");
+	if (!cJSON_IsString(t) || !sip_uri_ok(s, t->valuestring))
+		return bad(msg, msglen, "field \"to\": a SIP URI \"sip:user@host[:port]\" is required");
+	if (f && (!cJSON_IsString(f) || !sip_uri_ok(s, f->valuestring)))
+		return bad(msg, msglen, "field \"from\": a SIP URI \"sip:user@host\"");
+	if (u && !cJSON_IsString(u))
+		return bad(msg, msglen, "field \"user_id\": must be a string");
+	if (n && !cJSON_IsString(n))
+		return bad(msg, msglen, "field \"user_name\": must be a string");
+	if (r && (!cJSON_IsNumber(r) || r->valuedouble < 1 || r->valuedouble > 600 ||
+		  r->valuedouble != (double)r->valueint))
+		return bad(msg, msglen, "field \"ring_timeout_s\": an integer from 1 to 600");
+	*to = t->valuestring;
+	*from = f ? f->valuestring : NULL;
+	*uid = u ? u->valuestring : NULL;
+	*uname = n ? n->valuestring : NULL;
+	*ring_s = r ? r->valueint : 60;
+	return 0;
+}
+
+static cJSON *call_json(struct call *c, bool stats);
+
+int rg_sip_call_create(struct rg_sip *s, const char *room_id, const cJSON *body, cJSON **out,
+		       char *msg, size_t msglen)
+{
+	RG_ASSERT_LOOP(s->d.control);
+	const char *to, *from, *uid, *uname;
+	int ring_s;
+	int e = rg_validate_room_id(room_id);
+	if (e) {
+		snprintf(msg, msglen, "%s", rg_error_info(e)->message);
+		return e;
+	}
+	if ((e = parse_out(s, body, &to, &from, &uid, &uname, &ring_s, msg, msglen)))
+		return e;
+	if (s->closing) {
+		snprintf(msg, msglen, "the server is stopping");
+		return -RG_E_UNAVAILABLE;
+	}
+	struct call *c = sip_call_new(s, true);
+	char def_uid[CALL_ID_LEN + 8], def_from[RG_CFG_ADDR_MAX + 40];
+	snprintf(def_uid, sizeof def_uid, "sip_%s", c->id);
+	snprintf(def_from, sizeof def_from, "sip:roomgate@%s", s->contact);
+	c->room_id = strdup(room_id);
+	c->to = strdup(to);
+	c->from = strdup(from ? from : def_from);
+	c->user_id = strdup(uid ? uid : def_uid);
+	url_t *tu = url_make(s->home, to);
+	c->user_name = strdup(uname ? uname : tu && tu->url_user ? tu->url_user : to);
+	su_free(s->home, tu);
+	if ((e = rg_validate_user_id(c->user_id)) || (e = rg_validate_user_name(c->user_name))) {
+		snprintf(msg, msglen, "field \"%s\": %s", rg_validate_user_id(c->user_id) ? "user_id" : "user_name",
+			 rg_error_info(e)->message);
+		goto fail;
+	}
+	if (sip_call_bind(c, false)) {
+		e = -RG_E_UNAVAILABLE;
+		snprintf(msg, msglen, "no free RTP port in media.rtp_ports");
+		goto fail;
+	}
+	struct rg_sdp_av_codec cs[4];
+	struct rg_sdp_av_te te[2];
+	size_t n_te = 0;
+	bool narrow = false, opus = false;
+	for (size_t i = 0; i < s->n_prefs; i++) {
+		enum rg_codec_id id = s->prefs[i];
+		uint8_t pt = id == RG_CODEC_OPUS ? 111 : rg_codec_default_pt(id);
+		cs[i] = (struct rg_sdp_av_codec){ id, pt, id == RG_CODEC_OPUS ? 48000 : 8000, id == RG_CODEC_OPUS ? 2 : 1 };
+		opus = opus || id == RG_CODEC_OPUS;
+		narrow = narrow || id != RG_CODEC_OPUS;
+	}
+	if (narrow)
+		te[n_te++] = (struct rg_sdp_av_te){ 101, 8000 };
+	if (opus)
+		te[n_te++] = (struct rg_sdp_av_te){ 100, 48000 };
+	struct rg_sdp_av_local l = { .addr = s->sdp_addr, .port = c->port, .sess_id = c->sess_id,
+				     .sess_version = c->sess_id, .codecs = cs, .n_codecs = s->n_prefs,
+				     .te = te, .n_te = n_te, .ptime = 20, .dir = RG_SDP_SENDRECV };
+	char offer[2048];
+	if (rg_sdp_av_build(offer, sizeof offer, &l) < 0) {
+		e = -RG_E_INTERNAL;
+		snprintf(msg, msglen, "offer too long");
+		goto fail;
+	}
+	c->nh = nua_handle(s->nua, c, SIPTAG_TO_STR(c->to), SIPTAG_FROM_STR(c->from), TAG_END());
+	if (!c->nh) {
+		e = -RG_E_INTERNAL;
+		snprintf(msg, msglen, "cannot create a SIP dialog");
+		goto fail;
+	}
+	nua_invite(c->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer), TAG_END());
+	c->ring_timer = rg_timer_add(s->d.control, (unsigned)ring_s * 1000u, ring_timeout, c);
+	RG_INFO(SIP, "call %s (out, room %s): calling %s", c->id, c->room_id, c->to);
+	emit(c); /* calling */
+	*out = call_json(c, false);
+	return 0;
+fail:
+	sip_call_free(c);
+	return e;
+}
+
+/* ---- admin API ---- */
+
+static cJSON *call_json(struct call *c, bool stats)
+{
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "id", c->id);
+	cJSON_AddStringToObject(j, "room_id", c->room_id);
+	cJSON_AddStringToObject(j, "direction", c->outbound ? "outbound" : "inbound");
+	cJSON_AddStringToObject(j, "state", state_names[c->state]);
+	cJSON_AddStringToObject(j, "from", c->from);
+	cJSON_AddStringToObject(j, "to", c->to);
+	cJSON_AddStringToObject(j, "user_id", c->user_id);
+	cJSON_AddStringToObject(j, "user_name", c->user_name);
+	if (c->vp_id[0])
+		cJSON_AddStringToObject(j, "stream_id", c->stream_id);
+	else
+		cJSON_AddNullToObject(j, "stream_id");
+	if (c->codec.clock_rate) {
+		cJSON *k = cJSON_AddObjectToObject(j, "codec");
+		cJSON_AddStringToObject(k, "name", rg_codec_name(c->codec.id));
+		cJSON_AddNumberToObject(k, "payload_type", c->codec.pt);
+		cJSON_AddNumberToObject(k, "clock_rate", c->codec.clock_rate);
+		cJSON_AddBoolToObject(k, "srtp", c->srtp);
+	} else {
+		cJSON_AddNullToObject(j, "codec");
+	}
+	if (c->remote[0])
+		cJSON_AddStringToObject(j, "remote_media", c->remote);
+	else
+		cJSON_AddNullToObject(j, "remote_media");
+	if (c->status)
+		cJSON_AddNumberToObject(j, "status", c->status);
+	else
+		cJSON_AddNullToObject(j, "status");
+	if (c->reason)
+		cJSON_AddStringToObject(j, "reason", c->reason);
+	else
+		cJSON_AddNullToObject(j, "reason");
+	cJSON_AddNumberToObject(j, "created_ms", (double)c->created_ms);
+	if (c->answered_ms)
+		cJSON_AddNumberToObject(j, "answered_ms", (double)c->answered_ms);
+	if (c->ended_ms)
+		cJSON_AddNumberToObject(j, "ended_ms", (double)c->ended_ms);
+	if (stats) {
+		cJSON *st = c->vp_id[0] ? rg_vps_ext_stats(c->sip->d.vps, c->vp_id) : NULL;
+		cJSON_AddItemToObject(j, "stats", st ? st : cJSON_CreateObject());
+	}
+	return j;
+}
+
+static struct call *find(struct rg_sip *s, const char *room_id, const char *id)
+{
+	for (struct call *c = s->calls; c; c = c->next)
+		if (c->room_id && !strcmp(c->room_id, room_id) && !strcmp(c->id, id))
+			return c;
+	return NULL;
+}
+
+cJSON *rg_sip_call_list(struct rg_sip *s, const char *room_id)
+{
+	RG_ASSERT_LOOP(s->d.control);
+	cJSON *a = cJSON_CreateArray();
+	for (struct call *c = s->calls; c; c = c->next)
+		if (c->room_id && !strcmp(c->room_id, room_id))
+			cJSON_AddItemToArray(a, call_json(c, false));
+	return a;
+}
+
+cJSON *rg_sip_call_get(struct rg_sip *s, const char *room_id, const char *id)
+{
+	RG_ASSERT_LOOP(s->d.control);
+	struct call *c = find(s, room_id, id);
+	return c ? call_json(c, true) : NULL;
+}
+
+int rg_sip_call_hangup(struct rg_sip *s, const char *room_id, const char *id, const char *reason)
+{
+	RG_ASSERT_LOOP(s->d.control);
+	struct call *c = find(s, room_id, id);
+	if (!c)
+		return -RG_E_NOT_FOUND;
+	call_hangup(c, reason && *reason ? reason : "hangup");
+	return 0;
+}
+
+/* ---- life of the gateway ---- */
+
+static int codec_prefs(struct rg_sip *s)
+{
+	char buf[sizeof s->d.cfg->sip_codecs], *save = NULL;
+	strcpy(buf, s->d.cfg->sip_codecs);
+	for (char *t = strtok_r(buf, ", ", &save); t && s->n_prefs < 4; t = strtok_r(NULL, ", ", &save)) {
+		int id = rg_codec_from_name(t);
+		bool dup = false;
+		for (size_t i = 0; i < s->n_prefs; i++)
+			dup = dup || s->prefs[i] == (enum rg_codec_id)id;
+		if (id >= 0 && id != RG_CODEC_L16 && !dup)
+			s->prefs[s->n_prefs++] = (enum rg_codec_id)id;
+	}
+	return s->n_prefs ? 0 : -EINVAL;
+}
+
+struct rg_sip *rg_sip_new(const struct rg_sip_deps *d, char *err, size_t errlen)
+{
+	const struct rg_config *cfg = d->cfg;
+	struct rg_sip *s = calloc(1, sizeof *s);
+	s->d = *d;
+	char host[RG_CFG_ADDR_MAX];
+	uint16_t port;
+	if (rg_config_split_hostport(cfg->sip_listen, host, sizeof host, &port) || codec_prefs(s)) {
+		snprintf(err, errlen, "sip.listen or sip.codecs is not valid");
+		free(s);
+		return NULL;
+	}
+	s->rules = rg_sip_rules_new(cfg->sip_rules, cfg->n_sip_rules);
+	if (!s->rules) {
+		snprintf(err, errlen, "sip.dial_in: a rule does not compile");
+		free(s);
+		return NULL;
+	}
+	const char *adv = cfg->sip_advertised;
+	snprintf(s->sdp_addr, sizeof s->sdp_addr, "%s",
+		 *adv ? adv : *cfg->public_address ? cfg->public_address : cfg->media_address);
+	const char *chost = *adv ? adv : host;
+	bool v6 = strchr(chost, ':') != NULL, bind_v6 = strchr(host, ':') != NULL;
+	snprintf(s->contact, sizeof s->contact, v6 ? "[%s]:%u" : "%s:%u", chost, port);
+	char url[RG_CFG_ADDR_MAX * 2 + 64];
+	/* "sip:public:port;maddr=bind": sofia binds maddr and puts the host
+	 * part into Via and Contact */
+	if (*adv)
+		snprintf(url, sizeof url, bind_v6 ? "sip:%s;maddr=[%s]" : "sip:%s;maddr=%s", s->contact, host);
+	else
+		snprintf(url, sizeof url, "sip:%s", s->contact);
+	if (sip_ua_start(s, url, err, errlen)) {
+		sip_ua_stop(s);
+		rg_sip_rules_free(s->rules);
+		free(s);
+		return NULL;
+	}
+	RG_INFO(SIP, "SIP listening on %s (UDP and TCP) as %s, media at %s, codecs %s, %u dial-in rules",
+		cfg->sip_listen, s->contact, s->sdp_addr, cfg->sip_codecs, cfg->n_sip_rules);
+	return s;
+}
+
+void rg_sip_free(struct rg_sip *s)
+{
+	if (!s)
+		return;
+	s->closing = true;
+	for (struct call *c = s->calls; c; c = c->next)
+		call_hangup(c, "shutdown");
+	sip_ua_stop(s); /* runs the control loop while nua sends BYEs and CANCELs */
+	while (s->calls) {
+		s->calls->nh = NULL; /* nua_destroy freed the handles */
+		sip_call_free(s->calls);
+	}
+	rg_sip_rules_free(s->rules);
+	free(s);
+}

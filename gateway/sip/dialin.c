@@ -1,0 +1,140 @@
+/* Incoming INVITEs: rule, SDP offer, RTP port, room, answer. Control loop.
+ *
+ * Every refusal is answered at once with its reason logged: no rule 404,
+ * no or bad SDP 488 (also no codec in common), no RTP port 503, room full
+ * 486, too many rooms 503, a template that yields an invalid room or user
+ * 404. A call that passes is answered 200 with our SDP straight away (no
+ * ringing phase) and joins its room as a participant. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "sip/sip_int.h"
+
+/* The From user, reduced to characters that are safe in IDs and names. */
+static void caller_of(const sip_t *sip, char *out, size_t cap)
+{
+	const char *u = sip->sip_from && sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user : "";
+	size_t n = 0;
+	for (; *u && n + 1 < cap; u++)
+		if ((*u >= 'a' && *u <= 'z') || (*u >= 'A' && *u <= 'Z') || (*u >= '0' && *u <= '9') ||
+		    *u == '_' || *u == '.' || *u == '+' || *u == '-')
+			out[n++] = *u;
+	out[n] = '\0';
+	if (!n)
+		snprintf(out, cap, "anonymous");
+}
+
+static int status_of_join(int e)
+{
+	switch (-e) {
+	case RG_E_ROOM_FULL:
+	case RG_E_CONFLICT:
+	case RG_E_STREAM_EXISTS: return 486;
+	case RG_E_MAX_ROOMS:
+	case RG_E_UNAVAILABLE: return 503;
+	default: return e <= -RG_E_BASE && e > -RG_E_END && -e != RG_E_INTERNAL ? 404 : 500;
+	}
+}
+
+/* 0 with the answer in buf, or the SIP status to refuse with. */
+static int negotiate(struct call *c, const sip_t *sip, struct rg_sdp_av *offer, char *buf, size_t cap)
+{
+	struct rg_sip *s = c->sip;
+	const sip_payload_t *pl = sip->sip_payload;
+	const char *ct = sip->sip_content_type ? sip->sip_content_type->c_type : "";
+	char err[256];
+	if (!pl || !pl->pl_len || strcasecmp(ct, "application/sdp")) {
+		RG_INFO(SIP, "call %s: refused 488: an INVITE without an SDP offer is not supported", c->id);
+		return 488;
+	}
+	int rc = rg_sdp_av_parse(offer, pl->pl_data, pl->pl_len, err, sizeof err);
+	if (rc) {
+		RG_INFO(SIP, "call %s: refused 488: SDP offer: %s", c->id, err);
+		return 488;
+	}
+	if (rg_sdp_av_choose(offer, s->prefs, s->n_prefs, &c->codec, &c->te)) {
+		RG_INFO(SIP, "call %s: refused 488: no codec in common (sip.codecs %s)", c->id, s->d.cfg->sip_codecs);
+		return 488;
+	}
+	if (sip_call_bind(c, offer->rtcp_mux)) {
+		RG_WARN(SIP, "call %s: refused 503: no free RTP port in media.rtp_ports", c->id);
+		return 503;
+	}
+	c->srtp = offer->srtp;
+	if (c->srtp)
+		rg_random_bytes(c->key, sizeof c->key);
+	struct rg_sdp_av_local l = { .addr = s->sdp_addr, .port = c->port, .sess_id = c->sess_id,
+				     .sess_version = c->sess_id, .codecs = &c->codec, .n_codecs = 1,
+				     .te = &c->te, .n_te = c->te.pt ? 1 : 0,
+				     .ptime = c->codec.id == RG_CODEC_OPUS ? 20 : offer->ptime ? offer->ptime : 20,
+				     .dir = rg_sdp_av_dir_answer(offer->dir), .rtcp_mux = offer->rtcp_mux,
+				     .srtp = c->srtp, .crypto_tag = offer->crypto_tag, .key = c->key, .offer = offer };
+	if (rg_sdp_av_build(buf, cap, &l) < 0)
+		return 500;
+	return 0;
+}
+
+static void refuse(struct call *c, nua_handle_t *nh, int status)
+{
+	const char *phrase = status == 404 ? "Not Found" : status == 486 ? "Busy Here"
+			     : status == 488 ? "Not Acceptable Here" : status == 503 ? "Service Unavailable"
+			     : "Server Internal Error";
+	nua_respond(nh, status, phrase, TAG_END());
+	if (c->room_id) { /* listed in its room until the linger is over */
+		sip_call_end(c, "refused", status);
+		return;
+	}
+	/* never had a room: nothing to list; nua lets the handle go */
+	nua_handle_bind(nh, NULL);
+	c->nh = NULL;
+	sip_call_free(c);
+}
+
+void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip)
+{
+	struct call *c = sip_call_new(s, false);
+	const char *uri_user = sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : "";
+	char caller[128];
+	caller_of(sip, caller, sizeof caller);
+	c->from = sip_url_string(s, sip->sip_from ? sip->sip_from->a_url : NULL);
+	c->to = sip_url_string(s, sip->sip_request->rq_url);
+	c->nh = nh;
+	nua_handle_bind(nh, c);
+	struct rg_sip_route route;
+	int rc = rg_sip_rules_route(s->rules, uri_user, caller, c->id, &route);
+	if (rc) {
+		RG_INFO(SIP, "call %s from %s to %s: refused 404: %s", c->id, c->from, c->to,
+			rc == -ENOENT ? "no sip.dial_in rule matches" : "a template expands too long");
+		refuse(c, nh, 404);
+		return;
+	}
+	c->room_id = strdup(route.room);
+	c->user_id = strdup(route.user_id);
+	c->user_name = strdup(route.user_name);
+	RG_INFO(SIP, "call %s from %s to %s: rule %u, room %s, user %s", c->id, c->from, c->to, route.rule,
+		c->room_id, c->user_id);
+	struct rg_sdp_av *offer = calloc(1, sizeof *offer);
+	char answer[4096], msg[256] = "";
+	int status = negotiate(c, sip, offer, answer, sizeof answer);
+	if (!status) {
+		rc = sip_call_join(c, offer, msg, sizeof msg);
+		if (rc) {
+			status = status_of_join(rc);
+			RG_INFO(SIP, "call %s: refused %d: room %s: %s", c->id, status, c->room_id, msg);
+		}
+	}
+	free(offer);
+	if (status) {
+		refuse(c, nh, status);
+		return;
+	}
+	nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(answer),
+		    TAG_END());
+	c->status = 200;
+	sip_call_set_state(c, CS_ANSWERED);
+}

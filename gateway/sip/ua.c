@@ -1,0 +1,154 @@
+/* sofia-sip's user agent on the control loop: the su_root is a GSource
+ * attached to the control loop's GLib context, so nua's timers and sockets
+ * are served by the same thread as rooms (no locks, no second loop). This
+ * is the only file of the module that sees GLib or su_glib. The nua
+ * callback dispatches to call.c and dialin.c.
+ *
+ * nua is created with its media layer off (NUTAG_MEDIA_ENABLE(0)): SDP
+ * goes in and out as message bodies and sdp_av.c does offer/answer.
+ * OPTIONS is answered by nua (200, with our Allow). */
+#include "sip/sip_int.h" /* first: it names nua's magic types */
+
+#include <glib.h>
+#include <sofia-sip/su_glib.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_tag_io.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+
+#define SHUTDOWN_WAIT_MS 2000
+#define ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
+
+static void on_event(nua_event_t event, int status, char const *phrase, nua_t *nua, struct rg_sip *s,
+		     nua_handle_t *nh, struct call *c, sip_t const *sip, tagi_t tags[])
+{
+	(void)nua;
+	RG_DEBUG(SIP, "nua %s %d %s%s%s", nua_event_name(event), status, phrase ? phrase : "",
+		 c ? " call " : "", c ? c->id : "");
+	switch (event) {
+	case nua_i_invite:
+		if (!c && s->closing) {
+			nua_respond(nh, 503, "Service Unavailable", TAG_END());
+			return;
+		}
+		if (!c)
+			sip_dialin(s, nh, sip);
+		return;
+	case nua_r_invite:
+		if (c)
+			sip_call_on_response(c, status, phrase, sip);
+		return;
+	case nua_i_bye:
+		if (c)
+			sip_call_on_bye(c);
+		return;
+	case nua_i_cancel:
+		if (c)
+			sip_call_end(c, "cancelled", 487);
+		return;
+	case nua_i_state: {
+		int cs = nua_callstate_init;
+		tl_gets(tags, NUTAG_CALLSTATE_REF(cs), TAG_END());
+		if (cs != nua_callstate_terminated)
+			return;
+		if (c)
+			sip_call_on_terminated(c); /* forgets nh */
+		nua_handle_destroy(nh);
+		return;
+	}
+	case nua_r_shutdown:
+		if (status >= 200)
+			s->shutdown_done = true;
+		return;
+	case nua_i_options:
+	case nua_i_message:
+	case nua_i_subscribe:
+	case nua_i_refer:
+	case nua_i_notify:
+	case nua_i_publish:
+	case nua_i_register:
+	case nua_i_method:
+	case nua_i_info:
+	case nua_i_update:
+		/* answered by nua (OPTIONS 200, the others 405 or 481); a new
+		 * handle that nobody owns is let go */
+		if (!c && nh)
+			nua_handle_destroy(nh);
+		return;
+	default:
+		return;
+	}
+}
+
+/* sofia's own logging goes to our log at debug level. */
+static void su_logger(void *ctx, char const *fmt, va_list ap)
+{
+	(void)ctx;
+	if (!rg_log_enabled(RG_SUB_SIP, RG_LOG_DEBUG))
+		return;
+	char line[512];
+	vsnprintf(line, sizeof line, fmt, ap);
+	size_t n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (n)
+		rg_log(RG_SUB_SIP, RG_LOG_DEBUG, "sofia: %s", line);
+}
+
+int sip_ua_start(struct rg_sip *s, const char *url, char *err, size_t errlen)
+{
+	su_init();
+	su_home_init(s->home);
+	su_log_redirect(NULL, su_logger, NULL);
+	s->root = su_glib_root_create(s);
+	if (!s->root) {
+		snprintf(err, errlen, "sip: cannot create the sofia-sip root");
+		return -1;
+	}
+	GSource *src = su_glib_root_gsource(s->root);
+	s->gsource_id = g_source_attach(src, rg_loop_glib_context(s->d.control));
+	s->nua = nua_create(s->root, on_event, s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
+			    NUTAG_ALLOW(ALLOW), NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEINVITE(1),
+			    NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_USER_AGENT("roomgate/" RG_VERSION),
+			    SIPTAG_SERVER_STR("roomgate/" RG_VERSION), TAG_END());
+	if (!s->nua) {
+		snprintf(err, errlen, "sip: cannot listen on %s (address in use, or not local?)", url);
+		return -1;
+	}
+	return 0;
+}
+
+static gboolean wait_over(gpointer arg)
+{
+	*(bool *)arg = true;
+	return G_SOURCE_REMOVE;
+}
+
+void sip_ua_stop(struct rg_sip *s)
+{
+	GMainContext *ctx = rg_loop_glib_context(s->d.control);
+	if (s->nua) {
+		/* nua finishes its transactions (BYEs and CANCELs sent just before) */
+		bool over = false;
+		GSource *t = g_timeout_source_new(SHUTDOWN_WAIT_MS);
+		g_source_set_callback(t, wait_over, &over, NULL);
+		g_source_attach(t, ctx);
+		nua_shutdown(s->nua);
+		while (!s->shutdown_done && !over)
+			g_main_context_iteration(ctx, TRUE);
+		if (!over)
+			g_source_destroy(t);
+		g_source_unref(t);
+		if (!s->shutdown_done)
+			RG_WARN(SIP, "sip: shutdown did not complete in %d ms", SHUTDOWN_WAIT_MS);
+		nua_destroy(s->nua);
+		s->nua = NULL;
+	}
+	if (s->root) {
+		su_root_destroy(s->root);
+		s->root = NULL;
+	}
+	su_home_deinit(s->home);
+	su_deinit();
+}
