@@ -617,8 +617,8 @@ static int pool_grow(struct group *g, struct shenc *sh)
 struct mixer_out *mixer_out_add(struct mixer *mx, const struct mixer_out_params *p)
 {
 	struct group *g = group_get(mx, p);
-	struct shenc *sh = shared_get(g, &p->codec);
-	if (!sh || (p->exclude && pool_grow(g, sh) != 0)) {
+	struct shenc *sh = p->pcm ? NULL : shared_get(g, &p->codec);
+	if ((!sh && !p->pcm) || (sh && p->exclude && pool_grow(g, sh) != 0)) {
 		if (g->outs->len == 0) {
 			g_ptr_array_remove(mx->groups, g);
 			group_free(mx, g);
@@ -631,6 +631,7 @@ struct mixer_out *mixer_out_add(struct mixer *mx, const struct mixer_out_params 
 	o->cp = p->codec;
 	o->sh = sh;
 	o->frame = p->frame;
+	o->pcm = p->pcm;
 	o->arg = p->arg;
 	g_ptr_array_add(g->outs, o);
 	refresh_wanted(mx);
@@ -646,7 +647,7 @@ void mixer_out_remove(struct mixer *mx, struct mixer_out *o)
 	if (o->own)
 		g_ptr_array_add(o->sh->spare, o->own);
 	o->own = NULL;
-	if (o->exclude)
+	if (o->exclude && o->sh)
 		o->sh->n_minus_1--;
 	bool used = false;
 	for (unsigned i = 0; i < g->outs->len; i++)

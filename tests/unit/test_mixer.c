@@ -67,6 +67,11 @@ struct out_rec {
 	size_t n;
 };
 
+struct pcm_rec {
+	unsigned frames;
+	double tone300;
+};
+
 struct fixture {
 	struct relay *relay;
 	struct mixer *mx;
@@ -75,6 +80,7 @@ struct fixture {
 	uint16_t seq;
 	uint32_t ts;
 	struct out_rec listen1, listen2, talker0, silent4, pcmu;
+	struct pcm_rec pcm;
 	const uint8_t *shared_ptr[4];
 	unsigned same_ptr_ticks, ticks_emitting;
 };
@@ -91,6 +97,16 @@ static void on_frame(void *arg, const uint8_t *payload, size_t len, uint8_t lvl)
 		if (got > 0)
 			o->n += (size_t)got;
 	}
+}
+
+static double tone(const int16_t *x, size_t n, double hz);
+
+static void on_pcm(void *arg, const int16_t *pcm, size_t n, uint8_t lvl)
+{
+	struct pcm_rec *r = arg;
+	(void)lvl;
+	r->frames++;
+	r->tone300 = tone(pcm, n, 300);
 }
 
 static void send_tick(struct fixture *f, unsigned t)
@@ -168,7 +184,9 @@ static void test_real_mixer(void **state)
 	add_out(f, &f->talker0, "s0", RG_CODEC_OPUS, true);
 	add_out(f, &f->silent4, "s4", RG_CODEC_OPUS, false);
 	add_out(f, &f->pcmu, NULL, RG_CODEC_PCMU, false);
-	assert_int_equal(mixer_out_count(f->mx), 5);
+	struct mixer_out_params pp = { .all = true, .pcm = on_pcm, .arg = &f->pcm }; /* a recorder's raw mix */
+	assert_non_null(mixer_out_add(f->mx, &pp));
+	assert_int_equal(mixer_out_count(f->mx), 6);
 	for (unsigned t = 0; t < 75; t++) {
 		send_tick(f, t);
 		g_usleep(20000);
@@ -186,6 +204,8 @@ static void test_real_mixer(void **state)
 	assert_int_equal(f->listen1.frames, 75);
 	assert_int_equal(f->pcmu.frames, 75);
 	assert_int_equal(f->pcmu.len, 160);
+	assert_int_equal(f->pcm.frames, 75);
+	assert_true(f->pcm.tone300 > 5000); /* the raw mix carries s0 */
 	assert_true(f->same_ptr_ticks >= f->ticks_emitting - 1);
 	/* top 3 by level: s0, s1, s2; s3 and the silent s4 were never decoded */
 	cJSON *inputs = mixer_to_json(f->mx);
