@@ -114,6 +114,7 @@ before(async () => {
     config: {
       http: { web_root: web.dir },
       media: { address: '127.0.0.1', workers: 2, rtp_ports: '33000-33999' },
+      recording: { dir: path.join(dir, 'recordings') },
       // Long heartbeats (busy machine: no spurious reconnects); a short grace
       // period so that a socket dropped without a close frame ends soon.
       session: { heartbeat_interval_ms: 5000, heartbeat_timeout_ms: 20000, resume_grace_ms: 5000 },
@@ -663,4 +664,72 @@ stest('8. quick start pages (only the zego-compat §1 sequence) publish and play
   }
   for (const p of [qa, qb]) await closePage(p);
   await adminUntil('/v1/rooms', (j) => !(j.rooms || []).some((r) => r.room_id === QS_ROOM), 10000);
+}, 90000);
+
+// When the page saw its stream reach PUBLISHING (its own clock: Date.now()).
+async function publishedAt(page, streamID) {
+  await waitEvent(page, 'publisherStateUpdate', [{ streamID, state: 'PUBLISHING' }], 20000);
+  const ev = await B.eventsOf(page);
+  const e = ev.find((x) => x.name === 'publisherStateUpdate' && x.args[0].streamID === streamID && x.args[0].state === 'PUBLISHING');
+  return e.t;
+}
+
+function decodeTo48k(file) {
+  const out = file.replace(/\.\w+$/, '') + '.dec.wav';
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', file, '-ar', '48000', '-ac', '1', out], { encoding: 'utf8' });
+  assert.strictEqual(r.status, 0, `ffmpeg ${file}: ${r.stderr}`);
+  return out;
+}
+
+stest('9. recordings of Chromium pages: per_stream files decode, carry their tones and line up with the joins; the mixed WAV has both tones', async () => {
+  const { tones } = require('./lib/rtp_tools');
+  const room = 'rec-room';
+  const a = await callPage('440', 'rec-a');
+  const b = await callPage('1000', 'rec-b');
+  await join(a, { user: 'rec-a', stream: 'rec_a', room });
+  await join(b, { user: 'rec-b', stream: 'rec_b', room });
+  await publishedAt(a, 'rec_a');
+  await publishedAt(b, 'rec_b');
+  await sleep(500);
+  const ps = await srv.admin('POST', `/v1/rooms/${room}/recordings`, { mode: 'per_stream' });
+  assert.strictEqual(ps.status, 201, ps.text);
+  const mw = await srv.admin('POST', `/v1/rooms/${room}/recordings`, { mode: 'mixed', format: 'wav' });
+  assert.strictEqual(mw.status, 201, mw.text);
+  await sleep(3000);
+  const c = await callPage('440', 'rec-c'); // a third page joins 3 s later
+  await join(c, { user: 'rec-c', stream: 'rec_c', room });
+  const tc = await publishedAt(c, 'rec_c');
+  await sleep(4000);
+  for (const r of [ps, mw]) assert.strictEqual((await srv.admin('DELETE', `/v1/rooms/${room}/recordings/${r.json.id}`)).status, 200);
+  const done = await adminUntil(`/v1/rooms/${room}/recordings/${ps.json.id}`, (j) => j.state === 'stopped');
+  const donew = await adminUntil(`/v1/rooms/${room}/recordings/${mw.json.id}`, (j) => j.state === 'stopped');
+  for (const p of [a, b, c]) await closePage(p);
+
+  const side = JSON.parse(fs.readFileSync(path.join(done.dir, 'recording.json'), 'utf8'));
+  assert.strictEqual(side.files.length, 3, JSON.stringify(side));
+  const want = { rec_a: 440, rec_b: 1000, rec_c: 440 };
+  const durs = [];
+  for (const f of side.files) {
+    const file = path.join(done.dir, f.path);
+    const oi = spawnSync('opusinfo', [file], { encoding: 'utf8' });
+    assert.strictEqual(oi.status, 0, `opusinfo ${f.path}: ${oi.stdout}${oi.stderr}`);
+    const wav = decodeTo48k(file);
+    const hz = want[f.stream_id];
+    const t = tones(wav, [440, 1000], Math.max(0.5, (f.first_packet_ms || 0) / 1000 + 0.5));
+    const other = hz === 440 ? 1000 : 440;
+    assert.ok(t[hz] > 0.1 && t[other] < t[hz] / 10, `${f.stream_id} should carry ${hz} Hz: ${JSON.stringify(t)}`);
+    durs.push(f.duration_ms);
+  }
+  assert.ok(Math.max(...durs) - Math.min(...durs) <= 40, `equal durations ±40 ms: ${durs}`);
+  const byStream = Object.fromEntries(side.files.map((f) => [f.stream_id, f]));
+  for (const id of ['rec_a', 'rec_b']) assert.ok(byStream[id].first_packet_ms <= 100, `${id} was publishing at the start: ${JSON.stringify(byStream[id])}`);
+  const expectC = tc - side.start_ms;
+  assert.ok(Math.abs(byStream.rec_c.first_packet_ms - expectC) <= 100,
+    `rec_c joined ${expectC} ms after the start; the sidecar says ${byStream.rec_c.first_packet_ms} ms`);
+  const sidew = JSON.parse(fs.readFileSync(path.join(donew.dir, 'recording.json'), 'utf8'));
+  const mix = path.join(donew.dir, sidew.files[0].path);
+  const sox = spawnSync('sox', ['--i', '-D', mix], { encoding: 'utf8' });
+  assert.ok(Math.abs(Number(sox.stdout) - sidew.files[0].duration_ms / 1000) < 0.05, `sox length ${sox.stdout} vs ${sidew.files[0].duration_ms} ms`);
+  const tw = tones(mix, [440, 1000], 0.5);
+  assert.ok(tw[440] > 0.1 && tw[1000] > 0.1, `the mixed WAV should carry both tones: ${JSON.stringify(tw)}`);
 }, 90000);
