@@ -135,16 +135,9 @@ static int rec_parse(struct rg_vps *v, struct rec *r, const cJSON *body, char *m
 	static const char *const allowed[] = { "mode", "format", "max_duration_s", "name", "streams", NULL };
 	static const char *const modes[] = { "mixed", "per_stream", NULL };
 	static const char *const formats[] = { "ogg_opus", "wav", NULL };
-	const cJSON *it;
-	cJSON_ArrayForEach(it, body)
-	{
-		bool ok = false;
-		for (const char *const *a = allowed; *a; a++)
-			ok = ok || !strcmp(*a, it->string);
-		if (!ok)
-			return vp_fail(msg, msglen, -RG_E_INVALID_FIELD, "field \"%.64s\": unknown field", it->string);
-	}
-	int e;
+	int e = vp_only_fields(body, allowed, msg, msglen);
+	if (e)
+		return e;
 	const char *mode = str_field(body, "mode", modes, msg, msglen, &e);
 	if (e)
 		return e;
