@@ -11,6 +11,7 @@
 #       ROOMGATE_HTTP_LISTEN=0.0.0.0:8080
 #       ROOMGATE_DEV_TOKEN_ENDPOINT=false
 #       ROOMGATE_WEB_ROOT=/usr/share/roomgate/web
+#       ROOMGATE_RECORDINGS_DIR=/var/lib/roomgate/recordings (the volume)
 #     and ROOMGATE_SERVER_SECRET and ROOMGATE_ADMIN_KEY are required (the
 #     built-in configuration's example values are public), whatever the
 #     listening address.
@@ -66,6 +67,7 @@ else
 	export ROOMGATE_HTTP_LISTEN="${ROOMGATE_HTTP_LISTEN:-0.0.0.0:8080}"
 	export ROOMGATE_DEV_TOKEN_ENDPOINT="${ROOMGATE_DEV_TOKEN_ENDPOINT:-false}"
 	export ROOMGATE_WEB_ROOT="${ROOMGATE_WEB_ROOT:-/usr/share/roomgate/web}"
+	export ROOMGATE_RECORDINGS_DIR="${ROOMGATE_RECORDINGS_DIR:-/var/lib/roomgate/recordings}"
 
 	# The built-in configuration carries the example server_secret and
 	# admin_key, which are public: the container never runs with them.
