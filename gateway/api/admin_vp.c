@@ -19,6 +19,37 @@ static cJSON *listed(const char *key, cJSON *list)
 	return o;
 }
 
+/* POST of a collection: the JSON body to create(), 201 with what it made. */
+typedef int (*create_fn)(void *owner, int kind, const char *room, const cJSON *body, cJSON **out,
+			 char *msg, size_t msglen);
+
+static void post_create(struct api_req *r, create_fn create, void *owner, int kind)
+{
+	cJSON *body = api_body_json(r, true);
+	if (!body)
+		return;
+	cJSON *out = NULL;
+	char msg[512] = "";
+	int e = create(owner, kind, r->segs[1], body, &out, msg, sizeof msg);
+	cJSON_Delete(body);
+	if (e)
+		return api_reply_error(r, e, msg);
+	api_reply_json(r, 201, out);
+}
+
+static int vp_create(void *owner, int kind, const char *room, const cJSON *body, cJSON **out,
+		     char *msg, size_t msglen)
+{
+	return rg_vps_create(owner, (enum rg_vp_kind)kind, room, body, out, msg, msglen);
+}
+
+static int sip_create(void *owner, int kind, const char *room, const cJSON *body, cJSON **out,
+		      char *msg, size_t msglen)
+{
+	(void)kind;
+	return rg_sip_call_create(owner, room, body, out, msg, msglen);
+}
+
 static void collection(struct api_req *r, enum rg_vp_kind kind, const char *key)
 {
 	struct rg_vps *v = r->api->d.vps;
@@ -31,16 +62,7 @@ static void collection(struct api_req *r, enum rg_vp_kind kind, const char *key)
 	}
 	if (!api_method_is(r, "POST"))
 		return api_not_allowed(r, "GET, POST");
-	cJSON *body = api_body_json(r, true);
-	if (!body)
-		return;
-	cJSON *out = NULL;
-	char msg[512] = "";
-	int e = rg_vps_create(v, kind, room, body, &out, msg, sizeof msg);
-	cJSON_Delete(body);
-	if (e)
-		return api_reply_error(r, e, msg);
-	api_reply_json(r, 201, out);
+	post_create(r, vp_create, v, kind);
 }
 
 static void item(struct api_req *r, enum rg_vp_kind kind, const char *what)
@@ -86,16 +108,7 @@ static void sip_calls(struct api_req *r)
 		return api_reply_json(r, 200, listed("sip_calls", rg_sip_call_list(s, room)));
 	if (!api_method_is(r, "POST"))
 		return api_not_allowed(r, "GET, POST");
-	cJSON *body = api_body_json(r, true);
-	if (!body)
-		return;
-	cJSON *out = NULL;
-	char msg[512] = "";
-	int e = rg_sip_call_create(s, room, body, &out, msg, sizeof msg);
-	cJSON_Delete(body);
-	if (e)
-		return api_reply_error(r, e, msg);
-	api_reply_json(r, 201, out);
+	post_create(r, sip_create, s, 0);
 }
 
 static void sip_call(struct api_req *r)

@@ -486,11 +486,36 @@ static int walk_webhooks(struct walk *w, const cJSON *arr)
 	return 0;
 }
 
+/* ---- arrays of objects: each element to fn with its path "key[i]" ---- */
+
+typedef int (*walk_elem_fn)(struct walk *w, const cJSON *o, const char *path, void *elem);
+
+static int walk_list(struct walk *w, const cJSON *arr, const char *key, const char *what,
+		     unsigned max, walk_elem_fn fn, void *items, size_t size, unsigned *n)
+{
+	if (!cJSON_IsArray(arr))
+		return walk_fail(w, key, "expected an array of %s", what);
+	if (cJSON_GetArraySize(arr) > (int)max)
+		return walk_fail(w, key, "at most %u rules", max);
+	*n = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, arr)
+	{
+		char path[64];
+		snprintf(path, sizeof path, "%s[%u]", key, *n);
+		int rc = fn(w, it, path, (char *)items + *n * size);
+		if (rc)
+			return rc;
+		(*n)++;
+	}
+	return 0;
+}
+
 /* ---- recording.auto_record: [{room, mode, format, max_duration_s}] ---- */
 
-static int walk_auto_rule(struct walk *w, const cJSON *o, const char *path,
-			  struct rg_config_auto_record *a)
+static int walk_auto_rule(struct walk *w, const cJSON *o, const char *path, void *elem)
 {
+	struct rg_config_auto_record *a = elem;
 	if (!cJSON_IsObject(o))
 		return walk_fail(w, path, "expected an object {\"room\": \"<pattern>\", \"mode\": ..., \"format\": ...}");
 	memset(a, 0, sizeof *a);
@@ -533,28 +558,16 @@ static int walk_auto_rule(struct walk *w, const cJSON *o, const char *path,
 
 static int walk_auto_record(struct walk *w, const cJSON *arr)
 {
-	if (!cJSON_IsArray(arr))
-		return walk_fail(w, "recording.auto_record", "expected an array of rules {\"room\", \"mode\", \"format\"}");
-	if (cJSON_GetArraySize(arr) > RG_CFG_AUTO_RECORD_MAX)
-		return walk_fail(w, "recording.auto_record", "at most %d rules", RG_CFG_AUTO_RECORD_MAX);
-	w->cfg->n_auto_record = 0;
-	const cJSON *it;
-	cJSON_ArrayForEach(it, arr)
-	{
-		char path[64];
-		snprintf(path, sizeof path, "recording.auto_record[%u]", w->cfg->n_auto_record);
-		int rc = walk_auto_rule(w, it, path, &w->cfg->auto_record[w->cfg->n_auto_record]);
-		if (rc)
-			return rc;
-		w->cfg->n_auto_record++;
-	}
-	return 0;
+	return walk_list(w, arr, "recording.auto_record", "rules {\"room\", \"mode\", \"format\"}",
+			 RG_CFG_AUTO_RECORD_MAX, walk_auto_rule, w->cfg->auto_record,
+			 sizeof w->cfg->auto_record[0], &w->cfg->n_auto_record);
 }
 
 /* ---- sip.dial_in: [{user_regex, room, user_id?, user_name?}] ---- */
 
-static int walk_sip_rule(struct walk *w, const cJSON *r, const char *path, struct rg_config_sip_rule *rule)
+static int walk_sip_rule(struct walk *w, const cJSON *r, const char *path, void *elem)
 {
+	struct rg_config_sip_rule *rule = elem;
 	if (!cJSON_IsObject(r))
 		return walk_fail(w, path, "expected an object {\"user_regex\": ..., \"room\": ...}");
 	memset(rule, 0, sizeof *rule);
@@ -588,22 +601,8 @@ static int walk_sip_rule(struct walk *w, const cJSON *r, const char *path, struc
 
 static int walk_sip_rules(struct walk *w, const cJSON *arr)
 {
-	if (!cJSON_IsArray(arr))
-		return walk_fail(w, "sip.dial_in", "expected an array of rules");
-	if (cJSON_GetArraySize(arr) > RG_CFG_SIP_RULES_MAX)
-		return walk_fail(w, "sip.dial_in", "at most %d rules", RG_CFG_SIP_RULES_MAX);
-	w->cfg->n_sip_rules = 0;
-	const cJSON *r;
-	cJSON_ArrayForEach(r, arr)
-	{
-		char path[64];
-		snprintf(path, sizeof path, "sip.dial_in[%u]", w->cfg->n_sip_rules);
-		int rc = walk_sip_rule(w, r, path, &w->cfg->sip_rules[w->cfg->n_sip_rules]);
-		if (rc)
-			return rc;
-		w->cfg->n_sip_rules++;
-	}
-	return 0;
+	return walk_list(w, arr, "sip.dial_in", "rules", RG_CFG_SIP_RULES_MAX, walk_sip_rule,
+			 w->cfg->sip_rules, sizeof w->cfg->sip_rules[0], &w->cfg->n_sip_rules);
 }
 
 static int walk_object(struct walk *w, const cJSON *obj, const char *prefix)
