@@ -7,7 +7,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/config_int.h"
 #include "core/events.h"
 
 /* The values shipped in config/roomgate.jsonc. The server refuses to listen
@@ -70,6 +70,7 @@ static const struct field fields[] = {
 	{ "sip.advertised_address", F_STR, STR(sip_advertised), 0, 0, "ROOMGATE_SIP_ADVERTISED_ADDRESS" },
 	{ "sip.codecs", F_STR, STR(sip_codecs), 0, 0, "ROOMGATE_SIP_CODECS" },
 	{ "sip.media_timeout_ms", F_U32, OFF(sip_media_timeout_ms), 0, 0, 3600000, NULL },
+	{ "sip.realm", F_STR, STR(sip_realm), 0, 0, NULL },
 	{ "log.level", F_LEVEL, 0, 0, 0, 0, "ROOMGATE_LOG_LEVEL" },
 };
 
@@ -96,6 +97,7 @@ void rg_config_defaults(struct rg_config *c)
 	snprintf(c->recordings_dir, sizeof c->recordings_dir, "recordings");
 	snprintf(c->sip_codecs, sizeof c->sip_codecs, "opus,g722,pcmu,pcma");
 	c->sip_media_timeout_ms = 30000;
+	snprintf(c->sip_realm, sizeof c->sip_realm, "roomgate");
 	c->max_rooms = 10000;
 	c->max_users_per_room = 500;
 	c->max_sessions = 20000;
@@ -112,8 +114,7 @@ void rg_config_defaults(struct rg_config *c)
 	snprintf(c->source, sizeof c->source, "<defaults>");
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int cfg_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -266,17 +267,8 @@ static int set_field(struct rg_config *c, const struct field *f, const cJSON *it
 	}
 }
 
-struct walk {
-	struct rg_config *cfg;
-	const char *name;
-	const char *text;
-	size_t len;
-	char *err;
-	size_t errlen;
-};
 
-static int walk_fail(struct walk *w, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int walk_fail(struct walk *w, const char *path, const char *fmt, ...)
+int cfg_walk_fail(struct walk *w, const char *path, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -285,10 +277,10 @@ static int walk_fail(struct walk *w, const char *path, const char *fmt, ...)
 	va_end(ap);
 	size_t off = rg_jsonc_locate(w->text, w->len, path);
 	if (off == (size_t)-1)
-		return fail(w->err, w->errlen, "%s: key \"%s\": %s", w->name, path, msg);
+		return cfg_fail(w->err, w->errlen, "%s: key \"%s\": %s", w->name, path, msg);
 	unsigned line, col;
 	rg_text_position(w->text, w->len, off, &line, &col);
-	return fail(w->err, w->errlen, "%s:%u:%u: key \"%s\": %s", w->name, line, col, path, msg);
+	return cfg_fail(w->err, w->errlen, "%s:%u:%u: key \"%s\": %s", w->name, line, col, path, msg);
 }
 
 static const struct field *find_field(const char *path)
@@ -310,7 +302,7 @@ static bool is_section(const char *key)
 static int walk_subsystems(struct walk *w, const cJSON *obj)
 {
 	if (!cJSON_IsObject(obj))
-		return walk_fail(w, "log.subsystems", "expected an object of subsystem: level");
+		return cfg_walk_fail(w, "log.subsystems", "expected an object of subsystem: level");
 	const cJSON *it;
 	cJSON_ArrayForEach(it, obj)
 	{
@@ -318,10 +310,10 @@ static int walk_subsystems(struct walk *w, const cJSON *obj)
 		snprintf(path, sizeof path, "log.subsystems.%s", it->string);
 		int sub = rg_log_sub_parse(it->string);
 		if (sub < 0)
-			return walk_fail(w, path, "unknown subsystem (known: main, config, http, api, auth, room, signal, media, webhook, sip)");
+			return cfg_walk_fail(w, path, "unknown subsystem (known: main, config, http, api, auth, room, signal, media, webhook, sip)");
 		int l = cJSON_IsString(it) ? rg_log_level_parse(it->valuestring) : -1;
 		if (l < 0)
-			return walk_fail(w, path, "expected a log level (error, warn, info, debug, trace)");
+			return cfg_walk_fail(w, path, "expected a log level (error, warn, info, debug, trace)");
 		w->cfg->log_sub[sub] = l;
 	}
 	return 0;
@@ -395,11 +387,11 @@ static int walk_webhook_events(struct walk *w, const cJSON *arr, const char *pat
 			       struct rg_config_webhook *h)
 {
 	if (!cJSON_IsArray(arr))
-		return walk_fail(w, path, "expected an array of event types or patterns");
+		return cfg_walk_fail(w, path, "expected an array of event types or patterns");
 	if (cJSON_GetArraySize(arr) == 0)
-		return walk_fail(w, path, "expected at least one event type or pattern (\"*\" for all)");
+		return cfg_walk_fail(w, path, "expected at least one event type or pattern (\"*\" for all)");
 	if (cJSON_GetArraySize(arr) > RG_CFG_WEBHOOK_EVENTS_MAX)
-		return walk_fail(w, path, "too many patterns (at most %d)", RG_CFG_WEBHOOK_EVENTS_MAX);
+		return cfg_walk_fail(w, path, "too many patterns (at most %d)", RG_CFG_WEBHOOK_EVENTS_MAX);
 	h->n_events = 0;
 	unsigned i = 0;
 	const cJSON *it;
@@ -408,20 +400,20 @@ static int walk_webhook_events(struct walk *w, const cJSON *arr, const char *pat
 		char ipath[340];
 		snprintf(ipath, sizeof ipath, "%.320s[%u]", path, i++);
 		if (!cJSON_IsString(it))
-			return walk_fail(w, ipath, "expected a string");
+			return cfg_walk_fail(w, ipath, "expected a string");
 		const char *problem = webhook_add_pattern(h, it->valuestring);
 		if (problem)
-			return walk_fail(w, ipath, "\"%.63s\": %s", it->valuestring, problem);
+			return cfg_walk_fail(w, ipath, "\"%.63s\": %s", it->valuestring, problem);
 	}
 	return 0;
 }
 
-static int walk_webhook_string(struct walk *w, const cJSON *it, const char *path, char *dst, size_t cap)
+int cfg_walk_string(struct walk *w, const cJSON *it, const char *path, char *dst, size_t cap)
 {
 	if (!cJSON_IsString(it))
-		return walk_fail(w, path, "expected a string");
+		return cfg_walk_fail(w, path, "expected a string");
 	if (strlen(it->valuestring) >= cap)
-		return walk_fail(w, path, "too long (at most %zu bytes)", cap - 1);
+		return cfg_walk_fail(w, path, "too long (at most %zu bytes)", cap - 1);
 	strcpy(dst, it->valuestring);
 	return 0;
 }
@@ -430,12 +422,12 @@ static int walk_webhook_member(struct walk *w, const cJSON *it, const char *path
 			       struct rg_config_webhook *h)
 {
 	if (!strcmp(it->string, "url")) {
-		int rc = walk_webhook_string(w, it, path, h->url, sizeof h->url);
+		int rc = cfg_walk_string(w, it, path, h->url, sizeof h->url);
 		const char *problem = rc ? NULL : webhook_url_problem(h->url);
-		return rc ? rc : problem ? walk_fail(w, path, "%s", problem) : 0;
+		return rc ? rc : problem ? cfg_walk_fail(w, path, "%s", problem) : 0;
 	}
 	if (!strcmp(it->string, "secret"))
-		return walk_webhook_string(w, it, path, h->secret, sizeof h->secret);
+		return cfg_walk_string(w, it, path, h->secret, sizeof h->secret);
 	if (!strcmp(it->string, "events"))
 		return walk_webhook_events(w, it, path, h);
 	for (size_t i = 0; i < sizeof hook_nums / sizeof hook_nums[0]; i++) {
@@ -444,21 +436,21 @@ static int walk_webhook_member(struct walk *w, const cJSON *it, const char *path
 			continue;
 		if (!cJSON_IsNumber(it) || it->valuedouble < 0 ||
 		    it->valuedouble != (double)(uint64_t)it->valuedouble)
-			return walk_fail(w, path, "expected an unsigned integer");
+			return cfg_walk_fail(w, path, "expected an unsigned integer");
 		if (it->valuedouble < n->min || it->valuedouble > n->max)
-			return walk_fail(w, path, "out of range %u..%u", n->min, n->max);
+			return cfg_walk_fail(w, path, "out of range %u..%u", n->min, n->max);
 		*(unsigned *)((char *)h + n->off) = (unsigned)it->valuedouble;
 		return 0;
 	}
-	return walk_fail(w, path, "unknown key (see docs/webhooks.md)");
+	return cfg_walk_fail(w, path, "unknown key (see docs/webhooks.md)");
 }
 
 static int walk_webhooks(struct walk *w, const cJSON *arr)
 {
 	if (!cJSON_IsArray(arr))
-		return walk_fail(w, "webhooks", "expected an array of endpoints");
+		return cfg_walk_fail(w, "webhooks", "expected an array of endpoints");
 	if (cJSON_GetArraySize(arr) > RG_CFG_WEBHOOKS_MAX)
-		return walk_fail(w, "webhooks", "at most %d endpoints", RG_CFG_WEBHOOKS_MAX);
+		return cfg_walk_fail(w, "webhooks", "at most %d endpoints", RG_CFG_WEBHOOKS_MAX);
 	w->cfg->n_webhooks = 0;
 	const cJSON *ep;
 	cJSON_ArrayForEach(ep, arr)
@@ -467,7 +459,7 @@ static int walk_webhooks(struct walk *w, const cJSON *arr)
 		char path[300];
 		snprintf(path, sizeof path, "webhooks[%u]", idx);
 		if (!cJSON_IsObject(ep))
-			return walk_fail(w, path, "expected an object {\"url\": ..., \"secret\": ..., \"events\": [...]}");
+			return cfg_walk_fail(w, path, "expected an object {\"url\": ..., \"secret\": ..., \"events\": [...]}");
 		struct rg_config_webhook *h = &w->cfg->webhooks[idx];
 		webhook_defaults(h);
 		const cJSON *it;
@@ -480,7 +472,7 @@ static int walk_webhooks(struct walk *w, const cJSON *arr)
 				return rc;
 		}
 		if (!h->url[0])
-			return walk_fail(w, path, "\"url\" is required");
+			return cfg_walk_fail(w, path, "\"url\" is required");
 		w->cfg->n_webhooks++;
 	}
 	return 0;
@@ -488,15 +480,13 @@ static int walk_webhooks(struct walk *w, const cJSON *arr)
 
 /* ---- arrays of objects: each element to fn with its path "key[i]" ---- */
 
-typedef int (*walk_elem_fn)(struct walk *w, const cJSON *o, const char *path, void *elem);
-
-static int walk_list(struct walk *w, const cJSON *arr, const char *key, const char *what,
+int cfg_walk_list(struct walk *w, const cJSON *arr, const char *key, const char *what,
 		     unsigned max, walk_elem_fn fn, void *items, size_t size, unsigned *n)
 {
 	if (!cJSON_IsArray(arr))
-		return walk_fail(w, key, "expected an array of %s", what);
+		return cfg_walk_fail(w, key, "expected an array of %s", what);
 	if (cJSON_GetArraySize(arr) > (int)max)
-		return walk_fail(w, key, "at most %u rules", max);
+		return cfg_walk_fail(w, key, "at most %u entries", max);
 	*n = 0;
 	const cJSON *it;
 	cJSON_ArrayForEach(it, arr)
@@ -517,7 +507,7 @@ static int walk_auto_rule(struct walk *w, const cJSON *o, const char *path, void
 {
 	struct rg_config_auto_record *a = elem;
 	if (!cJSON_IsObject(o))
-		return walk_fail(w, path, "expected an object {\"room\": \"<pattern>\", \"mode\": ..., \"format\": ...}");
+		return cfg_walk_fail(w, path, "expected an object {\"room\": \"<pattern>\", \"mode\": ..., \"format\": ...}");
 	memset(a, 0, sizeof *a);
 	a->mixed = true;
 	const cJSON *it;
@@ -527,82 +517,40 @@ static int walk_auto_rule(struct walk *w, const cJSON *o, const char *path, void
 		snprintf(mp, sizeof mp, "%s.%s", path, it->string);
 		if (!strcmp(it->string, "room")) {
 			if (!cJSON_IsString(it) || !it->valuestring[0] || strlen(it->valuestring) >= sizeof a->room)
-				return walk_fail(w, mp, "expected a room ID pattern (* and ?), 1 to %zu bytes", sizeof a->room - 1);
+				return cfg_walk_fail(w, mp, "expected a room ID pattern (* and ?), 1 to %zu bytes", sizeof a->room - 1);
 			strcpy(a->room, it->valuestring);
 		} else if (!strcmp(it->string, "mode")) {
 			if (!cJSON_IsString(it) || (strcmp(it->valuestring, "mixed") && strcmp(it->valuestring, "per_stream")))
-				return walk_fail(w, mp, "expected \"mixed\" or \"per_stream\"");
+				return cfg_walk_fail(w, mp, "expected \"mixed\" or \"per_stream\"");
 			a->mixed = !strcmp(it->valuestring, "mixed");
 		} else if (!strcmp(it->string, "format")) {
 			if (!cJSON_IsString(it) || (strcmp(it->valuestring, "ogg_opus") && strcmp(it->valuestring, "wav")))
-				return walk_fail(w, mp, "expected \"ogg_opus\" or \"wav\"");
+				return cfg_walk_fail(w, mp, "expected \"ogg_opus\" or \"wav\"");
 			a->wav = !strcmp(it->valuestring, "wav");
 		} else if (!strcmp(it->string, "max_duration_s")) {
 			if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > 86400 ||
 			    it->valuedouble != (double)(unsigned)it->valuedouble)
-				return walk_fail(w, mp, "expected an integer from 1 to 86400");
+				return cfg_walk_fail(w, mp, "expected an integer from 1 to 86400");
 			a->max_duration_s = (unsigned)it->valuedouble;
 		} else {
-			return walk_fail(w, mp, "unknown key (room, mode, format, max_duration_s)");
+			return cfg_walk_fail(w, mp, "unknown key (room, mode, format, max_duration_s)");
 		}
 	}
 	if (!a->room[0])
-		return walk_fail(w, path, "\"room\" (a room ID pattern) is required");
+		return cfg_walk_fail(w, path, "\"room\" (a room ID pattern) is required");
 	if (a->wav && !a->mixed) {
 		char mp[340];
 		snprintf(mp, sizeof mp, "%s.format", path);
-		return walk_fail(w, mp, "\"wav\" needs mode \"mixed\" (per_stream files are Ogg Opus)");
+		return cfg_walk_fail(w, mp, "\"wav\" needs mode \"mixed\" (per_stream files are Ogg Opus)");
 	}
 	return 0;
 }
 
 static int walk_auto_record(struct walk *w, const cJSON *arr)
 {
-	return walk_list(w, arr, "recording.auto_record", "rules {\"room\", \"mode\", \"format\"}",
+	return cfg_walk_list(w, arr, "recording.auto_record", "rules {\"room\", \"mode\", \"format\"}",
 			 RG_CFG_AUTO_RECORD_MAX, walk_auto_rule, w->cfg->auto_record,
 			 sizeof w->cfg->auto_record[0], &w->cfg->n_auto_record);
-}
-
-/* ---- sip.dial_in: [{user_regex, room, user_id?, user_name?}] ---- */
-
-static int walk_sip_rule(struct walk *w, const cJSON *r, const char *path, void *elem)
-{
-	struct rg_config_sip_rule *rule = elem;
-	if (!cJSON_IsObject(r))
-		return walk_fail(w, path, "expected an object {\"user_regex\": ..., \"room\": ...}");
-	memset(rule, 0, sizeof *rule);
-	const cJSON *it;
-	cJSON_ArrayForEach(it, r)
-	{
-		char mpath[340];
-		snprintf(mpath, sizeof mpath, "%s.%s", path, it->string);
-		char *dst = !strcmp(it->string, "user_regex") ? rule->user_regex
-			    : !strcmp(it->string, "room") ? rule->room
-			    : !strcmp(it->string, "user_id") ? rule->user_id
-			    : !strcmp(it->string, "user_name") ? rule->user_name : NULL;
-		if (!dst)
-			return walk_fail(w, mpath, "unknown key (user_regex, room, user_id, user_name)");
-		int rc = walk_webhook_string(w, it, mpath, dst, sizeof rule->room);
-		if (rc)
-			return rc;
-	}
-	if (!rule->user_regex[0] || !rule->room[0])
-		return walk_fail(w, path, "\"user_regex\" and \"room\" are required");
-	regex_t re;
-	int rc = regcomp(&re, rule->user_regex, REG_EXTENDED);
-	if (rc) {
-		char m[128];
-		regerror(rc, &re, m, sizeof m);
-		return walk_fail(w, path, "user_regex: %s", m);
-	}
-	regfree(&re);
-	return 0;
-}
-
-static int walk_sip_rules(struct walk *w, const cJSON *arr)
-{
-	return walk_list(w, arr, "sip.dial_in", "rules", RG_CFG_SIP_RULES_MAX, walk_sip_rule,
-			 w->cfg->sip_rules, sizeof w->cfg->sip_rules[0], &w->cfg->n_sip_rules);
 }
 
 static int walk_object(struct walk *w, const cJSON *obj, const char *prefix)
@@ -614,7 +562,7 @@ static int walk_object(struct walk *w, const cJSON *obj, const char *prefix)
 		snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", it->string);
 		if (!*prefix && is_section(it->string)) {
 			if (!cJSON_IsObject(it))
-				return walk_fail(w, path, "expected an object");
+				return cfg_walk_fail(w, path, "expected an object");
 			int rc = walk_object(w, it, it->string);
 			if (rc)
 				return rc;
@@ -632,8 +580,8 @@ static int walk_object(struct walk *w, const cJSON *obj, const char *prefix)
 				return rc;
 			continue;
 		}
-		if (!strcmp(path, "sip.dial_in")) {
-			int rc = walk_sip_rules(w, it);
+		if (!strcmp(path, "sip.dial_in") || !strcmp(path, "sip.trunks")) {
+			int rc = path[4] == 'd' ? cfg_walk_sip_rules(w, it) : cfg_walk_sip_trunks(w, it);
 			if (rc)
 				return rc;
 			continue;
@@ -646,15 +594,15 @@ static int walk_object(struct walk *w, const cJSON *obj, const char *prefix)
 		}
 		const struct field *f = find_field(path);
 		if (!f)
-			return walk_fail(w, path, "unknown key (see docs/configuration.md)");
+			return cfg_walk_fail(w, path, "unknown key (see docs/configuration.md)");
 		int rc = set_field(w->cfg, f, it, NULL);
 		if (rc == -ERANGE && f->type == F_U32)
-			return walk_fail(w, path, "out of range %llu..%llu", (unsigned long long)f->min,
+			return cfg_walk_fail(w, path, "out of range %llu..%llu", (unsigned long long)f->min,
 					 (unsigned long long)f->max);
 		if (rc == -ERANGE)
-			return walk_fail(w, path, "too long (at most %zu bytes)", f->size - 1);
+			return cfg_walk_fail(w, path, "too long (at most %zu bytes)", f->size - 1);
 		if (rc)
-			return walk_fail(w, path, "expected %s", type_name(f->type));
+			return cfg_walk_fail(w, path, "expected %s", type_name(f->type));
 	}
 	return 0;
 }
@@ -672,7 +620,7 @@ int rg_config_parse(struct rg_config *cfg, const char *name, const char *text, s
 	int rc = rg_jsonc_strip(t, len, &off);
 	if (rc) {
 		rg_text_position(t, len, off, &line, &col);
-		rc = fail(err, errlen, "%s:%u:%u: unterminated comment or string", name, line, col);
+		rc = cfg_fail(err, errlen, "%s:%u:%u: unterminated comment or string", name, line, col);
 		goto out;
 	}
 	const char *end = NULL;
@@ -680,7 +628,7 @@ int rg_config_parse(struct rg_config *cfg, const char *name, const char *text, s
 	if (!root || !cJSON_IsObject(root)) {
 		off = root ? 0 : (size_t)(end ? end - t : 0);
 		rg_text_position(t, len, off, &line, &col);
-		rc = fail(err, errlen, "%s:%u:%u: %s", name, line, col,
+		rc = cfg_fail(err, errlen, "%s:%u:%u: %s", name, line, col,
 			  root ? "the top level must be an object" : "JSON syntax error");
 		cJSON_Delete(root);
 		goto out;
@@ -711,7 +659,7 @@ int rg_config_load_file(struct rg_config *cfg, const char *path, char *err, size
 		if (len + n > (4u << 20)) {
 			free(buf);
 			fclose(f);
-			return fail(err, errlen, "%s: file larger than 4 MiB", path);
+			return cfg_fail(err, errlen, "%s: file larger than 4 MiB", path);
 		}
 		char *nb = realloc(buf, len + n);
 		if (!nb) {
@@ -739,43 +687,43 @@ static int apply_webhook_env(struct rg_config *c, char *err, size_t errlen)
 	if (!url && !secret && !events)
 		return 0;
 	if (c->n_webhooks > 1)
-		return fail(err, errlen, "ROOMGATE_WEBHOOK_*: the configuration has %u webhook endpoints; "
+		return cfg_fail(err, errlen, "ROOMGATE_WEBHOOK_*: the configuration has %u webhook endpoints; "
 			    "the variables set one endpoint only", c->n_webhooks);
 	struct rg_config_webhook *h = &c->webhooks[0];
 	if (url) {
 		const char *problem = strlen(url) >= sizeof h->url ? "too long (at most 1023 bytes)"
 								  : webhook_url_problem(url);
 		if (problem)
-			return fail(err, errlen, "ROOMGATE_WEBHOOK_URL (webhooks[0].url): %s", problem);
+			return cfg_fail(err, errlen, "ROOMGATE_WEBHOOK_URL (webhooks[0].url): %s", problem);
 		if (c->n_webhooks == 0)
 			webhook_defaults(h);
 		c->n_webhooks = 1;
 		strcpy(h->url, url);
 	}
 	if (c->n_webhooks == 0)
-		return fail(err, errlen, "%s: no webhook endpoint to apply it to (set ROOMGATE_WEBHOOK_URL)",
+		return cfg_fail(err, errlen, "%s: no webhook endpoint to apply it to (set ROOMGATE_WEBHOOK_URL)",
 			    secret ? "ROOMGATE_WEBHOOK_SECRET" : "ROOMGATE_WEBHOOK_EVENTS");
 	if (secret) {
 		if (strlen(secret) >= sizeof h->secret)
-			return fail(err, errlen, "ROOMGATE_WEBHOOK_SECRET (webhooks[0].secret): too long (at most %zu bytes)",
+			return cfg_fail(err, errlen, "ROOMGATE_WEBHOOK_SECRET (webhooks[0].secret): too long (at most %zu bytes)",
 				    sizeof h->secret - 1);
 		strcpy(h->secret, secret);
 	}
 	if (events) {
 		char buf[RG_CFG_WEBHOOK_EVENTS_MAX * RG_CFG_WEBHOOK_PATTERN_MAX];
 		if (strlen(events) >= sizeof buf)
-			return fail(err, errlen, "ROOMGATE_WEBHOOK_EVENTS (webhooks[0].events): too long");
+			return cfg_fail(err, errlen, "ROOMGATE_WEBHOOK_EVENTS (webhooks[0].events): too long");
 		strcpy(buf, events);
 		h->n_events = 0;
 		char *save = NULL;
 		for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 			const char *problem = webhook_add_pattern(h, tok);
 			if (problem)
-				return fail(err, errlen, "ROOMGATE_WEBHOOK_EVENTS (webhooks[0].events): \"%.63s\": %s",
+				return cfg_fail(err, errlen, "ROOMGATE_WEBHOOK_EVENTS (webhooks[0].events): \"%.63s\": %s",
 					    tok, problem);
 		}
 		if (h->n_events == 0)
-			return fail(err, errlen, "ROOMGATE_WEBHOOK_EVENTS (webhooks[0].events): expected a comma-separated "
+			return cfg_fail(err, errlen, "ROOMGATE_WEBHOOK_EVENTS (webhooks[0].events): expected a comma-separated "
 				    "list of event types or patterns (\"*\" for all)");
 	}
 	return 0;
@@ -790,13 +738,13 @@ int rg_config_apply_env(struct rg_config *cfg, char *err, size_t errlen)
 			continue;
 		int rc = set_field(cfg, f, NULL, v);
 		if (rc == -ERANGE && f->type == F_U32)
-			return fail(err, errlen, "%s (%s): out of range %llu..%llu", f->env, f->path,
+			return cfg_fail(err, errlen, "%s (%s): out of range %llu..%llu", f->env, f->path,
 				    (unsigned long long)f->min, (unsigned long long)f->max);
 		if (rc == -ERANGE)
-			return fail(err, errlen, "%s (%s): too long (at most %zu bytes)", f->env, f->path,
+			return cfg_fail(err, errlen, "%s (%s): too long (at most %zu bytes)", f->env, f->path,
 				    f->size - 1);
 		if (rc)
-			return fail(err, errlen, "%s (%s): expected %s", f->env, f->path, type_name(f->type));
+			return cfg_fail(err, errlen, "%s (%s): expected %s", f->env, f->path, type_name(f->type));
 	}
 	return apply_webhook_env(cfg, err, errlen);
 }
@@ -826,28 +774,6 @@ int rg_config_split_hostport(const char *s, char *host, size_t hostcap, uint16_t
 	return 0;
 }
 
-static int validate_sip(const struct rg_config *c, char *err, size_t errlen)
-{
-	char host[RG_CFG_ADDR_MAX];
-	uint16_t port;
-	if (c->sip_listen[0] && rg_config_split_hostport(c->sip_listen, host, sizeof host, &port))
-		return fail(err, errlen, "sip.listen: \"%s\" is not a numeric \"host:port\" (\"\" turns SIP off)",
-			    c->sip_listen);
-	unsigned char a[16];
-	if (c->sip_advertised[0] && inet_pton(AF_INET, c->sip_advertised, a) != 1 &&
-	    inet_pton(AF_INET6, c->sip_advertised, a) != 1)
-		return fail(err, errlen, "sip.advertised_address: \"%s\" is not an IP address", c->sip_advertised);
-	char buf[sizeof c->sip_codecs], *save = NULL;
-	strcpy(buf, c->sip_codecs);
-	unsigned n = 0;
-	for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save), n++)
-		if (strcasecmp(t, "opus") && strcasecmp(t, "g722") && strcasecmp(t, "pcmu") && strcasecmp(t, "pcma"))
-			return fail(err, errlen, "sip.codecs: unknown codec \"%s\" (opus, g722, pcmu, pcma)", t);
-	if (!n)
-		return fail(err, errlen, "sip.codecs: at least one of opus, g722, pcmu, pcma");
-	return 0;
-}
-
 static bool is_loopback(const char *host)
 {
 	return !strncmp(host, "127.", 4) || !strcmp(host, "::1") || !strcmp(host, "localhost");
@@ -856,40 +782,40 @@ static bool is_loopback(const char *host)
 int rg_config_validate(const struct rg_config *c, char *err, size_t errlen)
 {
 	if (strlen(c->server_secret) != 32)
-		return fail(err, errlen, "server_secret: must be exactly 32 characters (got %zu)",
+		return cfg_fail(err, errlen, "server_secret: must be exactly 32 characters (got %zu)",
 			    strlen(c->server_secret));
 	if (strlen(c->admin_key) < 16)
-		return fail(err, errlen, "admin_key: must be at least 16 characters");
+		return cfg_fail(err, errlen, "admin_key: must be at least 16 characters");
 	if (c->heartbeat_timeout_ms <= c->heartbeat_interval_ms)
-		return fail(err, errlen, "session.heartbeat_timeout_ms: must be greater than session.heartbeat_interval_ms");
+		return cfg_fail(err, errlen, "session.heartbeat_timeout_ms: must be greater than session.heartbeat_interval_ms");
 	if (c->jitter_min_ms > c->jitter_max_ms)
-		return fail(err, errlen, "media.jitter_min_ms: must not be greater than media.jitter_max_ms (%u)",
+		return cfg_fail(err, errlen, "media.jitter_min_ms: must not be greater than media.jitter_max_ms (%u)",
 			    c->jitter_max_ms);
 	unsigned char addr[16];
 	if (strcmp(c->http_host, "localhost") && inet_pton(AF_INET, c->http_host, addr) != 1 &&
 	    inet_pton(AF_INET6, c->http_host, addr) != 1)
-		return fail(err, errlen, "http.listen: \"%s\" is not an IP address (use 0.0.0.0, ::, or one of the host's addresses)",
+		return cfg_fail(err, errlen, "http.listen: \"%s\" is not an IP address (use 0.0.0.0, ::, or one of the host's addresses)",
 			    c->http_host);
 	if (c->media_address[0] && inet_pton(AF_INET, c->media_address, addr) != 1 &&
 	    inet_pton(AF_INET6, c->media_address, addr) != 1)
-		return fail(err, errlen, "media.address: \"%s\" is not an IP address", c->media_address);
+		return cfg_fail(err, errlen, "media.address: \"%s\" is not an IP address", c->media_address);
 	bool exposed = !is_loopback(c->http_host) || !is_loopback(c->media_address);
 	if (exposed && !strcmp(c->server_secret, RG_EXAMPLE_SECRET))
-		return fail(err, errlen, "server_secret: still the example value; set your own "
+		return cfg_fail(err, errlen, "server_secret: still the example value; set your own "
 			    "(ROOMGATE_SERVER_SECRET) before listening on a non-loopback address");
 	if (exposed && !strcmp(c->admin_key, RG_EXAMPLE_ADMIN_KEY))
-		return fail(err, errlen, "admin_key: still the example value; set your own "
+		return cfg_fail(err, errlen, "admin_key: still the example value; set your own "
 			    "(ROOMGATE_ADMIN_KEY) before listening on a non-loopback address");
-	int src = validate_sip(c, err, errlen);
+	int src = cfg_validate_sip(c, err, errlen);
 	if (src)
 		return src;
 	for (unsigned i = 0; i < c->n_webhooks; i++) {
 		const struct rg_config_webhook *h = &c->webhooks[i];
 		if (strlen(h->secret) < 16)
-			return fail(err, errlen, "webhooks[%u].secret: must be at least 16 characters (got %zu)", i,
+			return cfg_fail(err, errlen, "webhooks[%u].secret: must be at least 16 characters (got %zu)", i,
 				    strlen(h->secret));
 		if (h->max_backoff_ms < h->backoff_ms)
-			return fail(err, errlen, "webhooks[%u].max_backoff_ms: must be at least webhooks[%u].backoff_ms",
+			return cfg_fail(err, errlen, "webhooks[%u].max_backoff_ms: must be at least webhooks[%u].backoff_ms",
 				    i, i);
 	}
 	return 0;

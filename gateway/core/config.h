@@ -47,6 +47,36 @@ struct rg_config_sip_rule {
 	char room[256];       /* templates: $0..$9 captures, ${caller}, ${call} */
 	char user_id[256];    /* "" = the default template */
 	char user_name[256];
+	char trunk[64];       /* "" = any call; else only calls from that trunk */
+};
+
+/* SIP trunks ("sip.trunks", docs/sip.md#trunks): a provider or a PBX we
+ * register with, take calls from and dial out through. Passwords are
+ * private: never logged and never shown by the admin API. */
+#define RG_CFG_SIP_TRUNKS_MAX 16
+#define RG_CFG_TRUNK_CIDRS_MAX 16
+#define RG_CFG_SIP_NAME_MAX 64
+#define RG_CFG_SIP_CRED_MAX 128
+enum rg_cfg_srtp { RG_CFG_SRTP_OFF = 0, RG_CFG_SRTP_OPTIONAL, RG_CFG_SRTP_REQUIRED };
+struct rg_config_sip_trunk {
+	char name[RG_CFG_SIP_NAME_MAX];
+	char address[RG_CFG_ADDR_MAX];      /* "host:port" of the registrar / proxy (host may be a name) */
+	bool tcp;                           /* transport "tcp" (else "udp") */
+	char username[RG_CFG_SIP_CRED_MAX]; /* "" = none */
+	char password[RG_CFG_SIP_CRED_MAX];
+	char auth_username[RG_CFG_SIP_CRED_MAX]; /* "" = username */
+	char from_user[RG_CFG_SIP_CRED_MAX];     /* "" = username */
+	char display_name[RG_CFG_SIP_CRED_MAX];
+	bool reg;                           /* "register" */
+	unsigned register_expires_s;
+	bool has_inbound;                   /* an "inbound" object was given */
+	char cidrs[RG_CFG_TRUNK_CIDRS_MAX][64]; /* inbound source ranges (validated) */
+	unsigned n_cidrs;
+	char in_username[RG_CFG_SIP_CRED_MAX]; /* inbound digest credentials, "" = none */
+	char in_password[RG_CFG_SIP_CRED_MAX];
+	char codecs[128];                   /* "" = sip.codecs */
+	enum rg_cfg_srtp srtp;
+	unsigned max_calls;                 /* 0 = unlimited */
 };
 
 struct rg_config {
@@ -93,8 +123,11 @@ struct rg_config {
 	char sip_advertised[RG_CFG_ADDR_MAX]; /* in Contact/Via/SDP, "" = none */
 	char sip_codecs[128];                 /* preference list, comma-separated */
 	unsigned sip_media_timeout_ms;
+	char sip_realm[RG_CFG_SIP_NAME_MAX];  /* digest realm of inbound challenges */
 	struct rg_config_sip_rule sip_rules[RG_CFG_SIP_RULES_MAX];
 	unsigned n_sip_rules;
+	struct rg_config_sip_trunk sip_trunks[RG_CFG_SIP_TRUNKS_MAX];
+	unsigned n_sip_trunks;
 
 	struct rg_config_webhook webhooks[RG_CFG_WEBHOOKS_MAX];
 	unsigned n_webhooks;

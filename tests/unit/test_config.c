@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,6 +166,81 @@ static void test_locate(void **state)
 	assert_int_equal(rg_jsonc_locate(t, n, "a.zz"), (size_t)-1);
 }
 
+static void expect_err(const char *text, const char *needle)
+{
+	struct rg_config c;
+	char err[512] = "";
+	int rc = parse(&c, text, err);
+	if (!rc)
+		rc = rg_config_validate(&c, err, sizeof err);
+	if (rc != -EINVAL || !strstr(err, needle))
+		fail_msg("%s\n  gave %d \"%s\", expected \"%s\"", text, rc, err, needle);
+	assert_null(strstr(err, "s3cr3t")); /* passwords are never repeated */
+}
+
+#define BASE "{\"server_secret\":\"0123456789abcdef0123456789abcdef\",\"admin_key\":\"0123456789abcdefg\",\"sip\":{"
+
+static void test_sip_trunks(void **state)
+{
+	(void)state;
+	struct rg_config c;
+	char err[512];
+	const char *ok = BASE "\"trunks\":[{\"name\":\"prov\",\"address\":\"sip.example.com:5060\",\"username\":\"4930\","
+			 "\"password\":\"s3cr3t\",\"register\":true},"
+			 "{\"name\":\"pbx\",\"address\":\"[2001:db8::5]:5080\",\"transport\":\"tcp\",\"srtp\":\"required\","
+			 "\"inbound\":{\"cidrs\":[\"10.0.0.0/8\",\"2001:db8::/32\"],\"username\":\"pbx\",\"password\":\"s3cr3t\"},"
+			 "\"codecs\":\"pcmu\",\"max_calls\":4,\"from_user\":\"+4930\",\"display_name\":\"Rooms\"}],"
+			 "\"dial_in\":[{\"user_regex\":\"^x$\",\"room\":\"r\",\"trunk\":\"pbx\"}]}}";
+	assert_int_equal(parse(&c, ok, err), 0);
+	assert_int_equal(rg_config_validate(&c, err, sizeof err), 0);
+	assert_int_equal(c.n_sip_trunks, 2);
+	assert_string_equal(c.sip_trunks[0].name, "prov");
+	assert_true(c.sip_trunks[0].reg);
+	assert_false(c.sip_trunks[0].tcp);
+	assert_int_equal(c.sip_trunks[0].register_expires_s, 600);
+	assert_int_equal(c.sip_trunks[0].srtp, RG_CFG_SRTP_OFF);
+	assert_true(c.sip_trunks[1].tcp);
+	assert_int_equal(c.sip_trunks[1].n_cidrs, 2);
+	assert_string_equal(c.sip_trunks[1].in_username, "pbx");
+	assert_int_equal(c.sip_trunks[1].srtp, RG_CFG_SRTP_REQUIRED);
+	assert_int_equal(c.sip_trunks[1].max_calls, 4);
+	assert_string_equal(c.sip_rules[0].trunk, "pbx");
+	assert_string_equal(c.sip_realm, "roomgate");
+
+	expect_err(BASE "\"trunks\":{}}}", "key \"sip.trunks\": expected an array");
+	expect_err(BASE "\"trunks\":[{\"address\":\"a:1\"}]}}", "key \"sip.trunks[0]\": \"name\" is required");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\"},{\"name\":\"b\",\"address\":\"h:1\",\"transport\":\"sctp\"}]}}",
+		   "sip.trunks[1].transport\": expected \"udp\" or \"tcp\"");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\",\"transport\":\"tls\"}]}}",
+		   "sip.trunks[0].transport\": \"tls\" is not supported");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\"},{\"name\":\"a\",\"address\":\"h:1\"}]}}",
+		   "sip.trunks[1].name\": \"a\" is the name of an earlier trunk");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h\"}]}}", "sip.trunks[0].address\": expected \"host:port\"");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:70000\"}]}}", "sip.trunks[0].address\"");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a b\",\"address\":\"h:1\"}]}}", "sip.trunks[0].name\"");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\"}]}}", "sip.trunks[0]\": \"address\"");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\",\"register\":true}]}}",
+		   "sip.trunks[0].register\": registration needs \"username\"");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\",\"register_expires_s\":30}]}}",
+		   "sip.trunks[0].register_expires_s\": expected an integer from 60 to 86400");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\",\"srtp\":\"maybe\"}]}}", "sip.trunks[0].srtp\"");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\",\"codecs\":\"opus,speex\"}]}}",
+		   "sip.trunks[0].codecs\": unknown codec");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\",\"username\":\"x:y\"}]}}", "sip.trunks[0].username\"");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\",\"pasword\":\"s3cr3t\"}]}}",
+		   "sip.trunks[0].pasword\": unknown key");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\",\"inbound\":{\"cidrs\":[\"10.0.0.1/8\"]}}]}}",
+		   "sip.trunks[0].inbound.cidrs[0]\": expected an address or a range");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\",\"inbound\":{\"username\":\"u\"}}]}}",
+		   "sip.trunks[0].inbound.password\": \"username\" and \"password\" go together");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\",\"inbound\":{}}]}}",
+		   "sip.trunks[0].inbound\": \"cidrs\" or");
+	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\",\"inbound\":{\"cidrs\":[],\"password\":\"s3cr3t\"}}]}}",
+		   "sip.trunks[0].inbound.username\": \"username\" and \"password\" go together");
+	expect_err(BASE "\"dial_in\":[{\"user_regex\":\"x\",\"room\":\"r\",\"trunk\":\"nope\"}]}}",
+		   "sip.dial_in[0].trunk: no trunk named \"nope\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_env_overrides),
 		cmocka_unit_test(test_validate_refuses_example_secrets_beyond_loopback),
 		cmocka_unit_test(test_locate),
+		cmocka_unit_test(test_sip_trunks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
