@@ -2,7 +2,8 @@
  *   /v1/rooms/{room}/mixes[/{id}]          POST, GET, DELETE
  *   /v1/rooms/{room}/rtp-endpoints[/{id}]  POST, GET, DELETE
  *   /v1/rooms/{room}/recordings[/{id}]     POST, GET, DELETE
- *   /v1/rooms/{room}/sip-calls[/{id}]      POST, GET, DELETE (sip/) */
+ *   /v1/rooms/{room}/sip-calls[/{id}]      POST, GET, DELETE (sip/)
+ *   /v1/sip/trunks, /v1/sip/registrations  GET (sip/) */
 #include <stdio.h>
 #include <string.h>
 
@@ -133,6 +134,19 @@ static void sip_call(struct api_req *r)
 	api_reply_json(r, 200, rg_sip_call_get(s, room, id));
 }
 
+/* Trunks and their registrations: read-only views. */
+static void sip_view(struct api_req *r, bool regs)
+{
+	struct rg_sip *s = r->api->d.sip;
+	if (!s)
+		return api_reply_error(r, -RG_E_UNAVAILABLE, "SIP is off: set sip.listen (ROOMGATE_SIP_LISTEN)");
+	if (!api_method_is(r, "GET"))
+		return api_not_allowed(r, "GET");
+	if (regs)
+		return api_reply_json(r, 200, listed("registrations", rg_sip_registrations_json(s)));
+	api_reply_json(r, 200, listed("trunks", rg_sip_trunks_json(s)));
+}
+
 void api_vp_route(struct api_req *r)
 {
 	switch (r->route) {
@@ -144,6 +158,8 @@ void api_vp_route(struct api_req *r)
 	case R_ROOM_REC: item(r, RG_VP_REC, "recording"); break;
 	case R_ROOM_SIP_CALLS: sip_calls(r); break;
 	case R_ROOM_SIP_CALL: sip_call(r); break;
+	case R_SIP_TRUNKS: sip_view(r, false); break;
+	case R_SIP_REGS: sip_view(r, true); break;
 	default: api_reply_error(r, -RG_E_NOT_FOUND, "no such route"); break;
 	}
 }

@@ -32,6 +32,8 @@ enum api_route {
 	R_ROOM_REC,
 	R_ROOM_SIP_CALLS,
 	R_ROOM_SIP_CALL,
+	R_SIP_TRUNKS,
+	R_SIP_REGS,
 	R_V1_UNKNOWN,
 	R_COUNT
 };
@@ -92,7 +94,7 @@ void api_not_allowed(struct api_req *r, const char *allow);
 cJSON *api_body_json(struct api_req *r, bool required);
 /* The optional {"reason": ".."} of DELETE requests; false when replied. */
 bool api_reason_of(struct api_req *r, char *out, size_t outlen);
-/* admin_vp.c: mixes and RTP endpoints */
+/* admin_vp.c: mixes, RTP endpoints, recordings, SIP calls, trunks */
 void api_vp_route(struct api_req *r);
 /* metrics.c, on the control loop */
 void api_metrics_handle(struct api_req *r);

@@ -44,6 +44,9 @@ static enum api_route v1_route(struct api_req *r)
 	split_v1(r);
 	if (r->nseg == 1 && !strcmp(r->segs[0], "tokens"))
 		return R_TOKENS;
+	if (r->nseg == 2 && !strcmp(r->segs[0], "sip"))
+		return !strcmp(r->segs[1], "trunks") ? R_SIP_TRUNKS
+		       : !strcmp(r->segs[1], "registrations") ? R_SIP_REGS : R_V1_UNKNOWN;
 	if (r->nseg < 1 || strcmp(r->segs[0], "rooms") != 0)
 		return R_V1_UNKNOWN;
 	switch (r->nseg) {

@@ -102,6 +102,8 @@ static void emit(struct call *c)
 	cJSON_AddStringToObject(d, "to", c->to ? c->to : "");
 	if (c->user_id)
 		cJSON_AddStringToObject(d, "user_id", c->user_id);
+	if (c->trunk)
+		cJSON_AddStringToObject(d, "trunk", c->trunk->cfg->name);
 	if (c->state == CS_ENDED) {
 		cJSON_AddStringToObject(d, "reason", c->reason ? c->reason : "");
 		if (c->status)
@@ -244,13 +246,20 @@ static const char *reason_of_status(int status)
 
 static void answered(struct call *c, const sip_t *sip)
 {
-	struct rg_sip *s = c->sip;
 	struct rg_sdp_av ans;
 	char err[256] = "", msg[256] = "";
 	const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
+	size_t n_prefs;
+	const enum rg_codec_id *prefs = sip_call_prefs(c, &n_prefs);
+	enum rg_cfg_srtp srtp = c->trunk ? c->trunk->cfg->srtp : RG_CFG_SRTP_OFF;
 	int rc = pl ? rg_sdp_av_parse(&ans, pl->pl_data, pl->pl_len, err, sizeof err) : -EINVAL;
 	if (!rc)
-		rc = rg_sdp_av_choose(&ans, s->prefs, s->n_prefs, &c->codec, &c->te);
+		rc = rg_sdp_av_choose(&ans, prefs, n_prefs, &c->codec, &c->te);
+	if (!rc && srtp == RG_CFG_SRTP_REQUIRED && !ans.has_crypto) {
+		rc = -EPROTO;
+		snprintf(err, sizeof err, "no SRTP key (a=crypto) though trunk %s requires SRTP", c->trunk->cfg->name);
+	}
+	c->srtp = !rc && srtp != RG_CFG_SRTP_OFF && ans.has_crypto;
 	if (rc) {
 		RG_WARN(SIP, "call %s: unusable SDP answer: %s", c->id, pl ? (rc == -ENOENT ? "no codec of ours" : err) : "none");
 		nua_bye(c->nh, TAG_END());
@@ -278,6 +287,20 @@ void sip_call_on_response(struct call *c, int status, const char *phrase, const 
 		return;
 	}
 	c->status = status;
+	if ((status == 401 || status == 407) && c->trunk && !c->auth_sent) {
+		char creds[3 * RG_CFG_SIP_CRED_MAX + 160];
+		if (sip_trunk_credentials(c->trunk, sip, creds, sizeof creds)) {
+			c->auth_sent = true;
+			RG_DEBUG(SIP, "call %s: %d, answering with the credentials of trunk %s", c->id, status,
+				 c->trunk->cfg->name);
+			nua_authenticate(c->nh, NUTAG_AUTH(creds), TAG_END());
+			return;
+		}
+	}
+	if (status == 401 || status == 407) { /* the handle goes with the call */
+		sip_call_end(c, "auth_failed", status);
+		return;
+	}
 	if (status < 200) {
 		bool sdp = sip && sip->sip_payload && sip->sip_payload->pl_len;
 		sip_call_set_state(c, status == 183 && sdp ? CS_EARLY : c->state < CS_RINGING ? CS_RINGING : c->state);
@@ -313,6 +336,16 @@ static bool ring_timeout(void *arg)
 	return false;
 }
 
+const enum rg_codec_id *sip_call_prefs(const struct call *c, size_t *n)
+{
+	if (c->trunk) {
+		*n = c->trunk->n_prefs;
+		return c->trunk->prefs;
+	}
+	*n = c->sip->n_prefs;
+	return c->sip->prefs;
+}
+
 static const cJSON *field(const cJSON *o, const char *k)
 {
 	return cJSON_GetObjectItemCaseSensitive(o, k);
@@ -337,10 +370,37 @@ static bool sip_uri_ok(struct rg_sip *s, const char *t)
 	return ok;
 }
 
-static int parse_out(struct rg_sip *s, const cJSON *body, const char **to, const char **from,
-		     const char **uid, const char **uname, int *ring_s, char *msg, size_t msglen)
+struct dial {
+	const char *to, *from, *uid, *uname;
+	struct trunk *trunk;
+	char ruri[RG_CFG_ADDR_MAX + 128]; /* a number through the trunk, as a SIP URI */
+	int ring_s;
+};
+
+/* "to": a sip: URI, or with a trunk also a number or a tel: URI. */
+static int parse_to(struct rg_sip *s, const cJSON *t, struct dial *o, char *msg, size_t msglen)
 {
-	static const char *const allowed[] = { "to", "from", "user_id", "user_name", "ring_timeout_s", NULL };
+	if (!cJSON_IsString(t))
+		return bad(msg, msglen, o->trunk ? "field \"to\": a SIP URI, a telephone number or a tel: URI is required"
+						 : "field \"to\": a SIP URI \"sip:user@host[:port]\" is required");
+	o->to = t->valuestring;
+	if (sip_uri_ok(s, o->to))
+		return 0;
+	if (!o->trunk)
+		return bad(msg, msglen, strncmp(o->to, "tel:", 4) && strncmp(o->to, "sip:", 4)
+						? "field \"to\": a SIP URI \"sip:user@host[:port]\" is required "
+						  "(a telephone number needs \"trunk\")"
+						: "field \"to\": a SIP URI \"sip:user@host[:port]\" is required");
+	if (sip_trunk_number_uri(o->trunk, o->to, o->ruri, sizeof o->ruri))
+		return bad(msg, msglen, "field \"to\": a SIP URI, a telephone number (digits, a leading +, * and #) "
+					"or a tel: URI");
+	o->to = o->ruri;
+	return 0;
+}
+
+static int parse_out(struct rg_sip *s, const cJSON *body, struct dial *o, char *msg, size_t msglen)
+{
+	static const char *const allowed[] = { "to", "from", "user_id", "user_name", "ring_timeout_s", "trunk", NULL };
 	const cJSON *it;
 	cJSON_ArrayForEach(it, body)
 	{
@@ -353,9 +413,18 @@ static int parse_out(struct rg_sip *s, const cJSON *body, const char **to, const
 		}
 	}
 	const cJSON *t = field(body, "to"), *f = field(body, "from"), *u = field(body, "user_id"),
-		    *n = field(body, "user_name"), *r = field(body, "ring_timeout_s");
-	if (!cJSON_IsString(t) || !sip_uri_ok(s, t->valuestring))
-		return bad(msg, msglen, "field \"to\": a SIP URI \"sip:user@host[:port]\" is required");
+		    *n = field(body, "user_name"), *r = field(body, "ring_timeout_s"), *k = field(body, "trunk");
+	if (k && !cJSON_IsNull(k)) {
+		o->trunk = cJSON_IsString(k) ? sip_trunk_find(s, k->valuestring) : NULL;
+		if (!o->trunk) {
+			snprintf(msg, msglen, "field \"trunk\": %s", cJSON_IsString(k) ? "no such trunk in sip.trunks"
+											: "must be a trunk's name");
+			return -RG_E_INVALID_FIELD;
+		}
+	}
+	int e = parse_to(s, t, o, msg, msglen);
+	if (e)
+		return e;
 	if (f && (!cJSON_IsString(f) || !sip_uri_ok(s, f->valuestring)))
 		return bad(msg, msglen, "field \"from\": a SIP URI \"sip:user@host\"");
 	if (u && !cJSON_IsString(u))
@@ -365,11 +434,10 @@ static int parse_out(struct rg_sip *s, const cJSON *body, const char **to, const
 	if (r && (!cJSON_IsNumber(r) || r->valuedouble < 1 || r->valuedouble > 600 ||
 		  r->valuedouble != (double)r->valueint))
 		return bad(msg, msglen, "field \"ring_timeout_s\": an integer from 1 to 600");
-	*to = t->valuestring;
-	*from = f ? f->valuestring : NULL;
-	*uid = u ? u->valuestring : NULL;
-	*uname = n ? n->valuestring : NULL;
-	*ring_s = r ? r->valueint : 60;
+	o->from = f ? f->valuestring : NULL;
+	o->uid = u ? u->valuestring : NULL;
+	o->uname = n ? n->valuestring : NULL;
+	o->ring_s = r ? r->valueint : 60;
 	return 0;
 }
 
@@ -379,29 +447,37 @@ int rg_sip_call_create(struct rg_sip *s, const char *room_id, const cJSON *body,
 		       char *msg, size_t msglen)
 {
 	RG_ASSERT_LOOP(s->d.control);
-	const char *to, *from, *uid, *uname;
-	int ring_s;
+	struct dial o;
+	memset(&o, 0, sizeof o);
 	int e = rg_validate_room_id(room_id);
 	if (e) {
 		snprintf(msg, msglen, "%s", rg_error_info(e)->message);
 		return e;
 	}
-	if ((e = parse_out(s, body, &to, &from, &uid, &uname, &ring_s, msg, msglen)))
+	if ((e = parse_out(s, body, &o, msg, msglen)))
 		return e;
 	if (s->closing) {
 		snprintf(msg, msglen, "the server is stopping");
 		return -RG_E_UNAVAILABLE;
 	}
+	if (o.trunk && o.trunk->cfg->max_calls && sip_trunk_active_calls(o.trunk) >= o.trunk->cfg->max_calls) {
+		snprintf(msg, msglen, "trunk %s has its max_calls (%u) calls", o.trunk->cfg->name, o.trunk->cfg->max_calls);
+		return -RG_E_UNAVAILABLE;
+	}
 	struct call *c = sip_call_new(s, true);
-	char def_uid[CALL_ID_LEN + 8], def_from[RG_CFG_ADDR_MAX + 40];
+	char def_uid[CALL_ID_LEN + 8], def_from[RG_CFG_ADDR_MAX + 3 * RG_CFG_SIP_CRED_MAX];
 	snprintf(def_uid, sizeof def_uid, "sip_%s", c->id);
-	snprintf(def_from, sizeof def_from, "sip:roomgate@%s", s->contact);
+	if (o.trunk)
+		sip_trunk_from(o.trunk, def_from, sizeof def_from);
+	else
+		snprintf(def_from, sizeof def_from, "sip:roomgate@%s", s->contact);
+	c->trunk = o.trunk;
 	c->room_id = strdup(room_id);
-	c->to = strdup(to);
-	c->from = strdup(from ? from : def_from);
-	c->user_id = strdup(uid ? uid : def_uid);
-	url_t *tu = url_make(s->home, to);
-	c->user_name = strdup(uname ? uname : tu && tu->url_user ? tu->url_user : to);
+	c->to = strdup(o.to);
+	c->from = strdup(o.from ? o.from : def_from);
+	c->user_id = strdup(o.uid ? o.uid : def_uid);
+	url_t *tu = url_make(s->home, o.to);
+	c->user_name = strdup(o.uname ? o.uname : tu && tu->url_user ? tu->url_user : o.to);
 	su_free(s->home, tu);
 	if ((e = rg_validate_user_id(c->user_id)) || (e = rg_validate_user_name(c->user_name))) {
 		snprintf(msg, msglen, "field \"%s\": %s", rg_validate_user_id(c->user_id) ? "user_id" : "user_name",
@@ -415,10 +491,11 @@ int rg_sip_call_create(struct rg_sip *s, const char *room_id, const cJSON *body,
 	}
 	struct rg_sdp_av_codec cs[4];
 	struct rg_sdp_av_te te[2];
-	size_t n_te = 0;
+	size_t n_te = 0, n_prefs;
+	const enum rg_codec_id *prefs = sip_call_prefs(c, &n_prefs);
 	bool narrow = false, opus = false;
-	for (size_t i = 0; i < s->n_prefs; i++) {
-		enum rg_codec_id id = s->prefs[i];
+	for (size_t i = 0; i < n_prefs; i++) {
+		enum rg_codec_id id = prefs[i];
 		uint8_t pt = id == RG_CODEC_OPUS ? 111 : rg_codec_default_pt(id);
 		cs[i] = (struct rg_sdp_av_codec){ id, pt, id == RG_CODEC_OPUS ? 48000 : 8000, id == RG_CODEC_OPUS ? 2 : 1 };
 		opus = opus || id == RG_CODEC_OPUS;
@@ -428,9 +505,14 @@ int rg_sip_call_create(struct rg_sip *s, const char *room_id, const cJSON *body,
 		te[n_te++] = (struct rg_sdp_av_te){ 101, 8000 };
 	if (opus)
 		te[n_te++] = (struct rg_sdp_av_te){ 100, 48000 };
+	enum rg_cfg_srtp srtp = c->trunk ? c->trunk->cfg->srtp : RG_CFG_SRTP_OFF;
+	if (srtp != RG_CFG_SRTP_OFF)
+		rg_random_bytes(c->key, sizeof c->key);
 	struct rg_sdp_av_local l = { .addr = s->sdp_addr, .port = c->port, .sess_id = c->sess_id,
-				     .sess_version = c->sess_id, .codecs = cs, .n_codecs = s->n_prefs,
-				     .te = te, .n_te = n_te, .ptime = 20, .dir = RG_SDP_SENDRECV };
+				     .sess_version = c->sess_id, .codecs = cs, .n_codecs = n_prefs,
+				     .te = te, .n_te = n_te, .ptime = 20, .dir = RG_SDP_SENDRECV,
+				     .srtp = srtp != RG_CFG_SRTP_OFF, .srtp_best_effort = srtp == RG_CFG_SRTP_OPTIONAL,
+				     .crypto_tag = 1, .key = c->key };
 	char offer[2048];
 	if (rg_sdp_av_build(offer, sizeof offer, &l) < 0) {
 		e = -RG_E_INTERNAL;
@@ -443,9 +525,14 @@ int rg_sip_call_create(struct rg_sip *s, const char *room_id, const cJSON *body,
 		snprintf(msg, msglen, "cannot create a SIP dialog");
 		goto fail;
 	}
-	nua_invite(c->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer), TAG_END());
-	c->ring_timer = rg_timer_add(s->d.control, (unsigned)ring_s * 1000u, ring_timeout, c);
-	RG_INFO(SIP, "call %s (out, room %s): calling %s", c->id, c->room_id, c->to);
+	char route[RG_CFG_ADDR_MAX + 32] = "";
+	if (c->trunk && o.to != o.ruri) /* a SIP URI through the trunk: pre-loaded route */
+		sip_trunk_route(c->trunk, route, sizeof route);
+	nua_invite(c->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer),
+		   TAG_IF(route[0], SIPTAG_ROUTE_STR(route)), TAG_END());
+	c->ring_timer = rg_timer_add(s->d.control, (unsigned)o.ring_s * 1000u, ring_timeout, c);
+	RG_INFO(SIP, "call %s (out, room %s): calling %s%s%s", c->id, c->room_id, c->to,
+		c->trunk ? " through trunk " : "", c->trunk ? c->trunk->cfg->name : "");
 	emit(c); /* calling */
 	*out = call_json(c, false);
 	return 0;
@@ -467,6 +554,10 @@ static cJSON *call_json(struct call *c, bool stats)
 	cJSON_AddStringToObject(j, "to", c->to);
 	cJSON_AddStringToObject(j, "user_id", c->user_id);
 	cJSON_AddStringToObject(j, "user_name", c->user_name);
+	if (c->trunk)
+		cJSON_AddStringToObject(j, "trunk", c->trunk->cfg->name);
+	else
+		cJSON_AddNullToObject(j, "trunk");
 	if (c->vp_id[0])
 		cJSON_AddStringToObject(j, "stream_id", c->stream_id);
 	else
@@ -587,14 +678,17 @@ struct rg_sip *rg_sip_new(const struct rg_sip_deps *d, char *err, size_t errlen)
 		snprintf(url, sizeof url, bind_v6 ? "sip:%s;maddr=[%s]" : "sip:%s;maddr=%s", s->contact, host);
 	else
 		snprintf(url, sizeof url, "sip:%s", s->contact);
-	if (sip_ua_start(s, url, err, errlen)) {
+	if (sip_trunks_init(s, err, errlen) || sip_ua_start(s, url, err, errlen)) {
 		sip_ua_stop(s);
+		sip_trunks_free(s);
 		rg_sip_rules_free(s->rules);
 		free(s);
 		return NULL;
 	}
-	RG_INFO(SIP, "SIP listening on %s (UDP and TCP) as %s, media at %s, codecs %s, %u dial-in rules",
-		cfg->sip_listen, s->contact, s->sdp_addr, cfg->sip_codecs, cfg->n_sip_rules);
+	RG_INFO(SIP, "SIP listening on %s (UDP and TCP) as %s, media at %s, codecs %s, %u dial-in rules, "
+		"%u trunks%s", cfg->sip_listen, s->contact, s->sdp_addr, cfg->sip_codecs, cfg->n_sip_rules,
+		s->n_trunks, s->any_inbound ? " (dial-in from trunks only)" : "");
+	sip_trunks_start(s);
 	return s;
 }
 
@@ -605,11 +699,13 @@ void rg_sip_free(struct rg_sip *s)
 	s->closing = true;
 	for (struct call *c = s->calls; c; c = c->next)
 		call_hangup(c, "shutdown");
-	sip_ua_stop(s); /* runs the control loop while nua sends BYEs and CANCELs */
+	sip_trunks_unregister(s);
+	sip_ua_stop(s); /* runs the control loop while nua sends BYEs, CANCELs, un-REGISTERs */
 	while (s->calls) {
 		s->calls->nh = NULL; /* nua_destroy freed the handles */
 		sip_call_free(s->calls);
 	}
+	sip_trunks_free(s);
 	rg_sip_rules_free(s->rules);
 	free(s);
 }

@@ -1,9 +1,12 @@
-/* Incoming INVITEs: rule, SDP offer, RTP port, room, answer. Control loop.
+/* Incoming INVITEs: trunk, rule, SDP offer, RTP port, room, answer.
+ * Control loop.
  *
- * Every refusal is answered at once with its reason logged: no rule 404,
+ * Every refusal is answered at once with its reason logged: a source or
+ * credentials of no trunk 403, credentials needed 401 (auth.c), the
+ * trunk's max_calls reached 486, no rule 404,
  * no or bad SDP 488 (also no codec in common), no RTP port 503, room full
  * 486, too many rooms 503, a template that yields an invalid room or user
- * 404. A call that passes is answered 200 with our SDP straight away (no
+ * 404, a plain offer on a trunk that requires SRTP 488. A call that passes is answered 200 with our SDP straight away (no
  * ringing phase) and joins its room as a participant. */
 #include <errno.h>
 #include <stdio.h>
@@ -57,8 +60,17 @@ static int negotiate(struct call *c, const sip_t *sip, struct rg_sdp_av *offer, 
 		RG_INFO(SIP, "call %s: refused 488: SDP offer: %s", c->id, err);
 		return 488;
 	}
-	if (rg_sdp_av_choose(offer, s->prefs, s->n_prefs, &c->codec, &c->te)) {
-		RG_INFO(SIP, "call %s: refused 488: no codec in common (sip.codecs %s)", c->id, s->d.cfg->sip_codecs);
+	if (c->trunk && c->trunk->cfg->srtp == RG_CFG_SRTP_REQUIRED && !offer->srtp) {
+		RG_INFO(SIP, "call %s: refused 488: trunk %s requires SRTP (RTP/SAVP with a=crypto)", c->id,
+			c->trunk->cfg->name);
+		return 488;
+	}
+	size_t n_prefs;
+	const enum rg_codec_id *prefs = sip_call_prefs(c, &n_prefs);
+	if (rg_sdp_av_choose(offer, prefs, n_prefs, &c->codec, &c->te)) {
+		RG_INFO(SIP, "call %s: refused 488: no codec in common (%s %s)", c->id,
+			c->trunk && c->trunk->cfg->codecs[0] ? "codecs of trunk" : "sip.codecs",
+			c->trunk && c->trunk->cfg->codecs[0] ? c->trunk->cfg->name : s->d.cfg->sip_codecs);
 		return 488;
 	}
 	if (sip_call_bind(c, offer->rtcp_mux)) {
@@ -79,12 +91,14 @@ static int negotiate(struct call *c, const sip_t *sip, struct rg_sdp_av *offer, 
 	return 0;
 }
 
-static void refuse(struct call *c, nua_handle_t *nh, int status)
+static void refuse(struct call *c, nua_handle_t *nh, int status, const char *challenge)
 {
-	const char *phrase = status == 404 ? "Not Found" : status == 486 ? "Busy Here"
+	const char *phrase = status == 401 ? "Unauthorized" : status == 403 ? "Forbidden"
+			     : status == 404 ? "Not Found" : status == 486 ? "Busy Here"
 			     : status == 488 ? "Not Acceptable Here" : status == 503 ? "Service Unavailable"
 			     : "Server Internal Error";
-	nua_respond(nh, status, phrase, TAG_END());
+	nua_respond(nh, status, phrase, TAG_IF(challenge && *challenge, SIPTAG_WWW_AUTHENTICATE_STR(challenge)),
+		    TAG_END());
 	if (c->room_id) { /* listed in its room until the linger is over */
 		sip_call_end(c, "refused", status);
 		return;
@@ -105,12 +119,25 @@ void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip)
 	c->to = sip_url_string(s, sip->sip_request->rq_url);
 	c->nh = nh;
 	nua_handle_bind(nh, c);
+	char challenge[320] = "";
+	int status = sip_inbound_admit(s, sip, c->id, &c->trunk, challenge, sizeof challenge);
+	if (status) {
+		refuse(c, nh, status, challenge);
+		return;
+	}
+	if (c->trunk && c->trunk->cfg->max_calls && sip_trunk_active_calls(c->trunk) > c->trunk->cfg->max_calls) {
+		RG_INFO(SIP, "call %s from %s: refused 486: trunk %s has its max_calls (%u) calls", c->id, c->from,
+			c->trunk->cfg->name, c->trunk->cfg->max_calls);
+		c->trunk = NULL;
+		refuse(c, nh, 486, NULL);
+		return;
+	}
 	struct rg_sip_route route;
-	int rc = rg_sip_rules_route(s->rules, uri_user, caller, c->id, &route);
+	int rc = rg_sip_rules_route(s->rules, uri_user, caller, c->id, c->trunk ? c->trunk->cfg->name : NULL, &route);
 	if (rc) {
 		RG_INFO(SIP, "call %s from %s to %s: refused 404: %s", c->id, c->from, c->to,
 			rc == -ENOENT ? "no sip.dial_in rule matches" : "a template expands too long");
-		refuse(c, nh, 404);
+		refuse(c, nh, 404, NULL);
 		return;
 	}
 	c->room_id = strdup(route.room);
@@ -120,7 +147,7 @@ void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip)
 		c->room_id, c->user_id);
 	struct rg_sdp_av *offer = calloc(1, sizeof *offer);
 	char answer[4096], msg[256] = "";
-	int status = negotiate(c, sip, offer, answer, sizeof answer);
+	status = negotiate(c, sip, offer, answer, sizeof answer);
 	if (!status) {
 		rc = sip_call_join(c, offer, msg, sizeof msg);
 		if (rc) {
@@ -130,7 +157,7 @@ void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip)
 	}
 	free(offer);
 	if (status) {
-		refuse(c, nh, status);
+		refuse(c, nh, status, NULL);
 		return;
 	}
 	nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(answer),

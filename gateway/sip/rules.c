@@ -81,10 +81,13 @@ int rg_sip_template(char *out, size_t cap, const char *tpl, const char *subject,
 }
 
 int rg_sip_rules_route(const struct rg_sip_rules *r, const char *uri_user, const char *caller,
-		       const char *call_id, struct rg_sip_route *out)
+		       const char *call_id, const char *trunk, struct rg_sip_route *out)
 {
 	regmatch_t m[MAX_CAPTURES];
 	for (unsigned i = 0; i < r->n; i++) {
+		const char *only = r->cfg[i].trunk;
+		if (*only && (!trunk || strcmp(only, trunk)))
+			continue;
 		if (regexec(&r->re[i], uri_user, MAX_CAPTURES, m, 0))
 			continue;
 		const struct rg_config_sip_rule *c = &r->cfg[i];

@@ -22,10 +22,11 @@ struct rg_sip_route {
 	char room[256], user_id[256], user_name[256];
 	unsigned rule; /* index of the matching rule */
 };
-/* 0, or -ENOENT when no rule matches, -ENAMETOOLONG when an expansion
- * does not fit. */
+/* trunk: the name of the call's trunk, NULL when none (a rule with a
+ * trunk applies only to that trunk's calls). 0, or -ENOENT when no rule
+ * matches, -ENAMETOOLONG when an expansion does not fit. */
 int rg_sip_rules_route(const struct rg_sip_rules *r, const char *uri_user, const char *caller,
-		       const char *call_id, struct rg_sip_route *out);
+		       const char *call_id, const char *trunk, struct rg_sip_route *out);
 /* Expands one template (exposed for tests); 0 or -ENAMETOOLONG. */
 int rg_sip_template(char *out, size_t cap, const char *tpl, const char *subject, const void *matches,
 		    unsigned n_matches, const char *caller, const char *call_id);

@@ -191,6 +191,7 @@ static int parse_crypto(struct pstate *s, const char *p, const char *end)
 	if (rg_base64_decode(s->o->key, sizeof s->o->key, k, kl) != RG_SDP_AV_KEY_LEN)
 		return perr(s, -EINVAL, "a=crypto: the inline key is not base64 of 30 bytes");
 	s->o->crypto_tag = tagv;
+	s->o->has_crypto = true;
 	s->crypto_found = true;
 	return 0;
 }
@@ -420,7 +421,7 @@ static void put_other(struct out *o, const struct rg_sdp_av *offer, unsigned i)
 
 static void put_audio(struct out *o, const struct rg_sdp_av_local *l)
 {
-	put(o, "m=audio %u %s", l->port, l->srtp ? "RTP/SAVP" : "RTP/AVP");
+	put(o, "m=audio %u %s", l->port, l->srtp && !l->srtp_best_effort ? "RTP/SAVP" : "RTP/AVP");
 	for (size_t i = 0; i < l->n_codecs; i++)
 		put(o, " %u", l->codecs[i].pt);
 	for (size_t i = 0; i < l->n_te; i++)

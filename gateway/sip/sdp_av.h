@@ -58,8 +58,9 @@ struct rg_sdp_av {
 	enum rg_sdp_av_dir dir;
 	unsigned ptime;                /* a=ptime, 0 when absent */
 	bool srtp;                     /* RTP/SAVP */
-	unsigned crypto_tag;           /* srtp: the tag of the usable a=crypto */
-	uint8_t key[RG_SDP_AV_KEY_LEN]; /* srtp: its inline key */
+	bool has_crypto;               /* a usable a=crypto (with RTP/SAVP, or best-effort with RTP/AVP) */
+	unsigned crypto_tag;           /* has_crypto: the tag of the usable a=crypto */
+	uint8_t key[RG_SDP_AV_KEY_LEN]; /* has_crypto: its inline key */
 	struct rg_sdp_av_codec codecs[RG_SDP_AV_MAX_CODECS]; /* known codecs, in m= order */
 	unsigned n_codecs;
 	struct rg_sdp_av_te te[RG_SDP_AV_MAX_TE];
@@ -95,6 +96,7 @@ struct rg_sdp_av_local {
 	enum rg_sdp_av_dir dir;
 	bool rtcp_mux;                /* a=rtcp-mux */
 	bool srtp;                    /* RTP/SAVP with a=crypto */
+	bool srtp_best_effort;        /* srtp: the profile stays RTP/AVP (a=crypto still written) */
 	unsigned crypto_tag;
 	const uint8_t *key;           /* srtp: our RG_SDP_AV_KEY_LEN-byte key */
 	const struct rg_sdp_av *offer; /* an answer: mirror its other m-lines with port 0 */

@@ -7,8 +7,11 @@
  * user of its room that publishes the phone's audio and hears the room's
  * mix minus itself through an RTP endpoint on the room's worker.
  *
- * Dial-in: an INVITE's request-URI user is matched against the rules of
- * sip.dial_in (first match wins) to pick the room; no rule answers 404.
+ * Dial-in: an INVITE is attributed to a trunk (sip.trunks) by its source
+ * address or digest credentials when some trunk has inbound rules (auth.c),
+ * then its request-URI user is matched against the rules of sip.dial_in
+ * (first match wins) to pick the room; no rule answers 404. Trunks that
+ * register do so from start to shutdown (trunk.c).
  * Dial-out: the admin API (rg_sip_call_create). Every state change is a
  * server event "sip.call". docs/sip.md describes the behaviour.
  *
@@ -48,5 +51,11 @@ cJSON *rg_sip_call_list(struct rg_sip *s, const char *room_id);
 cJSON *rg_sip_call_get(struct rg_sip *s, const char *room_id, const char *id);
 /* DELETE: hangs up (BYE, or CANCEL); 0, or -RG_E_NOT_FOUND. */
 int rg_sip_call_hangup(struct rg_sip *s, const char *room_id, const char *id, const char *reason);
+
+/* GET /v1/sip/trunks: every trunk's settings (never a password) and
+ * active calls; GET /v1/sip/registrations: the registration of each trunk
+ * that registers. */
+cJSON *rg_sip_trunks_json(struct rg_sip *s);
+cJSON *rg_sip_registrations_json(struct rg_sip *s);
 
 #endif

@@ -16,6 +16,7 @@ struct call;
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/su.h>
 
+#include "core/cidr.h"
 #include "core/config.h"
 #include "sip/rules.h"
 #include "sip/sdp_av.h"
@@ -26,6 +27,34 @@ struct call;
 #define CALL_LINGER_MS 60000 /* an ended call stays listed this long */
 
 enum call_state { CS_CALLING = 0, CS_RINGING, CS_EARLY, CS_ANSWERED, CS_ENDED };
+enum reg_state { REG_UNREGISTERED = 0, REG_REGISTERING, REG_REGISTERED, REG_FAILED };
+
+#define REG_BACKOFF_MIN_S 5   /* first retry after a failed registration */
+#define REG_BACKOFF_MAX_S 300 /* doubling up to this */
+#define NONCE_MAX_AGE_S 300   /* an inbound challenge's nonce is good this long */
+
+/* A configured trunk (sip.trunks, trunk.c): its parsed settings and its
+ * registration. cfg is the configuration's (read-only, outlives us). */
+struct trunk {
+	struct rg_sip *sip;
+	const struct rg_config_sip_trunk *cfg;
+	enum rg_codec_id prefs[4];
+	size_t n_prefs;
+	struct rg_cidr cidrs[RG_CFG_TRUNK_CIDRS_MAX];
+	unsigned n_cidrs;
+	char host[RG_CFG_ADDR_MAX];       /* of cfg->address, [v6] in brackets */
+	/* registration (cfg->reg) */
+	nua_handle_t *reg_nh;             /* ours; NULL between attempts */
+	enum reg_state reg;
+	int reg_code;                     /* last final status, 0 none */
+	char reg_reason[128];
+	unsigned reg_expires_s;           /* granted by the registrar */
+	int64_t registered_ms, next_attempt_ms;
+	unsigned backoff_s;
+	unsigned retry_timer;
+	unsigned auth_tries;              /* challenges answered since the last 2xx */
+	bool unregistering;
+};
 
 struct call {
 	struct rg_sip *sip;
@@ -45,6 +74,8 @@ struct call {
 	struct rg_sdp_av_codec codec;  /* negotiated (pt 0 with codec.clock_rate 0: none yet) */
 	struct rg_sdp_av_te te;
 	char remote[80];
+	struct trunk *trunk;       /* the call's trunk, NULL when none */
+	bool auth_sent;            /* dial-out: we answered a challenge */
 	int status;                /* last SIP status of the INVITE */
 	char *reason;              /* why it ended */
 	int64_t created_ms, answered_ms, ended_ms;
@@ -64,6 +95,10 @@ struct rg_sip {
 	char sdp_addr[RG_CFG_ADDR_MAX];   /* c= of our SDP */
 	char contact[RG_CFG_ADDR_MAX + 16]; /* host:port others reach us at */
 	struct call *calls;
+	struct trunk *trunks;              /* cfg->n_sip_trunks of them */
+	unsigned n_trunks, unreg_pending;
+	bool any_inbound;                  /* some trunk has inbound rules: dial-in is not open */
+	uint8_t nonce_key[32];             /* random per start: the HMAC key of our nonces */
 };
 
 /* ua.c */
@@ -85,7 +120,40 @@ void sip_call_on_response(struct call *c, int status, const char *phrase, const 
 void sip_call_on_bye(struct call *c);
 void sip_call_on_terminated(struct call *c);
 char *sip_url_string(struct rg_sip *s, const url_t *u);
+/* The codec list of a trunk (its own, else sip.codecs). */
+const enum rg_codec_id *sip_call_prefs(const struct call *c, size_t *n);
 /* dialin.c */
 void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip);
+/* auth.c: which trunk an INVITE comes from. 0 with *out (NULL when no
+ * trunk has inbound rules: dial-in is open), or the status to refuse with:
+ * 401 with the WWW-Authenticate value in challenge, or 403. Logs why. */
+int sip_inbound_admit(struct rg_sip *s, const sip_t *sip, const char *call_id, struct trunk **out,
+		      char *challenge, size_t cap);
+
+/* trunk.c */
+int sip_trunks_init(struct rg_sip *s, char *err, size_t errlen);
+/* Sends the first REGISTERs (after nua is up). */
+void sip_trunks_start(struct rg_sip *s);
+/* Un-REGISTERs (Expires 0) the registered ones; s->unreg_pending counts
+ * the answers still awaited. */
+void sip_trunks_unregister(struct rg_sip *s);
+void sip_trunks_free(struct rg_sip *s);
+struct trunk *sip_trunk_find(struct rg_sip *s, const char *name);
+/* Calls of the trunk not yet ended. */
+unsigned sip_trunk_active_calls(const struct trunk *t);
+/* nua_r_register / nua_r_unregister on a handle; false when not a trunk's. */
+bool sip_trunk_on_register(struct rg_sip *s, nua_handle_t *nh, nua_event_t ev, int status, const char *phrase,
+			   const sip_t *sip);
+/* The NUTAG_AUTH credentials for a challenge in sip ("Digest:\"realm\":user:pass")
+ * into out; false when the trunk has no password or sip no challenge. */
+bool sip_trunk_credentials(const struct trunk *t, const sip_t *sip, char *out, size_t cap);
+/* Dial-out: the Request-URI for a number ("+4930123", digits, * and #) or
+ * a tel: URI, at the trunk's address ("sip:+4930123@host:port[;transport=tcp]");
+ * 0 or -EINVAL. */
+int sip_trunk_number_uri(const struct trunk *t, const char *to, char *out, size_t cap);
+/* Our From through the trunk ("\"display\" <sip:from_user@host>"). */
+void sip_trunk_from(const struct trunk *t, char *out, size_t cap);
+/* A pre-loaded Route to the trunk's address (for a sip: URI through it). */
+void sip_trunk_route(const struct trunk *t, char *out, size_t cap);
 
 #endif

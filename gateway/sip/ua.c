@@ -6,7 +6,8 @@
  *
  * nua is created with its media layer off (NUTAG_MEDIA_ENABLE(0)): SDP
  * goes in and out as message bodies and sdp_av.c does offer/answer.
- * OPTIONS is answered by nua (200, with our Allow). */
+ * OPTIONS is answered by nua (200, with our Allow). REGISTER answers go
+ * to trunk.c. */
 #include "sip/sip_int.h" /* first: it names nua's magic types */
 
 #include <glib.h>
@@ -34,6 +35,11 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 		}
 		if (!c)
 			sip_dialin(s, nh, sip);
+		return;
+	case nua_r_register:
+	case nua_r_unregister:
+		if (!sip_trunk_on_register(s, nh, event, status, phrase, sip) && nh && !c)
+			nua_handle_destroy(nh);
 		return;
 	case nua_r_invite:
 		if (c)
@@ -129,11 +135,15 @@ void sip_ua_stop(struct rg_sip *s)
 {
 	GMainContext *ctx = rg_loop_glib_context(s->d.control);
 	if (s->nua) {
-		/* nua finishes its transactions (BYEs and CANCELs sent just before) */
+		/* nua finishes its transactions (BYEs, CANCELs and un-REGISTERs
+		 * sent just before); the un-REGISTERs are answered first, as
+		 * nua_shutdown would end the registrations on its own */
 		bool over = false;
 		GSource *t = g_timeout_source_new(SHUTDOWN_WAIT_MS);
 		g_source_set_callback(t, wait_over, &over, NULL);
 		g_source_attach(t, ctx);
+		while (s->unreg_pending && !over)
+			g_main_context_iteration(ctx, TRUE);
 		nua_shutdown(s->nua);
 		while (!s->shutdown_done && !over)
 			g_main_context_iteration(ctx, TRUE);
