@@ -297,7 +297,11 @@ void sip_call_on_response(struct call *c, int status, const char *phrase, const 
 			return;
 		}
 	}
-	if (status == 401 || status == 407) { /* the handle goes with the call */
+	if (status == 401 || status == 407) {
+		/* nua would hold the INVITE open for credentials: let it go */
+		nua_handle_bind(c->nh, NULL);
+		nua_handle_destroy(c->nh);
+		c->nh = NULL;
 		sip_call_end(c, "auth_failed", status);
 		return;
 	}

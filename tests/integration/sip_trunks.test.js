@@ -10,7 +10,8 @@
 //    password and 403 with a wrong one;
 //  - dial-out through a trunk: tel:+49-30-123456 becomes
 //    sip:+4930123456@<trunk>, the provider's 407 is answered with the
-//    trunk's credentials (verifyauth), the call is answered, then hung up;
+//    trunk's credentials (the digest checked here), the call is answered,
+//    then hung up; a proxy that challenges again ends the call auth_failed;
 //  - the admin API never shows a password, the server never logs one;
 //    bad trunk configurations are refused with the field named.
 'use strict';
@@ -242,6 +243,21 @@ test('dial-out through a trunk: a tel: number, the provider\'s 407 answered, ans
   }
 });
 
+test('dial-out through a trunk: challenged again after our credentials, the call ends auth_failed', async () => {
+  const uas = sipp('scen_uas_407_twice.xml', ['-i', '127.0.0.1', '-p', String(uasPort), '-m', '1'], 'uas_407_twice');
+  await sleep(500);
+  const room = 'trkout2';
+  const r = await srv.admin('POST', `/v1/rooms/${room}/sip-calls`, { trunk: 'out', to: '+4930123456' });
+  assert.strictEqual(r.status, 201, r.text);
+  const c = await waitFor('ended', async () => {
+    const g = await srv.admin('GET', `/v1/rooms/${room}/sip-calls/${r.json.id}`);
+    return g.json.state === 'ended' && g.json;
+  });
+  assert.strictEqual(c.reason, 'auth_failed', JSON.stringify(c));
+  assert.strictEqual(c.status, 407);
+  await sippOk(uas, 'uas_407_twice');
+});
+
 test('GET /v1/sip/trunks: settings without passwords; the log holds none either', async () => {
   const r = await srv.admin('GET', '/v1/sip/trunks');
   assert.strictEqual(r.status, 200, r.text);
@@ -291,4 +307,5 @@ test('shutdown un-REGISTERs (Expires 0) within the shutdown wait', async () => {
   assert.ok(lines.length >= 2 && /Expires: *0|expires=0/i.test(lines[lines.length - 1]), log.slice(-1500));
   assert.ok(lines.slice(0, -1).every((l) => !/Expires: *0|expires=0/i.test(l)), log.slice(-1500));
   assert.match(srv.log(), /trunk prov: unregistered \(200 OK\)/);
+  assert.doesNotMatch(srv.log(), /shutdown did not complete/);
 });
