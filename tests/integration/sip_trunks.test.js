@@ -12,6 +12,8 @@
 //    sip:+4930123456@<trunk>, the provider's 407 is answered with the
 //    trunk's credentials (the digest checked here), the call is answered,
 //    then hung up; a proxy that challenges again ends the call auth_failed;
+//  - a trunk with "srtp": "required": a plain offer from it gets 488, our
+//    offer through it is RTP/SAVP with an SDES key;
 //  - the admin API never shows a password, the server never logs one;
 //    bad trunk configurations are refused with the field named.
 'use strict';
@@ -30,7 +32,7 @@ const SIPP_DIR = path.join(__dirname, 'sipp');
 const SECRET = 'trunk-s3cret-pw';        // outbound (REGISTER, dial-out); also in the SIPp scenarios
 const IN_SECRET = 'inbound-pbx-pa55word'; // inbound digest of trunk "secure"
 const HOOK_SECRET = 'whsec-trunks-0123456789';
-let srv, dir, sipPort, regPort, reg403Port, uasPort, rx;
+let srv, dir, sipPort, regPort, reg403Port, uasPort, srtpPort, rx;
 let registrar;
 const started = [];
 
@@ -106,7 +108,7 @@ const regs = async () => {
 before(async () => {
   assert.ok(fs.existsSync('/usr/bin/sipp'), '/usr/bin/sipp missing (make test installs it)');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rg-trunks-'));
-  [sipPort, regPort, reg403Port, uasPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  [sipPort, regPort, reg403Port, uasPort, srtpPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   rx = await startReceiver();
   // the registrars listen before the server sends its first REGISTER
   registrar = sipp('scen_registrar.xml', ['-i', '127.0.0.1', '-p', String(regPort), '-m', '1', '-timeout', '120s'], 'registrar');
@@ -125,10 +127,12 @@ before(async () => {
           { name: 'secure', inbound: { cidrs: ['127.0.0.3'], username: 'pbxuser', password: IN_SECRET }, max_calls: 2 },
           { name: 'out', address: `127.0.0.1:${uasPort}`, username: 'trunkuser', password: SECRET, from_user: '+4930999',
             display_name: 'Rooms', codecs: 'pcmu' },
+          { name: 'srtp', address: `127.0.0.1:${srtpPort}`, inbound: { cidrs: ['127.0.0.4'] }, srtp: 'required' },
         ],
         dial_in: [
           { user_regex: '^conf-([0-9]+)$', room: 'trk$1', trunk: 'pbx' },
           { user_regex: '^sec-([0-9]+)$', room: 'sec$1', trunk: 'secure' },
+          { user_regex: '^srtp-([0-9]+)$', room: 'srtp$1' },
         ],
       },
       webhooks: [{ url: rx.url, secret: HOOK_SECRET, events: ['sip.*'], backoff_ms: 100 }],
@@ -258,10 +262,26 @@ test('dial-out through a trunk: challenged again after our credentials, the call
   await sippOk(uas, 'uas_407_twice');
 });
 
+test('a trunk that requires SRTP: a plain offer from it gets 488; our offer through it is RTP/SAVP with a key', async () => {
+  await uac('scen_plain_488.xml', 'plain_488', '127.0.0.4', 'srtp-1');
+  assert.match(srv.log(), /refused 488: trunk srtp requires SRTP/);
+  const uas = sipp('scen_uas_srtp_offer.xml', ['-i', '127.0.0.1', '-p', String(srtpPort), '-m', '1'], 'uas_srtp');
+  await sleep(500);
+  const r = await srv.admin('POST', '/v1/rooms/srtpout/sip-calls', { trunk: 'srtp', to: '100' });
+  assert.strictEqual(r.status, 201, r.text);
+  const c = await waitFor('ended', async () => {
+    const g = await srv.admin('GET', `/v1/rooms/srtpout/sip-calls/${r.json.id}`);
+    return g.json.state === 'ended' && g.json;
+  });
+  assert.strictEqual(c.status, 488, JSON.stringify(c));
+  await sippOk(uas, 'uas_srtp');
+  assert.match(readOr(path.join(dir, 'uas_srtp.log')), /offer: m=audio \d+ RTP\/SAVP/);
+});
+
 test('GET /v1/sip/trunks: settings without passwords; the log holds none either', async () => {
   const r = await srv.admin('GET', '/v1/sip/trunks');
   assert.strictEqual(r.status, 200, r.text);
-  assert.strictEqual(r.json.count, 6);
+  assert.strictEqual(r.json.count, 7);
   for (const s of [SECRET, IN_SECRET]) {
     assert.ok(!r.text.includes(s), 'a password in GET /v1/sip/trunks');
     assert.ok(!srv.log().includes(s), 'a password in the server log');
