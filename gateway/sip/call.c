@@ -425,6 +425,11 @@ static int parse_out(struct rg_sip *s, const cJSON *body, struct dial *o, char *
 											: "must be a trunk's name");
 			return -RG_E_INVALID_FIELD;
 		}
+		if (!o->trunk->cfg->address[0]) {
+			snprintf(msg, msglen, "field \"trunk\": trunk %s has no \"address\" to dial out through",
+				 o->trunk->cfg->name);
+			return -RG_E_INVALID_FIELD;
+		}
 	}
 	int e = parse_to(s, t, o, msg, msglen);
 	if (e)

@@ -240,7 +240,7 @@ test('dial-out through a trunk: a tel: number, the provider\'s 407 answered, ans
   assert.strictEqual(kv.response, md5(`${ha1}:${kv.nonce}:${kv.nc}:${kv.cnonce}:${kv.qop}:${ha2}`), pa[1]);
   // bad requests name the field
   for (const [body, field] of [[{ trunk: 'nope', to: '+123' }, 'trunk'], [{ to: '+4930123' }, 'to'],
-    [{ trunk: 'out', to: '12ab' }, 'to'], [{ trunk: 3, to: '+1' }, 'trunk']]) {
+    [{ trunk: 'out', to: '12ab' }, 'to'], [{ trunk: 3, to: '+1' }, 'trunk'], [{ trunk: 'pbx', to: '+1' }, 'trunk']]) {
     const e = await srv.admin('POST', `/v1/rooms/${room}/sip-calls`, body);
     assert.strictEqual(e.status, 422, `${JSON.stringify(body)}: ${e.text}`);
     assert.match(e.json.error.message, new RegExp(`field "${field}"`), e.text);
