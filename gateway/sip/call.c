@@ -687,7 +687,13 @@ struct rg_sip *rg_sip_new(const struct rg_sip_deps *d, char *err, size_t errlen)
 		snprintf(url, sizeof url, bind_v6 ? "sip:%s;maddr=[%s]" : "sip:%s;maddr=%s", s->contact, host);
 	else
 		snprintf(url, sizeof url, "sip:%s", s->contact);
-	if (sip_trunks_init(s, err, errlen) || sip_ua_start(s, url, err, errlen)) {
+	if (sip_trunks_init(s, err, errlen)) {
+		sip_trunks_free(s);
+		rg_sip_rules_free(s->rules);
+		free(s);
+		return NULL;
+	}
+	if (sip_ua_start(s, url, err, errlen)) {
 		sip_ua_stop(s);
 		sip_trunks_free(s);
 		rg_sip_rules_free(s->rules);

@@ -60,8 +60,10 @@ int sip_trunks_init(struct rg_sip *s, char *err, size_t errlen)
 	if (!cfg->n_sip_trunks)
 		return 0;
 	s->trunks = calloc(cfg->n_sip_trunks, sizeof *s->trunks);
-	if (!s->trunks)
+	if (!s->trunks) {
+		snprintf(err, errlen, "sip.trunks: out of memory");
 		return -ENOMEM;
+	}
 	s->n_trunks = cfg->n_sip_trunks;
 	for (unsigned i = 0; i < s->n_trunks; i++) {
 		struct trunk *t = &s->trunks[i];
