@@ -367,7 +367,8 @@ void api_admin_handle(struct api_req *r)
 	case R_ROOM_RECS:
 	case R_ROOM_REC:
 	case R_ROOM_SIP_CALLS:
-	case R_ROOM_SIP_CALL: api_vp_route(r); break;
+	case R_ROOM_SIP_CALL:
+	case R_ROOM_SIP_DTMF: api_vp_route(r); break;
 	default: api_reply_error(r, -RG_E_NOT_FOUND, "no such route"); break;
 	}
 }

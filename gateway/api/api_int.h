@@ -32,6 +32,7 @@ enum api_route {
 	R_ROOM_REC,
 	R_ROOM_SIP_CALLS,
 	R_ROOM_SIP_CALL,
+	R_ROOM_SIP_DTMF,
 	R_V1_UNKNOWN,
 	R_COUNT
 };

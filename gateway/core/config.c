@@ -70,6 +70,7 @@ static const struct field fields[] = {
 	{ "sip.advertised_address", F_STR, STR(sip_advertised), 0, 0, "ROOMGATE_SIP_ADVERTISED_ADDRESS" },
 	{ "sip.codecs", F_STR, STR(sip_codecs), 0, 0, "ROOMGATE_SIP_CODECS" },
 	{ "sip.media_timeout_ms", F_U32, OFF(sip_media_timeout_ms), 0, 0, 3600000, NULL },
+	{ "sip.session_expires_s", F_U32, OFF(sip_session_expires_s), 0, 0, 86400, NULL },
 	{ "log.level", F_LEVEL, 0, 0, 0, 0, "ROOMGATE_LOG_LEVEL" },
 };
 
@@ -96,6 +97,7 @@ void rg_config_defaults(struct rg_config *c)
 	snprintf(c->recordings_dir, sizeof c->recordings_dir, "recordings");
 	snprintf(c->sip_codecs, sizeof c->sip_codecs, "opus,g722,pcmu,pcma");
 	c->sip_media_timeout_ms = 30000;
+	c->sip_session_expires_s = 1800;
 	c->max_rooms = 10000;
 	c->max_users_per_room = 500;
 	c->max_sessions = 20000;
@@ -576,12 +578,19 @@ static int walk_sip_rule(struct walk *w, const cJSON *r, const char *path, void 
 	{
 		char mpath[340];
 		snprintf(mpath, sizeof mpath, "%s.%s", path, it->string);
+		if (!strcmp(it->string, "pin")) {
+			size_t n = cJSON_IsString(it) ? strlen(it->valuestring) : 0;
+			if (!n || n >= sizeof rule->pin || strspn(it->valuestring, "0123456789") != n)
+				return walk_fail(w, mpath, "1 to 16 digits");
+			memcpy(rule->pin, it->valuestring, n + 1);
+			continue;
+		}
 		char *dst = !strcmp(it->string, "user_regex") ? rule->user_regex
 			    : !strcmp(it->string, "room") ? rule->room
 			    : !strcmp(it->string, "user_id") ? rule->user_id
 			    : !strcmp(it->string, "user_name") ? rule->user_name : NULL;
 		if (!dst)
-			return walk_fail(w, mpath, "unknown key (user_regex, room, user_id, user_name)");
+			return walk_fail(w, mpath, "unknown key (user_regex, room, user_id, user_name, pin)");
 		int rc = walk_webhook_string(w, it, mpath, dst, sizeof rule->room);
 		if (rc)
 			return rc;
@@ -845,6 +854,8 @@ static int validate_sip(const struct rg_config *c, char *err, size_t errlen)
 			return fail(err, errlen, "sip.codecs: unknown codec \"%s\" (opus, g722, pcmu, pcma)", t);
 	if (!n)
 		return fail(err, errlen, "sip.codecs: at least one of opus, g722, pcmu, pcma");
+	if (c->sip_session_expires_s && c->sip_session_expires_s < 90)
+		return fail(err, errlen, "sip.session_expires_s: 0 (no session timer) or at least 90 (RFC 4028)");
 	return 0;
 }
 

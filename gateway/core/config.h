@@ -47,6 +47,7 @@ struct rg_config_sip_rule {
 	char room[256];       /* templates: $0..$9 captures, ${caller}, ${call} */
 	char user_id[256];    /* "" = the default template */
 	char user_name[256];
+	char pin[17];         /* digits the caller enters (DTMF, then #), "" = none */
 };
 
 struct rg_config {
@@ -93,6 +94,7 @@ struct rg_config {
 	char sip_advertised[RG_CFG_ADDR_MAX]; /* in Contact/Via/SDP, "" = none */
 	char sip_codecs[128];                 /* preference list, comma-separated */
 	unsigned sip_media_timeout_ms;
+	unsigned sip_session_expires_s;       /* RFC 4028 interval we ask for, 0 = no timer */
 	struct rg_config_sip_rule sip_rules[RG_CFG_SIP_RULES_MAX];
 	unsigned n_sip_rules;
 
