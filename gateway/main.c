@@ -145,6 +145,13 @@ static void ev_talking(void *ctx, const char *stream_id, bool talking, unsigned 
 		rg_vps_on_talking(a->vps, stream_id, talking, level);
 }
 
+static void ev_dtmf(void *ctx, const char *id, char digit)
+{
+	struct app *a = ctx;
+	if (a->vps)
+		rg_vps_on_dtmf(a->vps, id, digit);
+}
+
 static void ev_vp_end(void *ctx, const char *id, const char *why)
 {
 	struct app *a = ctx;
@@ -205,7 +212,9 @@ static int start(struct app *a)
 		RG_ERR(MAIN, "libsrtp2 initialisation failed");
 		return -1;
 	}
-	a->media_ev = (struct rg_media_events){ ev_answer, ev_candidate, ev_state, ev_talking, ev_vp_end, ev_rec_done };
+	a->media_ev = (struct rg_media_events){ .answer = ev_answer, .candidate = ev_candidate, .state = ev_state,
+						.talking = ev_talking, .dtmf = ev_dtmf, .vp_end = ev_vp_end,
+						.rec_done = ev_rec_done };
 	a->media = rg_media_new(a->control, a->workers, a->n_workers, &a->cfg, &a->media_ev, a, err,
 				sizeof err);
 	if (!a->media) {

@@ -369,7 +369,8 @@ void api_admin_handle(struct api_req *r)
 	case R_ROOM_SIP_CALLS:
 	case R_ROOM_SIP_CALL:
 	case R_SIP_TRUNKS:
-	case R_SIP_REGS: api_vp_route(r); break;
+	case R_SIP_REGS:
+	case R_ROOM_SIP_DTMF: api_vp_route(r); break;
 	default: api_reply_error(r, -RG_E_NOT_FOUND, "no such route"); break;
 	}
 }

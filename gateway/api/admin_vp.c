@@ -3,6 +3,7 @@
  *   /v1/rooms/{room}/rtp-endpoints[/{id}]  POST, GET, DELETE
  *   /v1/rooms/{room}/recordings[/{id}]     POST, GET, DELETE
  *   /v1/rooms/{room}/sip-calls[/{id}]      POST, GET, DELETE (sip/)
+ *   /v1/rooms/{room}/sip-calls/{id}/dtmf   POST
  *   /v1/sip/trunks, /v1/sip/registrations  GET (sip/) */
 #include <stdio.h>
 #include <string.h>
@@ -147,6 +148,24 @@ static void sip_view(struct api_req *r, bool regs)
 	api_reply_json(r, 200, listed("trunks", rg_sip_trunks_json(s)));
 }
 
+static void sip_dtmf(struct api_req *r)
+{
+	struct rg_sip *s = r->api->d.sip;
+	if (!s)
+		return api_reply_error(r, -RG_E_UNAVAILABLE, "SIP is off: set sip.listen (ROOMGATE_SIP_LISTEN)");
+	if (!api_method_is(r, "POST"))
+		return api_not_allowed(r, "POST");
+	cJSON *body = api_body_json(r, true);
+	if (!body)
+		return;
+	char msg[256] = "";
+	int e = rg_sip_call_dtmf(s, r->segs[1], r->segs[3], body, msg, sizeof msg);
+	cJSON_Delete(body);
+	if (e)
+		return api_reply_error(r, e, msg);
+	api_reply_json(r, 200, rg_sip_call_get(s, r->segs[1], r->segs[3]));
+}
+
 void api_vp_route(struct api_req *r)
 {
 	switch (r->route) {
@@ -160,6 +179,7 @@ void api_vp_route(struct api_req *r)
 	case R_ROOM_SIP_CALL: sip_call(r); break;
 	case R_SIP_TRUNKS: sip_view(r, false); break;
 	case R_SIP_REGS: sip_view(r, true); break;
+	case R_ROOM_SIP_DTMF: sip_dtmf(r); break;
 	default: api_reply_error(r, -RG_E_NOT_FOUND, "no such route"); break;
 	}
 }

@@ -34,6 +34,7 @@ enum api_route {
 	R_ROOM_SIP_CALL,
 	R_SIP_TRUNKS,
 	R_SIP_REGS,
+	R_ROOM_SIP_DTMF,
 	R_V1_UNKNOWN,
 	R_COUNT
 };

@@ -80,6 +80,10 @@ static enum api_route v1_route(struct api_req *r)
 		if (!strcmp(r->segs[2], "sip-calls"))
 			return R_ROOM_SIP_CALL;
 		return R_V1_UNKNOWN;
+	case 5:
+		if (!strcmp(r->segs[2], "sip-calls") && !strcmp(r->segs[4], "dtmf"))
+			return R_ROOM_SIP_DTMF;
+		return R_V1_UNKNOWN;
 	}
 	return R_V1_UNKNOWN;
 }

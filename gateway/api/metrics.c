@@ -23,7 +23,7 @@ static const char *const route_names[R_COUNT] = {
 	[R_ROOM_USERS] = "room_users", [R_ROOM_USER] = "room_user", [R_ROOM_STREAMS] = "room_streams",
 	[R_ROOM_STREAM] = "room_stream", [R_TOKENS] = "tokens",
 	[R_ROOM_MIXES] = "room_mixes", [R_ROOM_MIX] = "room_mix", [R_ROOM_RTPS] = "room_rtp_endpoints",
-	[R_ROOM_RTP] = "room_rtp_endpoint", [R_ROOM_RECS] = "room_recordings", [R_ROOM_REC] = "room_recording", [R_ROOM_SIP_CALLS] = "room_sip_calls", [R_ROOM_SIP_CALL] = "room_sip_call", [R_SIP_TRUNKS] = "sip_trunks", [R_SIP_REGS] = "sip_registrations", [R_V1_UNKNOWN] = "v1_unknown",
+	[R_ROOM_RTP] = "room_rtp_endpoint", [R_ROOM_RECS] = "room_recordings", [R_ROOM_REC] = "room_recording", [R_ROOM_SIP_CALLS] = "room_sip_calls", [R_ROOM_SIP_CALL] = "room_sip_call", [R_SIP_TRUNKS] = "sip_trunks", [R_SIP_REGS] = "sip_registrations", [R_ROOM_SIP_DTMF] = "room_sip_call_dtmf", [R_V1_UNKNOWN] = "v1_unknown",
 };
 
 static const int statuses[API_STATUS_SLOTS] = {

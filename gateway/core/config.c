@@ -71,6 +71,7 @@ static const struct field fields[] = {
 	{ "sip.codecs", F_STR, STR(sip_codecs), 0, 0, "ROOMGATE_SIP_CODECS" },
 	{ "sip.media_timeout_ms", F_U32, OFF(sip_media_timeout_ms), 0, 0, 3600000, NULL },
 	{ "sip.realm", F_STR, STR(sip_realm), 0, 0, NULL },
+	{ "sip.session_expires_s", F_U32, OFF(sip_session_expires_s), 0, 0, 86400, NULL },
 	{ "log.level", F_LEVEL, 0, 0, 0, 0, "ROOMGATE_LOG_LEVEL" },
 };
 
@@ -98,6 +99,7 @@ void rg_config_defaults(struct rg_config *c)
 	snprintf(c->sip_codecs, sizeof c->sip_codecs, "opus,g722,pcmu,pcma");
 	c->sip_media_timeout_ms = 30000;
 	snprintf(c->sip_realm, sizeof c->sip_realm, "roomgate");
+	c->sip_session_expires_s = 1800;
 	c->max_rooms = 10000;
 	c->max_users_per_room = 500;
 	c->max_sessions = 20000;

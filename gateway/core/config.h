@@ -48,6 +48,7 @@ struct rg_config_sip_rule {
 	char user_id[256];    /* "" = the default template */
 	char user_name[256];
 	char trunk[64];       /* "" = any call; else only calls from that trunk */
+	char pin[17];         /* digits the caller enters (DTMF, then #), "" = none */
 };
 
 /* SIP trunks ("sip.trunks", docs/sip.md#trunks): a provider or a PBX we
@@ -124,6 +125,7 @@ struct rg_config {
 	char sip_codecs[128];                 /* preference list, comma-separated */
 	unsigned sip_media_timeout_ms;
 	char sip_realm[RG_CFG_SIP_NAME_MAX];  /* digest realm of inbound challenges */
+	unsigned sip_session_expires_s;       /* RFC 4028 interval we ask for, 0 = no timer */
 	struct rg_config_sip_rule sip_rules[RG_CFG_SIP_RULES_MAX];
 	unsigned n_sip_rules;
 	struct rg_config_sip_trunk sip_trunks[RG_CFG_SIP_TRUNKS_MAX];

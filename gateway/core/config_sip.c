@@ -11,7 +11,7 @@
 #include "core/cidr.h"
 #include "core/config_int.h"
 
-/* ---- sip.dial_in: [{user_regex, room, user_id?, user_name?, trunk?}] ---- */
+/* ---- sip.dial_in: [{user_regex, room, user_id?, user_name?, trunk?, pin?}] ---- */
 
 static int walk_sip_rule(struct walk *w, const cJSON *r, const char *path, void *elem)
 {
@@ -24,13 +24,20 @@ static int walk_sip_rule(struct walk *w, const cJSON *r, const char *path, void 
 	{
 		char mpath[340];
 		snprintf(mpath, sizeof mpath, "%s.%s", path, it->string);
+		if (!strcmp(it->string, "pin")) {
+			size_t n = cJSON_IsString(it) ? strlen(it->valuestring) : 0;
+			if (!n || n >= sizeof rule->pin || strspn(it->valuestring, "0123456789") != n)
+				return cfg_walk_fail(w, mpath, "1 to 16 digits");
+			memcpy(rule->pin, it->valuestring, n + 1);
+			continue;
+		}
 		char *dst = !strcmp(it->string, "user_regex") ? rule->user_regex
 			    : !strcmp(it->string, "room") ? rule->room
 			    : !strcmp(it->string, "user_id") ? rule->user_id
 			    : !strcmp(it->string, "user_name") ? rule->user_name
 			    : !strcmp(it->string, "trunk") ? rule->trunk : NULL;
 		if (!dst)
-			return cfg_walk_fail(w, mpath, "unknown key (user_regex, room, user_id, user_name, trunk)");
+			return cfg_walk_fail(w, mpath, "unknown key (user_regex, room, user_id, user_name, trunk, pin)");
 		int rc = cfg_walk_string(w, it, mpath, dst, dst == rule->trunk ? sizeof rule->trunk : sizeof rule->room);
 		if (rc)
 			return rc;
@@ -331,6 +338,8 @@ int cfg_validate_sip(const struct rg_config *c, char *err, size_t errlen)
 		return cfg_fail(err, errlen, "sip.codecs: %s", problem);
 	if (!c->sip_realm[0] || strchr(c->sip_realm, '"') || !printable(c->sip_realm))
 		return cfg_fail(err, errlen, "sip.realm: expected a non-empty string without double quotes");
+	if (c->sip_session_expires_s && c->sip_session_expires_s < 90)
+		return cfg_fail(err, errlen, "sip.session_expires_s: 0 (no session timer) or at least 90 (RFC 4028)");
 	for (unsigned i = 0; i < c->n_sip_rules; i++) {
 		const char *t = c->sip_rules[i].trunk;
 		bool found = !*t;

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/time.h>
@@ -28,6 +29,12 @@
 #define RTCP_INTERVAL_US 5000000
 #define LEVEL_EXT_ID 1       /* in the Opus stream we publish after transcoding */
 #define MAX_GAP_CONCEAL 5    /* packets concealed on a sequence gap */
+#define DTMF_QUEUE 64
+#define DTMF_TONE_FRAMES 5   /* a digit sent lasts 100 ms ... */
+#define DTMF_GAP_FRAMES 3    /* ... and is followed by 60 ms of audio */
+#define DTMF_END_COPIES 3    /* the end packet is sent three times (RFC 4733 2.5.1.4) */
+#define DTMF_VOLUME 10       /* -10 dBm0 */
+#define TONE_AMPLITUDE 9000.0 /* about -11 dBFS per frequency */
 
 struct rtpep {
 	struct rg_loop *loop;
@@ -65,6 +72,21 @@ struct rtpep {
 	size_t ofifo_n;
 	struct rtp_tx_stats tx;
 	bool tx_started;
+	/* tones (prompts) instead of the play source */
+	struct rg_tone tone;
+	bool tone_on;
+	unsigned tone_pos, tone_done; /* samples into the period, periods played */
+	double ph1, ph2;
+	struct rg_encoder *tone_enc;
+	/* DTMF: sending (queued digits), receiving */
+	char dtmf_q[DTMF_QUEUE];
+	size_t dtmf_n;
+	unsigned dtmf_frame;         /* frames into the digit at dtmf_q[0] */
+	uint32_t dtmf_ts;
+	rtpep_dtmf_fn dtmf_fn;
+	bool te_seen;
+	uint32_t te_last_ts;
+	uint64_t dtmf_in, dtmf_out;
 	/* counters */
 	uint64_t wrong_source, junk, wrong_pt, srtp_errors, srtp_send_errors, decode_errors, send_errors, rtcp_in;
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
@@ -119,30 +141,102 @@ static void send_to(struct rtpep *e, int fd, const struct sockaddr_storage *to, 
 		e->send_errors++;
 }
 
-static void send_rtp(struct rtpep *e, const uint8_t *payload, size_t len, uint32_t ts_units)
+static void send_pkt(struct rtpep *e, uint8_t pt, bool marker, uint32_t ts, const uint8_t *payload,
+		     size_t len)
 {
-	if (!e->remote.ss_family)
-		return;
 	uint8_t buf[12 + PKT_MAX + RG_SRTP_MAX_TRAILER];
-	if (len > PKT_MAX)
+	if (!e->remote.ss_family || len > PKT_MAX)
 		return;
 	buf[0] = 0x80;
-	buf[1] = (uint8_t)((e->first_sent ? 0 : 0x80) | e->p.pt);
+	buf[1] = (uint8_t)((marker ? 0x80 : 0) | pt);
 	buf[2] = (uint8_t)(e->seq >> 8);
 	buf[3] = (uint8_t)e->seq;
 	for (int i = 0; i < 4; i++) {
-		buf[4 + i] = (uint8_t)(e->ts >> (24 - 8 * i));
+		buf[4 + i] = (uint8_t)(ts >> (24 - 8 * i));
 		buf[8 + i] = (uint8_t)(e->ssrc >> (24 - 8 * i));
 	}
 	memcpy(buf + 12, payload, len);
-	rtp_tx_stats_update(&e->tx, e->ts, len, (uint64_t)rg_mono_us());
+	rtp_tx_stats_update(&e->tx, ts, len, (uint64_t)rg_mono_us());
 	e->tx_started = true;
-	e->first_sent = true;
 	e->seq++;
-	e->ts += ts_units;
 	e->tx_packets++;
 	e->tx_bytes += len;
 	send_to(e, e->p.fd, &e->remote, buf, 12 + len, false);
+}
+
+static void send_rtp(struct rtpep *e, const uint8_t *payload, size_t len, uint32_t ts_units)
+{
+	if (!e->remote.ss_family || len > PKT_MAX)
+		return;
+	send_pkt(e, e->p.pt, !e->first_sent, e->ts, payload, len);
+	e->first_sent = true;
+	e->ts += ts_units;
+}
+
+/* The digit at the head of the queue takes this frame's slot: RFC 4733
+ * packets for DTMF_TONE_FRAMES frames (one timestamp, the event's start;
+ * a growing duration; the marker on the first; the end three times), then
+ * DTMF_GAP_FRAMES frames of audio. True when the slot is taken. */
+static bool dtmf_slot(struct rtpep *e)
+{
+	if (!e->dtmf_n || !e->p.te_pt)
+		return false;
+	uint32_t units = e->p.codec.clock_rate * RG_FRAME_MS / 1000;
+	uint32_t te_units = (e->p.te_rate ? e->p.te_rate : e->p.codec.clock_rate) * RG_FRAME_MS / 1000;
+	unsigned f = e->dtmf_frame++;
+	if (f < DTMF_TONE_FRAMES) {
+		if (f == 0) {
+			e->ofifo_n = 0; /* audio cut short before the event */
+			e->dtmf_ts = e->ts;
+		}
+		int ev_code = rtp_tel_event_from_char(e->dtmf_q[0]);
+		struct rtp_tel_event ev = { .event = (uint8_t)(ev_code < 0 ? 0 : ev_code),
+					    .end = f == DTMF_TONE_FRAMES - 1,
+					    .volume = DTMF_VOLUME,
+					    .duration = (uint16_t)((f + 1) * te_units) };
+		uint8_t pay[RTP_TEL_EVENT_SIZE];
+		rtp_tel_event_encode(pay, sizeof pay, &ev);
+		for (int i = 0; i < (ev.end ? DTMF_END_COPIES : 1); i++)
+			send_pkt(e, e->p.te_pt, f == 0 && i == 0, e->dtmf_ts, pay, sizeof pay);
+		e->first_sent = true;
+		e->ts += units;
+		if (ev.end)
+			e->dtmf_out++;
+		return true;
+	}
+	if (f + 1 >= DTMF_TONE_FRAMES + DTMF_GAP_FRAMES) {
+		memmove(e->dtmf_q, e->dtmf_q + 1, --e->dtmf_n);
+		e->dtmf_frame = 0;
+	}
+	return false;
+}
+
+/* One 20 ms frame of the tone, encoded in our codec; 0 when it is over. */
+static int tone_frame(struct rtpep *e, uint8_t *out, size_t cap)
+{
+	const struct rg_tone *t = &e->tone;
+	if (!e->tone_enc)
+		e->tone_enc = rg_encoder_new(&e->p.codec);
+	if (!e->tone_enc)
+		return 0;
+	int16_t pcm[RG_FRAME_SAMPLES];
+	unsigned on = t->on_ms * 48, period = (t->on_ms + t->off_ms) * 48;
+	double w1 = 2 * M_PI * t->f1 / 48000.0, w2 = 2 * M_PI * t->f2 / 48000.0;
+	for (size_t i = 0; i < RG_FRAME_SAMPLES; i++) {
+		double v = 0;
+		if (e->tone_on && e->tone_pos < on) {
+			v = sin(e->ph1) + (t->f2 ? sin(e->ph2) : 0);
+			e->ph1 = fmod(e->ph1 + w1, 2 * M_PI);
+			e->ph2 = fmod(e->ph2 + w2, 2 * M_PI);
+		}
+		pcm[i] = (int16_t)lrint(v * TONE_AMPLITUDE);
+		if (e->tone_on && ++e->tone_pos >= period) {
+			e->tone_pos = 0;
+			if (t->count && ++e->tone_done >= t->count)
+				e->tone_on = false; /* the rest of the frame is silence */
+		}
+	}
+	return rg_encoder_encode(e->tone_enc, pcm, RG_FRAME_SAMPLES, out, cap);
 }
 
 /* A 20 ms frame in our codec: Opus goes out as it is (ptime 20); sample
@@ -151,6 +245,16 @@ static void on_frame(void *arg, const uint8_t *payload, size_t len, uint8_t leve
 {
 	struct rtpep *e = arg;
 	(void)level;
+	if (!e->p.send || dtmf_slot(e))
+		return;
+	uint8_t tb[RG_MAX_PAYLOAD];
+	if (e->tone_on) {
+		int n = tone_frame(e, tb, sizeof tb);
+		if (n > 0) {
+			payload = tb;
+			len = (size_t)n;
+		}
+	}
 	if (e->p.codec.id == RG_CODEC_OPUS) {
 		send_rtp(e, payload, len, RG_FRAME_SAMPLES);
 		return;
@@ -175,7 +279,7 @@ static void on_tap(void *arg, const uint8_t *pkt, size_t len, uint8_t level_id)
 {
 	struct rtpep *e = arg;
 	(void)level_id;
-	if (!e->remote.ss_family || len > PKT_MAX)
+	if (!e->p.send || !e->remote.ss_family || len > PKT_MAX)
 		return;
 	uint8_t buf[PKT_MAX + RG_SRTP_MAX_TRAILER];
 	memcpy(buf, pkt, len);
@@ -236,6 +340,31 @@ static void transcode_in(struct rtpep *e, const struct rtp_header *h)
 	}
 	memmove(e->fifo, e->fifo + off, (e->fifo_n - off) * sizeof *e->fifo);
 	e->fifo_n -= off;
+}
+
+/* RFC 4733: one digit per event, reported at its first packet; the
+ * repeats and end packets of an event carry its start timestamp. */
+static void tel_event_in(struct rtpep *e, const struct rtp_header *h)
+{
+	struct rtp_tel_event ev;
+	e->last_rtp_us = rg_mono_us();
+	if (rtp_tel_event_decode(&ev, h->payload, h->payload_len) != 0) {
+		e->junk++;
+		return;
+	}
+	if (e->te_seen && h->ts == e->te_last_ts)
+		return; /* the same event again (repeats, end packets) */
+	bool first = !e->te_seen;
+	e->te_seen = true;
+	e->te_last_ts = h->ts;
+	if (first && !h->marker)
+		return; /* the rest of an event that began before this endpoint */
+	char d = rtp_tel_event_to_char(ev.event);
+	if (!d)
+		return; /* not a DTMF event (flash, tones) */
+	e->dtmf_in++;
+	if (e->dtmf_fn)
+		e->dtmf_fn(e->arg, d);
 }
 
 static void rtcp_in(struct rtpep *e, const uint8_t *buf, size_t len)
@@ -354,6 +483,12 @@ static void packet_in(struct rtpep *e, uint8_t *buf, size_t len, const struct so
 		e->junk++;
 		return;
 	}
+	if (e->p.te_pt && h.pt == e->p.te_pt) {
+		if (!latched)
+			latch(e, from, false);
+		tel_event_in(e, &h);
+		return;
+	}
 	if (h.pt != e->p.pt) {
 		e->wrong_pt++;
 		return;
@@ -421,7 +556,7 @@ void rtpep_tick(struct rtpep *e, int64_t now_us)
 		e->last_rtcp_us = now_us;
 		send_rtcp_report(e);
 	}
-	int64_t since = e->rx_started ? e->last_rtp_us : e->created_us;
+	int64_t since = e->last_rtp_us > e->created_us ? e->last_rtp_us : e->created_us;
 	if (e->p.recv && e->p.timeout_ms && now_us - since > (int64_t)e->p.timeout_ms * 1000 && e->end) {
 		rtpep_end_fn end = e->end;
 		e->end = NULL; /* once */
@@ -430,6 +565,61 @@ void rtpep_tick(struct rtpep *e, int64_t now_us)
 }
 
 /* ---- life ---- */
+
+/* What it receives: decoded and re-encoded to Opus unless it is Opus. */
+static void recv_codec_set(struct rtpep *e)
+{
+	rg_decoder_free(e->dec);
+	rg_encoder_free(e->opus);
+	e->dec = NULL;
+	e->opus = NULL;
+	e->fifo_n = 0;
+	if (e->p.codec.id != RG_CODEC_OPUS) {
+		struct rg_codec_params op;
+		rg_codec_params_default(&op, RG_CODEC_OPUS);
+		e->dec = rg_decoder_new(&e->p.codec);
+		e->opus = rg_encoder_new(&op);
+	}
+}
+
+static uint8_t pub_level_id(const struct rtpep *e)
+{
+	return e->p.codec.id == RG_CODEC_OPUS ? e->p.level_id : LEVEL_EXT_ID;
+}
+
+/* What it sends: a tap of one Opus stream, or a mixer output in its codec. */
+static void play_attach(struct rtpep *e)
+{
+	const struct rtpep_params *p = &e->p;
+	if (p->play && p->codec.id == RG_CODEC_OPUS) {
+		rtp_rewriter_init(&e->rw, e->ssrc, e->seq, e->ts);
+		e->tap = relay_tap_add(e->relay, p->play, on_tap, e);
+		return;
+	}
+	struct mixer_out_params mp = {
+		.all = p->play == NULL,
+		.streams = p->play ? (const char *const *)&e->play : NULL,
+		.n_streams = p->play ? 1 : 0,
+		.exclude = e->pub ? p->publish_stream : NULL,
+		.max_talkers = p->play ? 1 : p->max_talkers,
+		.codec = p->codec,
+		.frame = on_frame,
+		.arg = e,
+	};
+	e->out = mixer_out_add(e->mx, &mp);
+}
+
+static void play_detach(struct rtpep *e)
+{
+	if (e->out)
+		mixer_out_remove(e->mx, e->out);
+	relay_tap_remove(e->relay, e->tap);
+	e->out = NULL;
+	e->tap = NULL;
+	e->ofifo_n = 0;
+	rg_encoder_free(e->tone_enc);
+	e->tone_enc = NULL;
+}
 
 struct rtpep *rtpep_new(struct rg_loop *loop, struct relay *relay, struct mixer *mx,
 			const struct rtpep_params *p, rtpep_end_fn end, void *arg)
@@ -460,33 +650,11 @@ struct rtpep *rtpep_new(struct rg_loop *loop, struct relay *relay, struct mixer 
 	if (p->srtp)
 		e->srtp = rg_srtp_new(&p->keys);
 	if (p->recv && p->publish_stream) {
-		if (p->codec.id != RG_CODEC_OPUS) {
-			struct rg_codec_params op;
-			rg_codec_params_default(&op, RG_CODEC_OPUS);
-			e->dec = rg_decoder_new(&p->codec);
-			e->opus = rg_encoder_new(&op);
-		}
-		e->pub = relay_attach_local(relay, p->publish_stream,
-					    p->codec.id == RG_CODEC_OPUS ? p->level_id : LEVEL_EXT_ID);
+		recv_codec_set(e);
+		e->pub = relay_attach_local(relay, p->publish_stream, pub_level_id(e));
 	}
-	if (p->send) {
-		if (p->play && p->codec.id == RG_CODEC_OPUS) {
-			rtp_rewriter_init(&e->rw, e->ssrc, e->seq, e->ts);
-			e->tap = relay_tap_add(relay, p->play, on_tap, e);
-		} else {
-			struct mixer_out_params mp = {
-				.all = p->play == NULL,
-				.streams = p->play ? (const char *const *)&e->play : NULL,
-				.n_streams = p->play ? 1 : 0,
-				.exclude = p->recv ? p->publish_stream : NULL,
-				.max_talkers = p->play ? 1 : p->max_talkers,
-				.codec = p->codec,
-				.frame = on_frame,
-				.arg = e,
-			};
-			e->out = mixer_out_add(mx, &mp);
-		}
-	}
+	if (p->send)
+		play_attach(e);
 	e->w = rg_fd_watch_add(loop, p->fd, RG_FD_IN, on_rtp_fd, e);
 	if (p->fd_rtcp >= 0)
 		e->w_rtcp = rg_fd_watch_add(loop, p->fd_rtcp, RG_FD_IN, on_rtcp_fd, e);
@@ -509,9 +677,7 @@ void rtpep_free(struct rtpep *e)
 	close(e->p.fd);
 	if (e->p.fd_rtcp >= 0)
 		close(e->p.fd_rtcp);
-	if (e->out)
-		mixer_out_remove(e->mx, e->out);
-	relay_tap_remove(e->relay, e->tap);
+	play_detach(e);
 	if (e->pub)
 		relay_detach(e->relay, e->pub);
 	rg_decoder_free(e->dec);
@@ -520,6 +686,73 @@ void rtpep_free(struct rtpep *e)
 	g_free(e->publish_stream);
 	g_free(e->play);
 	g_free(e);
+}
+
+void rtpep_update(struct rtpep *e, const struct rtpep_params *p)
+{
+	if (p->remote.ss_family && !sa_equal(&p->remote, &e->p.remote)) {
+		e->p.remote = e->remote = e->remote_rtcp = p->remote;
+		if (e->p.fd_rtcp >= 0)
+			sa_port_plus1(&e->remote_rtcp);
+		e->latched = e->rtcp_latched = false; /* the new source latches */
+	}
+	if (p->srtp != e->p.srtp || (p->srtp && memcmp(&p->keys, &e->p.keys, sizeof p->keys))) {
+		rg_srtp_free(e->srtp);
+		e->srtp = p->srtp ? rg_srtp_new(&p->keys) : NULL;
+		e->p.srtp = p->srtp;
+		e->p.keys = p->keys;
+	}
+	e->p.te_pt = p->te_pt;
+	e->p.te_rate = p->te_rate;
+	if (!p->te_pt)
+		e->dtmf_n = 0;
+	bool codec = p->codec.id != e->p.codec.id || p->codec.sample_rate != e->p.codec.sample_rate ||
+		     p->codec.channels != e->p.codec.channels || p->pt != e->p.pt || p->ptime_ms != e->p.ptime_ms;
+	if (codec) {
+		uint8_t old_level = pub_level_id(e);
+		e->p.codec = p->codec;
+		e->p.pt = p->pt;
+		e->p.ptime_ms = p->ptime_ms;
+		e->rx_started = false; /* statistics restart at the new clock rate */
+		if (e->pub) {
+			recv_codec_set(e);
+			if (pub_level_id(e) != old_level) {
+				relay_detach(e->relay, e->pub);
+				e->pub = relay_attach_local(e->relay, e->p.publish_stream, pub_level_id(e));
+			}
+		}
+	}
+	if (p->recv && !e->p.recv)
+		e->last_rtp_us = rg_mono_us(); /* the media timeout starts again */
+	e->p.recv = p->recv;
+	e->p.send = p->send;
+	if (codec || (e->p.send && !e->out && !e->tap)) {
+		play_detach(e);
+		if (e->p.send)
+			play_attach(e);
+	}
+}
+
+void rtpep_tone(struct rtpep *e, const struct rg_tone *t)
+{
+	e->tone_on = t && t->f1 && t->on_ms;
+	if (!e->tone_on)
+		return;
+	e->tone = *t;
+	e->tone_pos = e->tone_done = 0;
+	e->ph1 = e->ph2 = 0;
+}
+
+void rtpep_dtmf(struct rtpep *e, const char *digits)
+{
+	for (const char *d = digits; *d && e->dtmf_n < DTMF_QUEUE; d++)
+		if (rtp_tel_event_from_char(*d) >= 0)
+			e->dtmf_q[e->dtmf_n++] = *d;
+}
+
+void rtpep_on_dtmf(struct rtpep *e, rtpep_dtmf_fn fn)
+{
+	e->dtmf_fn = fn;
 }
 
 static void add_addr(cJSON *j, const char *key, const struct sockaddr_storage *ss)
@@ -561,6 +794,13 @@ cJSON *rtpep_to_json(const struct rtpep *e)
 	cJSON_AddNumberToObject(tx, "peer_fraction_lost", e->peer_fraction_lost / 256.0);
 	cJSON_AddNumberToObject(tx, "peer_packets_lost", e->peer_cumulative_lost);
 	cJSON_AddNumberToObject(j, "rtt_ms", e->rtt_ms);
+	cJSON *d = cJSON_AddObjectToObject(j, "dtmf");
+	cJSON_AddNumberToObject(d, "received", (double)e->dtmf_in);
+	cJSON_AddNumberToObject(d, "sent", (double)e->dtmf_out);
+	cJSON_AddNumberToObject(d, "queued", (double)e->dtmf_n);
+	cJSON_AddBoolToObject(j, "sending", e->p.send);
+	cJSON_AddBoolToObject(j, "publishing", e->p.recv && e->pub);
+	cJSON_AddBoolToObject(j, "tone", e->tone_on);
 	if (e->out)
 		cJSON_AddItemToObject(j, "mix", mixer_out_to_json(e->out));
 	return j;

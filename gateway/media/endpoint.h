@@ -35,5 +35,12 @@ void rtpep_free(struct rtpep *e);
 /* Once a second: RTCP every 5 s, media timeout. */
 void rtpep_tick(struct rtpep *e, int64_t now_us);
 cJSON *rtpep_to_json(const struct rtpep *e);
+/* See rg_media_rtp_update, rg_media_rtp_tone, rg_media_rtp_dtmf. */
+void rtpep_update(struct rtpep *e, const struct rtpep_params *p);
+void rtpep_tone(struct rtpep *e, const struct rg_tone *t);
+void rtpep_dtmf(struct rtpep *e, const char *digits);
+/* A DTMF digit arrived (once per event, at its first packet). */
+typedef void (*rtpep_dtmf_fn)(void *arg, char digit);
+void rtpep_on_dtmf(struct rtpep *e, rtpep_dtmf_fn fn);
 
 #endif

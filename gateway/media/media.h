@@ -35,6 +35,8 @@ struct rg_media_events {
 		      enum rg_leg_state state, const char *why);
 	/* A stream started or stopped talking (level100 0..100). */
 	void (*talking)(void *ctx, const char *stream_id, bool talking, unsigned level100);
+	/* An RTP endpoint received a DTMF digit (RFC 4733). */
+	void (*dtmf)(void *ctx, const char *vp_id, char digit);
 	/* A virtual participant's media ended by itself (RTP timeout). */
 	void (*vp_end)(void *ctx, const char *vp_id, const char *why);
 	/* A recorder stopped: its sidecar description (JSON text). A recording
@@ -94,9 +96,27 @@ struct rg_rtp_ep_params {
 	unsigned timeout_ms;            /* recv: no RTP for this long ends it; 0 never */
 	bool srtp;
 	struct rg_srtp_keys keys;       /* srtp */
+	uint8_t te_pt;                  /* RFC 4733 telephone-event payload type, 0 none */
+	unsigned te_rate;               /* its clock rate */
+};
+
+/* A tone played to an RTP endpoint instead of its play source (prompts):
+ * f1 (+ f2 when not 0) Hz for on_ms, then silence for off_ms, count times
+ * (0: until replaced); then the play source again. */
+struct rg_tone {
+	unsigned f1, f2, on_ms, off_ms, count;
 };
 void rg_media_rtp_open(struct rg_media *m, unsigned worker, const char *room_id, const char *id,
 		       const struct rg_rtp_ep_params *p);
+/* Changes an endpoint in place: remote address (a new one is latched
+ * again), recv (publishes what arrives; a stopped endpoint has no media
+ * timeout), send, codec, payload types. Sockets, publish_stream and play
+ * of p are ignored. */
+void rg_media_rtp_update(struct rg_media *m, const char *id, const struct rg_rtp_ep_params *p);
+/* Plays a tone to an endpoint instead of its play source; NULL stops it. */
+void rg_media_rtp_tone(struct rg_media *m, const char *id, const struct rg_tone *t);
+/* Sends DTMF digits (0-9 * # A-D) as RFC 4733 events, one after the other. */
+void rg_media_rtp_dtmf(struct rg_media *m, const char *id, const char *digits);
 /* A server-side mix published as stream_id: all of the room's streams, or
  * the listed ones. */
 void rg_media_mix_open(struct rg_media *m, unsigned worker, const char *room_id, const char *id,

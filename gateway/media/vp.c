@@ -171,6 +171,7 @@ struct vp_msg {
 	char *stats;  /* stats JSON */
 	cJSON *wstats;
 	unsigned worker;
+	char digit;   /* DTMF received */
 };
 
 static void vp_msg_run(void *arg)
@@ -187,6 +188,8 @@ static void vp_msg_run(void *arg)
 			cJSON_Delete(c->stats);
 			c->stats = cJSON_Parse(x->stats);
 		}
+		if (c && x->digit && m->ev->dtmf)
+			m->ev->dtmf(m->ctx, x->id, x->digit);
 		if (c && x->why && m->ev->vp_end)
 			m->ev->vp_end(m->ctx, x->id, x->why);
 		/* a recorder's end: reported once the writer has written and
@@ -227,6 +230,16 @@ static void on_ep_end(void *arg, const char *why)
 	post_vp(v->w, v->id, why, NULL);
 }
 
+static void on_ep_dtmf(void *arg, char digit)
+{
+	struct wvp *v = arg;
+	struct vp_msg *x = g_new0(struct vp_msg, 1);
+	x->m = v->w->m;
+	x->id = g_strdup(v->id);
+	x->digit = digit;
+	rg_loop_call(v->w->m->control, vp_msg_run, x);
+}
+
 /* ---- mixes ---- */
 
 static void on_mix_frame(void *arg, const uint8_t *payload, size_t len, uint8_t level)
@@ -260,6 +273,9 @@ struct vp_job {
 	bool is_rec, mixed, wav;
 	char *dir, *error;  /* recorders: directory; stop: the failure */
 	int64_t start_ms;
+	bool has_tone;      /* tone jobs: tone, or stop */
+	struct rg_tone tone;
+	char *digits;       /* DTMF jobs */
 };
 
 static void job_free(struct vp_job *j)
@@ -272,6 +288,7 @@ static void job_free(struct vp_job *j)
 	g_free(j->user_id);
 	g_free(j->dir);
 	g_free(j->error);
+	g_free(j->digits);
 	g_strfreev(j->streams);
 	g_free(j);
 }
@@ -315,6 +332,7 @@ static void open_run(void *arg)
 		j->ep.publish_stream = j->publish;
 		j->ep.play = j->play;
 		v->ep = rtpep_new(w->loop, w->relay, v->room->mx, &j->ep, on_ep_end, v);
+		rtpep_on_dtmf(v->ep, on_ep_dtmf);
 		v->ep_stream = g_strdup(j->publish);
 	} else {
 		v->stream_id = g_strdup(j->stream_id);
@@ -353,6 +371,22 @@ static void close_run(void *arg)
 		rg_loop_call(j->w->m->control, vp_msg_run, x);
 	}
 	g_hash_table_remove(j->w->vps, j->id);
+	job_free(j);
+}
+
+/* update, tone and DTMF jobs of an endpoint */
+static void ep_run(void *arg)
+{
+	struct vp_job *j = arg;
+	struct wvp *v = g_hash_table_lookup(j->w->vps, j->id);
+	if (v && v->ep) {
+		if (j->is_ep)
+			rtpep_update(v->ep, &j->ep);
+		else if (j->digits)
+			rtpep_dtmf(v->ep, j->digits);
+		else
+			rtpep_tone(v->ep, j->has_tone ? &j->tone : NULL);
+	}
 	job_free(j);
 }
 
@@ -509,6 +543,44 @@ void rg_media_rtp_open(struct rg_media *m, unsigned worker, const char *room_id,
 	j->play = g_strdup(p->play);
 	cvp_add(m, worker, id);
 	rg_loop_call(j->w->loop, open_run, j);
+}
+
+static void ep_job(struct rg_media *m, const char *id, struct vp_job *tmpl)
+{
+	RG_ASSERT_LOOP(m->control);
+	struct cvp *c = g_hash_table_lookup(m->vps, id);
+	if (!c) {
+		job_free(tmpl);
+		return;
+	}
+	tmpl->w = &m->workers[c->worker];
+	rg_loop_call(tmpl->w->loop, ep_run, tmpl);
+}
+
+void rg_media_rtp_update(struct rg_media *m, const char *id, const struct rg_rtp_ep_params *p)
+{
+	struct vp_job *j = job_new(m, 0, "", id);
+	j->is_ep = true;
+	j->ep = *p;
+	j->ep.fd = j->ep.fd_rtcp = -1;
+	j->ep.publish_stream = j->ep.play = NULL;
+	ep_job(m, id, j);
+}
+
+void rg_media_rtp_tone(struct rg_media *m, const char *id, const struct rg_tone *t)
+{
+	struct vp_job *j = job_new(m, 0, "", id);
+	j->has_tone = t != NULL;
+	if (t)
+		j->tone = *t;
+	ep_job(m, id, j);
+}
+
+void rg_media_rtp_dtmf(struct rg_media *m, const char *id, const char *digits)
+{
+	struct vp_job *j = job_new(m, 0, "", id);
+	j->digits = g_strdup(digits);
+	ep_job(m, id, j);
 }
 
 void rg_media_mix_open(struct rg_media *m, unsigned worker, const char *room_id, const char *id,

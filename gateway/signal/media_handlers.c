@@ -157,7 +157,7 @@ static void on_state(void *ctx, const char *owner, const char *leg_id, const cha
 	}
 }
 
-static const struct rg_media_events media_events = { on_answer, on_candidate, on_state, NULL, NULL, NULL };
+static const struct rg_media_events media_events = { .answer = on_answer, .candidate = on_candidate, .state = on_state };
 
 const struct rg_media_events *rg_signal_media_events(void)
 {

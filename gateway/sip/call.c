@@ -46,10 +46,13 @@ struct call *sip_call_new(struct rg_sip *s, bool outbound)
 	c->sip = s;
 	c->outbound = outbound;
 	c->fd = c->fd_rtcp = -1;
+	c->keep_fd = c->keep_fd_rtcp = -1;
+	c->recv_on = c->send_on = true;
 	rg_random_id(c->id, CALL_ID_LEN / 2);
 	snprintf(c->stream_id, sizeof c->stream_id, "sip_%s", c->id);
 	rg_random_bytes(&c->sess_id, sizeof c->sess_id);
 	c->sess_id &= 0x3fffffffffffffffULL;
+	c->sess_ver = c->sess_id;
 	c->created_ms = now_ms();
 	c->next = s->calls;
 	s->calls = c;
@@ -58,11 +61,12 @@ struct call *sip_call_new(struct rg_sip *s, bool outbound)
 
 static void call_close_fds(struct call *c)
 {
-	if (c->fd >= 0)
-		close(c->fd);
-	if (c->fd_rtcp >= 0)
-		close(c->fd_rtcp);
-	c->fd = c->fd_rtcp = -1;
+	int *fds[] = { &c->fd, &c->fd_rtcp, &c->keep_fd, &c->keep_fd_rtcp };
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
 }
 
 void sip_call_free(struct call *c)
@@ -77,6 +81,7 @@ void sip_call_free(struct call *c)
 		rg_timer_cancel(c->ring_timer);
 	if (c->linger_timer)
 		rg_timer_cancel(c->linger_timer);
+	sip_call_timers_stop(c);
 	if (c->nh) {
 		nua_handle_bind(c->nh, NULL);
 		nua_handle_destroy(c->nh);
@@ -88,10 +93,13 @@ void sip_call_free(struct call *c)
 	free(c->from);
 	free(c->to);
 	free(c->reason);
+	free(c->last_sdp);
+	free(c->dtmf_after);
+	free(c->remote_sdp);
 	free(c);
 }
 
-static void emit(struct call *c)
+void sip_call_emit(struct call *c)
 {
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "room_id", c->room_id ? c->room_id : "");
@@ -104,6 +112,8 @@ static void emit(struct call *c)
 		cJSON_AddStringToObject(d, "user_id", c->user_id);
 	if (c->trunk)
 		cJSON_AddStringToObject(d, "trunk", c->trunk->cfg->name);
+	if (c->state == CS_ANSWERED)
+		cJSON_AddBoolToObject(d, "held", c->held);
 	if (c->state == CS_ENDED) {
 		cJSON_AddStringToObject(d, "reason", c->reason ? c->reason : "");
 		if (c->status)
@@ -121,7 +131,7 @@ void sip_call_set_state(struct call *c, enum call_state st)
 		c->answered_ms = now_ms();
 	RG_INFO(SIP, "call %s (%s, room %s): %s", c->id, c->outbound ? "out" : "in",
 		c->room_id ? c->room_id : "-", state_names[st]);
-	emit(c);
+	sip_call_emit(c);
 }
 
 static bool linger_over(void *arg)
@@ -141,6 +151,8 @@ void sip_call_end(struct call *c, const char *reason, int status)
 		c->vp_id[0] = '\0';
 	}
 	call_close_fds(c);
+	sip_call_timers_stop(c);
+	c->in_lobby = false;
 	if (c->ring_timer) {
 		rg_timer_cancel(c->ring_timer);
 		c->ring_timer = 0;
@@ -153,7 +165,7 @@ void sip_call_end(struct call *c, const char *reason, int status)
 	c->state = CS_ENDED;
 	RG_INFO(SIP, "call %s (%s, room %s): ended: %s%s%.0d", c->id, c->outbound ? "out" : "in",
 		c->room_id ? c->room_id : "-", reason, status ? ", SIP " : "", status);
-	emit(c);
+	sip_call_emit(c);
 	if (!c->sip->closing)
 		c->linger_timer = rg_timer_add(c->sip->d.control, CALL_LINGER_MS, linger_over, c);
 }
@@ -186,39 +198,164 @@ int sip_call_bind(struct call *c, bool mux)
 	return rc;
 }
 
+static void on_vp_dtmf(void *ctx, char digit)
+{
+	sip_call_digit(ctx, digit, "rfc4733");
+}
+
+int sip_call_ep(struct call *c, const struct rg_sdp_av *remote, struct rg_rtp_ep_params *ep, char *msg,
+		size_t msglen)
+{
+	struct rg_sip *s = c->sip;
+	memset(ep, 0, sizeof *ep);
+	ep->fd = ep->fd_rtcp = -1;
+	char addr[RG_SDP_AV_ADDR_MAX + 10];
+	snprintf(addr, sizeof addr, remote->ipv6 ? "[%s]:%u" : "%s:%u", remote->addr, remote->port);
+	/* c=0.0.0.0 (RFC 2543 hold) keeps the address we had */
+	bool zero = !strcmp(remote->addr, "0.0.0.0") || !strcmp(remote->addr, "::");
+	if (!zero && rg_sockaddr_parse(addr, &ep->remote) != 0) {
+		snprintf(msg, msglen, "remote media address %s", addr);
+		return -RG_E_BAD_SDP;
+	}
+	if (!zero)
+		snprintf(c->remote, sizeof c->remote, "%s", addr);
+	enum rg_sdp_av_dir d = zero ? RG_SDP_INACTIVE : remote->dir;
+	c->recv_on = d == RG_SDP_SENDRECV || d == RG_SDP_SENDONLY;  /* the phone sends */
+	c->send_on = d == RG_SDP_SENDRECV || d == RG_SDP_RECVONLY;  /* the phone listens */
+	c->held = d == RG_SDP_SENDONLY || d == RG_SDP_INACTIVE;
+	ep->recv = c->recv_on && !c->held; /* what a holding phone sends (music) stays out of the room */
+	ep->send = c->send_on;
+	rg_codec_params_default(&ep->codec, c->codec.id);
+	ep->pt = c->codec.pt;
+	ep->ptime_ms = 20;
+	if (c->codec.id != RG_CODEC_OPUS && remote->ptime && rg_codec_ptime_ok(&ep->codec, remote->ptime))
+		ep->ptime_ms = remote->ptime;
+	ep->max_talkers = s->d.cfg->mix_max_talkers;
+	ep->timeout_ms = s->d.cfg->sip_media_timeout_ms;
+	ep->te_pt = c->te.pt;
+	ep->te_rate = c->te.clock_rate;
+	if (c->srtp) {
+		ep->srtp = true;
+		ep->keys.profile = RG_SRTP_AES128_CM_SHA1_80;
+		ep->keys.key_len = 16;
+		ep->keys.salt_len = 14;
+		memcpy(ep->keys.remote, remote->key, RG_SDP_AV_KEY_LEN);
+		memcpy(ep->keys.local, c->key, RG_SDP_AV_KEY_LEN);
+	}
+	return 0;
+}
+
 int sip_call_join(struct call *c, const struct rg_sdp_av *remote, char *msg, size_t msglen)
 {
 	struct rg_sip *s = c->sip;
 	struct rg_rtp_ep_params ep;
-	memset(&ep, 0, sizeof ep);
-	char addr[RG_SDP_AV_ADDR_MAX + 10];
-	snprintf(addr, sizeof addr, remote->ipv6 ? "[%s]:%u" : "%s:%u", remote->addr, remote->port);
-	if (rg_sockaddr_parse(addr, &ep.remote) != 0) {
-		snprintf(msg, msglen, "remote media address %s", addr);
-		return -RG_E_BAD_SDP;
+	int rc = sip_call_ep(c, remote, &ep, msg, msglen);
+	if (rc) {
+		call_close_fds(c);
+		return rc;
 	}
-	snprintf(c->remote, sizeof c->remote, "%s", addr);
+	if (remote != c->remote_sdp) {
+		if (!c->remote_sdp)
+			c->remote_sdp = malloc(sizeof *c->remote_sdp);
+		if (c->remote_sdp)
+			*c->remote_sdp = *remote;
+	}
+	/* a PIN first: the lobby gets copies of the sockets, the room the originals */
+	c->in_lobby = c->pin[0] && c->keep_fd < 0;
+	if (c->in_lobby) {
+		c->keep_fd = c->fd;
+		c->keep_fd_rtcp = c->fd_rtcp;
+		c->fd = dup(c->keep_fd);
+		c->fd_rtcp = c->keep_fd_rtcp >= 0 ? dup(c->keep_fd_rtcp) : -1;
+		if (c->fd < 0 || (c->keep_fd_rtcp >= 0 && c->fd_rtcp < 0)) {
+			call_close_fds(c);
+			snprintf(msg, msglen, "out of file descriptors");
+			return -RG_E_UNAVAILABLE;
+		}
+		ep.recv = true; /* DTMF; nothing is published from the lobby */
+	}
 	ep.fd = c->fd;
 	ep.fd_rtcp = c->fd_rtcp;
 	c->fd = c->fd_rtcp = -1; /* taken, also on failure */
-	ep.recv = ep.send = true;
-	rg_codec_params_default(&ep.codec, c->codec.id);
-	ep.pt = c->codec.pt;
-	ep.ptime_ms = 20;
-	if (c->codec.id != RG_CODEC_OPUS && remote->ptime && rg_codec_ptime_ok(&ep.codec, remote->ptime))
-		ep.ptime_ms = remote->ptime;
-	ep.max_talkers = s->d.cfg->mix_max_talkers;
-	ep.timeout_ms = s->d.cfg->sip_media_timeout_ms;
-	if (c->srtp) {
-		ep.srtp = true;
-		ep.keys.profile = RG_SRTP_AES128_CM_SHA1_80;
-		ep.keys.key_len = 16;
-		ep.keys.salt_len = 14;
-		memcpy(ep.keys.remote, remote->key, RG_SDP_AV_KEY_LEN);
-		memcpy(ep.keys.local, c->key, RG_SDP_AV_KEY_LEN);
+	struct rg_vp_ext x = { RG_VP_SIP, c->room_id, c->user_id, c->user_name, c->stream_id, &ep,
+			       on_vp_ended, c, on_vp_dtmf, c->in_lobby };
+	rc = rg_vps_ext_join(s->d.vps, &x, c->vp_id, msg, msglen);
+	if (rc)
+		call_close_fds(c);
+	return rc;
+}
+
+int sip_call_sdp(struct call *c, const struct rg_sdp_av *offer, enum rg_sdp_av_dir dir, char *buf, size_t cap)
+{
+	struct rg_sip *s = c->sip;
+	struct rg_sdp_av_local l = { .addr = s->sdp_addr, .port = c->port, .sess_id = c->sess_id,
+				     .sess_version = c->sess_ver, .ptime = 20, .dir = dir };
+	struct rg_sdp_av_codec cs[4];
+	struct rg_sdp_av_te te[2];
+	if (offer) {
+		l.codecs = &c->codec;
+		l.n_codecs = 1;
+		l.te = &c->te;
+		l.n_te = c->te.pt ? 1 : 0;
+		l.ptime = c->codec.id == RG_CODEC_OPUS ? 20 : offer->ptime ? offer->ptime : 20;
+		l.rtcp_mux = c->mux;
+		l.srtp = c->srtp;
+		l.crypto_tag = offer->crypto_tag;
+		l.key = c->key;
+		l.offer = offer;
+	} else {
+		size_t n_te = 0, n_prefs;
+		const enum rg_codec_id *prefs = sip_call_prefs(c, &n_prefs);
+		bool narrow = false, opus = false;
+		for (size_t i = 0; i < n_prefs; i++) {
+			enum rg_codec_id id = prefs[i];
+			uint8_t pt = id == RG_CODEC_OPUS ? 111 : rg_codec_default_pt(id);
+			cs[i] = (struct rg_sdp_av_codec){ id, pt, id == RG_CODEC_OPUS ? 48000 : 8000, id == RG_CODEC_OPUS ? 2 : 1 };
+			opus = opus || id == RG_CODEC_OPUS;
+			narrow = narrow || id != RG_CODEC_OPUS;
+		}
+		if (narrow)
+			te[n_te++] = (struct rg_sdp_av_te){ 101, 8000 };
+		if (opus)
+			te[n_te++] = (struct rg_sdp_av_te){ 100, 48000 };
+		l.codecs = cs;
+		l.n_codecs = n_prefs;
+		l.te = te;
+		l.n_te = n_te;
+		/* SRTP: the trunk's policy; in a session, what it has */
+		enum rg_cfg_srtp srtp = c->trunk ? c->trunk->cfg->srtp : RG_CFG_SRTP_OFF;
+		if (c->codec.clock_rate)
+			srtp = c->srtp ? RG_CFG_SRTP_REQUIRED : RG_CFG_SRTP_OFF;
+		static const uint8_t zero[RG_SDP_AV_KEY_LEN];
+		if (srtp != RG_CFG_SRTP_OFF && !memcmp(c->key, zero, sizeof zero))
+			rg_random_bytes(c->key, sizeof c->key);
+		l.srtp = srtp != RG_CFG_SRTP_OFF;
+		l.srtp_best_effort = srtp == RG_CFG_SRTP_OPTIONAL;
+		l.crypto_tag = 1;
+		l.key = c->key;
+		if (c->codec.clock_rate) { /* a new offer in a session: the codec we have first */
+			for (size_t i = 1; i < n_prefs; i++)
+				if (cs[i].id == c->codec.id) {
+					struct rg_sdp_av_codec t = cs[0];
+					cs[0] = cs[i];
+					cs[i] = t;
+				}
+		}
 	}
-	struct rg_vp_ext x = { RG_VP_SIP, c->room_id, c->user_id, c->user_name, c->stream_id, &ep, on_vp_ended, c };
-	return rg_vps_ext_join(s->d.vps, &x, c->vp_id, msg, msglen);
+	int n = rg_sdp_av_build(buf, cap, &l);
+	if (n < 0)
+		return -1;
+	/* the o= line aside, a body like the last keeps its version */
+	const char *a = c->last_sdp ? strstr(c->last_sdp, "\r\ns=") : NULL, *b = strstr(buf, "\r\ns=");
+	if (c->last_sdp && (!a || !b || strcmp(a, b))) {
+		l.sess_version = ++c->sess_ver;
+		n = rg_sdp_av_build(buf, cap, &l);
+		if (n < 0)
+			return -1;
+	}
+	free(c->last_sdp);
+	c->last_sdp = strdup(buf);
+	return n;
 }
 
 char *sip_url_string(struct rg_sip *s, const url_t *u)
@@ -274,6 +411,7 @@ static void answered(struct call *c, const sip_t *sip)
 		return;
 	}
 	sip_call_set_state(c, CS_ANSWERED);
+	sip_call_answered(c);
 }
 
 void sip_call_on_response(struct call *c, int status, const char *phrase, const sip_t *sip)
@@ -379,7 +517,15 @@ struct dial {
 	struct trunk *trunk;
 	char ruri[RG_CFG_ADDR_MAX + 128]; /* a number through the trunk, as a SIP URI */
 	int ring_s;
+	unsigned max_s;
+	const char *dtmf;
 };
+
+static bool dtmf_digits_ok(const char *d)
+{
+	size_t n = strlen(d);
+	return n && n <= 64 && strspn(d, "0123456789*#ABCDabcd") == n;
+}
 
 /* "to": a sip: URI, or with a trunk also a number or a tel: URI. */
 static int parse_to(struct rg_sip *s, const cJSON *t, struct dial *o, char *msg, size_t msglen)
@@ -404,7 +550,8 @@ static int parse_to(struct rg_sip *s, const cJSON *t, struct dial *o, char *msg,
 
 static int parse_out(struct rg_sip *s, const cJSON *body, struct dial *o, char *msg, size_t msglen)
 {
-	static const char *const allowed[] = { "to", "from", "user_id", "user_name", "ring_timeout_s", "trunk", NULL };
+	static const char *const allowed[] = { "to", "from", "user_id", "user_name", "ring_timeout_s", "trunk",
+					       "max_duration_s", "dtmf_after_answer", NULL };
 	const cJSON *it;
 	cJSON_ArrayForEach(it, body)
 	{
@@ -443,6 +590,14 @@ static int parse_out(struct rg_sip *s, const cJSON *body, struct dial *o, char *
 	if (r && (!cJSON_IsNumber(r) || r->valuedouble < 1 || r->valuedouble > 600 ||
 		  r->valuedouble != (double)r->valueint))
 		return bad(msg, msglen, "field \"ring_timeout_s\": an integer from 1 to 600");
+	const cJSON *md = field(body, "max_duration_s"), *da = field(body, "dtmf_after_answer");
+	if (md && (!cJSON_IsNumber(md) || md->valuedouble < 1 || md->valuedouble > 86400 ||
+		   md->valuedouble != (double)md->valueint))
+		return bad(msg, msglen, "field \"max_duration_s\": an integer from 1 to 86400");
+	if (da && (!cJSON_IsString(da) || !dtmf_digits_ok(da->valuestring)))
+		return bad(msg, msglen, "field \"dtmf_after_answer\": 1 to 64 of 0-9 * # A-D");
+	o->max_s = md ? (unsigned)md->valueint : 0;
+	o->dtmf = da ? da->valuestring : NULL;
 	o->from = f ? f->valuestring : NULL;
 	o->uid = u ? u->valuestring : NULL;
 	o->uname = n ? n->valuestring : NULL;
@@ -482,6 +637,8 @@ int rg_sip_call_create(struct rg_sip *s, const char *room_id, const cJSON *body,
 		snprintf(def_from, sizeof def_from, "sip:roomgate@%s", s->contact);
 	c->trunk = o.trunk;
 	c->room_id = strdup(room_id);
+	c->max_duration_s = o.max_s;
+	c->dtmf_after = o.dtmf ? strdup(o.dtmf) : NULL;
 	c->to = strdup(o.to);
 	c->from = strdup(o.from ? o.from : def_from);
 	c->user_id = strdup(o.uid ? o.uid : def_uid);
@@ -498,32 +655,8 @@ int rg_sip_call_create(struct rg_sip *s, const char *room_id, const cJSON *body,
 		snprintf(msg, msglen, "no free RTP port in media.rtp_ports");
 		goto fail;
 	}
-	struct rg_sdp_av_codec cs[4];
-	struct rg_sdp_av_te te[2];
-	size_t n_te = 0, n_prefs;
-	const enum rg_codec_id *prefs = sip_call_prefs(c, &n_prefs);
-	bool narrow = false, opus = false;
-	for (size_t i = 0; i < n_prefs; i++) {
-		enum rg_codec_id id = prefs[i];
-		uint8_t pt = id == RG_CODEC_OPUS ? 111 : rg_codec_default_pt(id);
-		cs[i] = (struct rg_sdp_av_codec){ id, pt, id == RG_CODEC_OPUS ? 48000 : 8000, id == RG_CODEC_OPUS ? 2 : 1 };
-		opus = opus || id == RG_CODEC_OPUS;
-		narrow = narrow || id != RG_CODEC_OPUS;
-	}
-	if (narrow)
-		te[n_te++] = (struct rg_sdp_av_te){ 101, 8000 };
-	if (opus)
-		te[n_te++] = (struct rg_sdp_av_te){ 100, 48000 };
-	enum rg_cfg_srtp srtp = c->trunk ? c->trunk->cfg->srtp : RG_CFG_SRTP_OFF;
-	if (srtp != RG_CFG_SRTP_OFF)
-		rg_random_bytes(c->key, sizeof c->key);
-	struct rg_sdp_av_local l = { .addr = s->sdp_addr, .port = c->port, .sess_id = c->sess_id,
-				     .sess_version = c->sess_id, .codecs = cs, .n_codecs = n_prefs,
-				     .te = te, .n_te = n_te, .ptime = 20, .dir = RG_SDP_SENDRECV,
-				     .srtp = srtp != RG_CFG_SRTP_OFF, .srtp_best_effort = srtp == RG_CFG_SRTP_OPTIONAL,
-				     .crypto_tag = 1, .key = c->key };
 	char offer[2048];
-	if (rg_sdp_av_build(offer, sizeof offer, &l) < 0) {
+	if (sip_call_sdp(c, NULL, RG_SDP_SENDRECV, offer, sizeof offer) < 0) {
 		e = -RG_E_INTERNAL;
 		snprintf(msg, msglen, "offer too long");
 		goto fail;
@@ -542,7 +675,7 @@ int rg_sip_call_create(struct rg_sip *s, const char *room_id, const cJSON *body,
 	c->ring_timer = rg_timer_add(s->d.control, (unsigned)o.ring_s * 1000u, ring_timeout, c);
 	RG_INFO(SIP, "call %s (out, room %s): calling %s%s%s", c->id, c->room_id, c->to,
 		c->trunk ? " through trunk " : "", c->trunk ? c->trunk->cfg->name : "");
-	emit(c); /* calling */
+	sip_call_emit(c); /* calling */
 	*out = call_json(c, false);
 	return 0;
 fail:
@@ -567,7 +700,7 @@ static cJSON *call_json(struct call *c, bool stats)
 		cJSON_AddStringToObject(j, "trunk", c->trunk->cfg->name);
 	else
 		cJSON_AddNullToObject(j, "trunk");
-	if (c->vp_id[0])
+	if (c->vp_id[0] && !c->in_lobby)
 		cJSON_AddStringToObject(j, "stream_id", c->stream_id);
 	else
 		cJSON_AddNullToObject(j, "stream_id");
@@ -588,6 +721,11 @@ static cJSON *call_json(struct call *c, bool stats)
 		cJSON_AddNumberToObject(j, "status", c->status);
 	else
 		cJSON_AddNullToObject(j, "status");
+	cJSON_AddBoolToObject(j, "held", c->held);
+	cJSON_AddBoolToObject(j, "pin_pending", c->in_lobby);
+	cJSON_AddNumberToObject(j, "dtmf_received", (double)c->dtmf_received);
+	if (c->max_duration_s)
+		cJSON_AddNumberToObject(j, "max_duration_s", c->max_duration_s);
 	if (c->reason)
 		cJSON_AddStringToObject(j, "reason", c->reason);
 	else

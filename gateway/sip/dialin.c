@@ -51,8 +51,16 @@ static int negotiate(struct call *c, const sip_t *sip, struct rg_sdp_av *offer, 
 	const sip_payload_t *pl = sip->sip_payload;
 	const char *ct = sip->sip_content_type ? sip->sip_content_type->c_type : "";
 	char err[256];
-	if (!pl || !pl->pl_len || strcasecmp(ct, "application/sdp")) {
-		RG_INFO(SIP, "call %s: refused 488: an INVITE without an SDP offer is not supported", c->id);
+	if (!pl || !pl->pl_len) { /* late offer: ours goes in the 200, the answer in the ACK */
+		if (sip_call_bind(c, false)) {
+			RG_WARN(SIP, "call %s: refused 503: no free RTP port in media.rtp_ports", c->id);
+			return 503;
+		}
+		c->late = true;
+		return sip_call_sdp(c, NULL, RG_SDP_SENDRECV, buf, cap) < 0 ? 500 : 0;
+	}
+	if (strcasecmp(ct, "application/sdp")) {
+		RG_INFO(SIP, "call %s: refused 488: the offer is %s, not application/sdp", c->id, ct);
 		return 488;
 	}
 	int rc = rg_sdp_av_parse(offer, pl->pl_data, pl->pl_len, err, sizeof err);
@@ -78,17 +86,10 @@ static int negotiate(struct call *c, const sip_t *sip, struct rg_sdp_av *offer, 
 		return 503;
 	}
 	c->srtp = offer->srtp;
+	c->mux = offer->rtcp_mux;
 	if (c->srtp)
 		rg_random_bytes(c->key, sizeof c->key);
-	struct rg_sdp_av_local l = { .addr = s->sdp_addr, .port = c->port, .sess_id = c->sess_id,
-				     .sess_version = c->sess_id, .codecs = &c->codec, .n_codecs = 1,
-				     .te = &c->te, .n_te = c->te.pt ? 1 : 0,
-				     .ptime = c->codec.id == RG_CODEC_OPUS ? 20 : offer->ptime ? offer->ptime : 20,
-				     .dir = rg_sdp_av_dir_answer(offer->dir), .rtcp_mux = offer->rtcp_mux,
-				     .srtp = c->srtp, .crypto_tag = offer->crypto_tag, .key = c->key, .offer = offer };
-	if (rg_sdp_av_build(buf, cap, &l) < 0)
-		return 500;
-	return 0;
+	return sip_call_sdp(c, offer, rg_sdp_av_dir_answer(offer->dir), buf, cap) < 0 ? 500 : 0;
 }
 
 static void refuse(struct call *c, nua_handle_t *nh, int status, const char *challenge)
@@ -143,12 +144,13 @@ void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip)
 	c->room_id = strdup(route.room);
 	c->user_id = strdup(route.user_id);
 	c->user_name = strdup(route.user_name);
+	memcpy(c->pin, route.pin, sizeof c->pin);
 	RG_INFO(SIP, "call %s from %s to %s: rule %u, room %s, user %s", c->id, c->from, c->to, route.rule,
 		c->room_id, c->user_id);
 	struct rg_sdp_av *offer = calloc(1, sizeof *offer);
 	char answer[4096], msg[256] = "";
 	status = negotiate(c, sip, offer, answer, sizeof answer);
-	if (!status) {
+	if (!status && !c->late) {
 		rc = sip_call_join(c, offer, msg, sizeof msg);
 		if (rc) {
 			status = status_of_join(rc);
@@ -163,5 +165,8 @@ void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip)
 	nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(answer),
 		    TAG_END());
 	c->status = 200;
+	if (c->late)
+		return; /* answered once the ACK brings the phone's answer (dialog.c) */
 	sip_call_set_state(c, CS_ANSWERED);
+	sip_call_answered(c);
 }

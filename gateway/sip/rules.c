@@ -94,6 +94,7 @@ int rg_sip_rules_route(const struct rg_sip_rules *r, const char *uri_user, const
 		const char *uid = c->user_id[0] ? c->user_id : RG_SIP_DEFAULT_USER_ID;
 		const char *un = c->user_name[0] ? c->user_name : RG_SIP_DEFAULT_USER_NAME;
 		out->rule = i;
+		memcpy(out->pin, c->pin, sizeof out->pin);
 		if (rg_sip_template(out->room, sizeof out->room, c->room, uri_user, m, MAX_CAPTURES, caller, call_id) ||
 		    rg_sip_template(out->user_id, sizeof out->user_id, uid, uri_user, m, MAX_CAPTURES, caller, call_id) ||
 		    rg_sip_template(out->user_name, sizeof out->user_name, un, uri_user, m, MAX_CAPTURES, caller, call_id))

@@ -21,6 +21,7 @@ void rg_sip_rules_free(struct rg_sip_rules *r);
 struct rg_sip_route {
 	char room[256], user_id[256], user_name[256];
 	unsigned rule; /* index of the matching rule */
+	char pin[17];  /* the rule's PIN, "" = none */
 };
 /* trunk: the name of the call's trunk, NULL when none (a rule with a
  * trunk applies only to that trunk's calls). 0, or -ENOENT when no rule

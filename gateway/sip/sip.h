@@ -49,6 +49,10 @@ int rg_sip_call_create(struct rg_sip *s, const char *room_id, const cJSON *body,
 /* GET: the room's calls (ended ones stay listed for 60 s), one call. */
 cJSON *rg_sip_call_list(struct rg_sip *s, const char *room_id);
 cJSON *rg_sip_call_get(struct rg_sip *s, const char *room_id, const char *id);
+/* POST .../{id}/dtmf {"digits"}: RFC 4733 when telephone-event was
+ * negotiated, else one SIP INFO (application/dtmf-relay) per digit. */
+int rg_sip_call_dtmf(struct rg_sip *s, const char *room_id, const char *id, const cJSON *body, char *msg,
+		     size_t msglen);
 /* DELETE: hangs up (BYE, or CANCEL); 0, or -RG_E_NOT_FOUND. */
 int rg_sip_call_hangup(struct rg_sip *s, const char *room_id, const char *id, const char *reason);
 

@@ -80,6 +80,25 @@ struct call {
 	char *reason;              /* why it ended */
 	int64_t created_ms, answered_ms, ended_ms;
 	unsigned ring_timer, linger_timer;
+	/* the session (dialog.c) */
+	bool mux;                  /* rtcp-mux in use */
+	bool late;                 /* our offer went in the 200; the answer comes with the ACK */
+	bool held;                 /* the phone holds the call (sendonly/inactive) */
+	bool recv_on, send_on;     /* the endpoint's directions */
+	uint64_t sess_ver;
+	char *last_sdp;            /* the last SDP we sent (its o= version moves on change only) */
+	/* PIN (dialog.c): answered into a lobby until the digits and # match */
+	char pin[17], pin_in[17];
+	size_t pin_n;
+	unsigned pin_tries, pin_timer, bye_timer;
+	bool in_lobby;
+	struct rg_sdp_av *remote_sdp; /* the last SDP of the phone that we took */
+	int keep_fd, keep_fd_rtcp; /* the sockets for the room, while in the lobby */
+	/* dial-out */
+	char *dtmf_after;
+	unsigned max_timer;
+	unsigned max_duration_s;
+	uint64_t dtmf_received;
 };
 
 struct rg_sip {
@@ -112,8 +131,16 @@ void sip_call_free(struct call *c);
 void sip_call_set_state(struct call *c, enum call_state st);
 /* Ends it (leaves the room, closes sockets, emits), once; status 0: none. */
 void sip_call_end(struct call *c, const char *reason, int status);
-/* Joins the room with the negotiated media; 0 or -RG_E_* with msg. */
+/* Joins the room with the negotiated media (or its PIN lobby first when
+ * c->pin is set); 0 or -RG_E_* with msg. */
 int sip_call_join(struct call *c, const struct rg_sdp_av *remote, char *msg, size_t msglen);
+/* The endpoint parameters for the negotiated media and remote (no sockets). */
+int sip_call_ep(struct call *c, const struct rg_sdp_av *remote, struct rg_rtp_ep_params *ep, char *msg,
+		size_t msglen);
+/* Our SDP: an answer to offer, or (offer NULL) an offer of every codec we
+ * take; the o= version moves on when the body changes. -1 when too long. */
+int sip_call_sdp(struct call *c, const struct rg_sdp_av *offer, enum rg_sdp_av_dir dir, char *buf, size_t cap);
+void sip_call_emit(struct call *c);
 /* Binds RTP ports for the call (pair unless mux). 0 or -errno. */
 int sip_call_bind(struct call *c, bool mux);
 void sip_call_on_response(struct call *c, int status, const char *phrase, const sip_t *sip);
@@ -155,5 +182,16 @@ int sip_trunk_number_uri(const struct trunk *t, const char *to, char *out, size_
 void sip_trunk_from(const struct trunk *t, char *out, size_t cap);
 /* A pre-loaded Route to the trunk's address (for a sip: URI through it). */
 void sip_trunk_route(const struct trunk *t, char *out, size_t cap);
+/* dialog.c: in an answered call */
+void sip_on_reinvite(struct call *c, nua_handle_t *nh, const sip_t *sip);
+void sip_on_update(struct call *c, nua_handle_t *nh, const sip_t *sip);
+void sip_on_ack(struct call *c, const sip_t *sip);
+void sip_on_info(struct call *c, nua_handle_t *nh, const sip_t *sip);
+/* A digit from the phone (RFC 4733 or INFO): the PIN, or a sip.dtmf event. */
+void sip_call_digit(struct call *c, char digit, const char *method);
+/* After the answer: the lobby's prompt, the PIN timer; dial-out: its DTMF. */
+void sip_call_answered(struct call *c);
+/* Stops the call's own timers (PIN, goodbye, max duration). */
+void sip_call_timers_stop(struct call *c);
 
 #endif

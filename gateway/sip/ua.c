@@ -19,7 +19,7 @@
 #include "core/loop.h"
 
 #define SHUTDOWN_WAIT_MS 2000
-#define ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
+#define ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
 
 static void on_event(nua_event_t event, int status, char const *phrase, nua_t *nua, struct rg_sip *s,
 		     nua_handle_t *nh, struct call *c, sip_t const *sip, tagi_t tags[])
@@ -35,6 +35,24 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 		}
 		if (!c)
 			sip_dialin(s, nh, sip);
+		else
+			sip_on_reinvite(c, nh, sip);
+		return;
+	case nua_i_ack:
+		if (c)
+			sip_on_ack(c, sip);
+		return;
+	case nua_i_info:
+		if (c)
+			sip_on_info(c, nh, sip);
+		else if (nh)
+			nua_handle_destroy(nh);
+		return;
+	case nua_i_update:
+		if (c)
+			sip_on_update(c, nh, sip);
+		else if (nh)
+			nua_handle_destroy(nh);
 		return;
 	case nua_r_register:
 	case nua_r_unregister:
@@ -75,8 +93,6 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 	case nua_i_publish:
 	case nua_i_register:
 	case nua_i_method:
-	case nua_i_info:
-	case nua_i_update:
 		/* answered by nua (OPTIONS 200, the others 405 or 481); a new
 		 * handle that nobody owns is let go */
 		if (!c && nh)
@@ -117,6 +133,9 @@ int sip_ua_start(struct rg_sip *s, const char *url, char *err, size_t errlen)
 	s->nua = nua_create(s->root, on_event, s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
 			    NUTAG_ALLOW(ALLOW), NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEINVITE(1),
 			    NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_USER_AGENT("roomgate/" RG_VERSION),
+			    NUTAG_SESSION_TIMER(s->d.cfg->sip_session_expires_s), NUTAG_MIN_SE(90),
+			    NUTAG_SESSION_REFRESHER(nua_any_refresher), NUTAG_UPDATE_REFRESH(1),
+			    NUTAG_APPL_METHOD("UPDATE"), NUTAG_APPL_METHOD("INFO"),
 			    SIPTAG_SERVER_STR("roomgate/" RG_VERSION), TAG_END());
 	if (!s->nua) {
 		snprintf(err, errlen, "sip: cannot listen on %s (address in use, or not local?)", url);

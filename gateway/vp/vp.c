@@ -530,6 +530,13 @@ void rg_vps_on_talking(struct rg_vps *v, const char *stream_id, int talking, uns
 	rg_events_emit(v->d.events, talking ? "talking.started" : "talking.stopped", d);
 }
 
+void rg_vps_on_dtmf(struct rg_vps *v, const char *id, char digit)
+{
+	struct vp *p = g_hash_table_lookup(v->all, id);
+	if (p && p->dtmf && !v->closing)
+		p->dtmf(p->ended_ctx, digit);
+}
+
 void rg_vps_on_media_end(struct rg_vps *v, const char *id, const char *why)
 {
 	struct vp *p = g_hash_table_lookup(v->all, id);
@@ -545,10 +552,34 @@ int rg_vps_rtp_bind(struct rg_vps *v, bool pair, int *fd, int *fd_rtcp, uint16_t
 	return vp_rtp_alloc_ports(v, pair, fd, fd_rtcp, port);
 }
 
+/* A participant in no room: its endpoint runs in a worker room of its own
+ * ("lobby <id>", a name no room ID can take). */
+static int ext_lobby(struct rg_vps *v, const struct rg_vp_ext *x, char *id)
+{
+	struct vp *p = g_new0(struct vp, 1);
+	p->vps = v;
+	p->kind = x->kind;
+	rg_random_id(p->id, VP_ID_LEN / 2);
+	p->room_id = g_strdup_printf("lobby %s", p->id);
+	p->desc = cJSON_CreateObject();
+	p->created_ms = g_get_real_time() / 1000;
+	p->ended = x->ended;
+	p->dtmf = x->dtmf;
+	p->ended_ctx = x->ctx;
+	g_hash_table_insert(v->all, p->id, p);
+	x->ep->publish_stream = NULL;
+	x->ep->play = NULL;
+	rg_media_rtp_open(v->d.media, g_str_hash(p->id), p->room_id, p->id, x->ep);
+	memcpy(id, p->id, VP_ID_LEN + 1);
+	return 0;
+}
+
 int rg_vps_ext_join(struct rg_vps *v, const struct rg_vp_ext *x, char *id, char *msg, size_t msglen)
 {
 	RG_ASSERT_LOOP(v->d.control);
 	struct rg_rtp_ep_params *ep = x->ep;
+	if (x->lobby)
+		return ext_lobby(v, x, id);
 	int e = rg_validate_room_id(x->room_id);
 	if (!e)
 		e = rg_validate_user_id(x->user_id);
@@ -590,6 +621,7 @@ int rg_vps_ext_join(struct rg_vps *v, const struct rg_vp_ext *x, char *id, char 
 	vroom_sync(v, p->vr, rg_user_room(p->user));
 	vroom_stream(v, p->vr, p->stream_id, p->user_id, true);
 	p->ended = x->ended;
+	p->dtmf = x->dtmf;
 	p->ended_ctx = x->ctx;
 	RG_INFO(MEDIA, "%s %s added to room %s (user %s)", kind_name(p->kind), p->id, p->room_id, p->user_id);
 	memcpy(id, p->id, VP_ID_LEN + 1);
@@ -609,4 +641,22 @@ void rg_vps_ext_leave(struct rg_vps *v, const char *id, const char *reason)
 cJSON *rg_vps_ext_stats(struct rg_vps *v, const char *id)
 {
 	return g_hash_table_lookup(v->all, id) ? rg_media_vp_json(v->d.media, id) : NULL;
+}
+
+void rg_vps_ext_update(struct rg_vps *v, const char *id, const struct rg_rtp_ep_params *ep)
+{
+	if (g_hash_table_lookup(v->all, id))
+		rg_media_rtp_update(v->d.media, id, ep);
+}
+
+void rg_vps_ext_tone(struct rg_vps *v, const char *id, const struct rg_tone *t)
+{
+	if (g_hash_table_lookup(v->all, id))
+		rg_media_rtp_tone(v->d.media, id, t);
+}
+
+void rg_vps_ext_dtmf(struct rg_vps *v, const char *id, const char *digits)
+{
+	if (g_hash_table_lookup(v->all, id))
+		rg_media_rtp_dtmf(v->d.media, id, digits);
 }

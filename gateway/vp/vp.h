@@ -23,6 +23,7 @@ struct rg_media;
 struct rg_events;
 struct rg_vps;
 struct rg_rtp_ep_params;
+struct rg_tone;
 
 struct rg_vps_deps {
 	struct rg_loop *control;
@@ -78,6 +79,13 @@ struct rg_vp_ext {
 	struct rg_rtp_ep_params *ep; /* its sockets are taken, also on failure */
 	void (*ended)(void *ctx, const char *reason);
 	void *ctx;
+	/* A DTMF digit received (RFC 4733) by its endpoint; may be NULL. */
+	void (*dtmf)(void *ctx, char digit);
+	/* Not in the room yet: no user, nothing published, the endpoint hears
+	 * silence (or its tone) on a worker of its own choosing, until it
+	 * leaves. For callers that must pass a check (PIN) first; the owner
+	 * then leaves and joins for real. room_id, user and stream are unused. */
+	bool lobby;
 };
 /* 0 and id (RG_VP_ID_LEN + 1 bytes), or -RG_E_* with msg. */
 #define RG_VP_ID_LEN 16
@@ -86,6 +94,10 @@ int rg_vps_ext_join(struct rg_vps *v, const struct rg_vp_ext *x, char *id, char 
 void rg_vps_ext_leave(struct rg_vps *v, const char *id, const char *reason);
 /* Statistics of its RTP endpoint (caller owns), or NULL. */
 cJSON *rg_vps_ext_stats(struct rg_vps *v, const char *id);
+/* Its endpoint: see rg_media_rtp_update, rg_media_rtp_tone, rg_media_rtp_dtmf. */
+void rg_vps_ext_update(struct rg_vps *v, const char *id, const struct rg_rtp_ep_params *ep);
+void rg_vps_ext_tone(struct rg_vps *v, const char *id, const struct rg_tone *t);
+void rg_vps_ext_dtmf(struct rg_vps *v, const char *id, const char *digits);
 /* Binds an RTP port from media.rtp_ports on media.address: an even port
  * and the next (fd_rtcp) when pair, else one port (fd_rtcp -1). 0, or
  * -EADDRNOTAVAIL (no media.address), -EADDRINUSE (no free port). */
@@ -94,6 +106,7 @@ int rg_vps_rtp_bind(struct rg_vps *v, bool pair, int *fd, int *fd_rtcp, uint16_t
 /* From the media plane (rg_media_events). */
 void rg_vps_on_talking(struct rg_vps *v, const char *stream_id, int talking, unsigned level);
 void rg_vps_on_media_end(struct rg_vps *v, const char *id, const char *why);
+void rg_vps_on_dtmf(struct rg_vps *v, const char *id, char digit);
 void rg_vps_on_rec_done(struct rg_vps *v, const char *id, const char *json);
 
 #endif

@@ -29,6 +29,7 @@ struct vp {
 	bool hidden;      /* not shown to clients (recorders unless recording.visible) */
 	bool passive;     /* does not keep its room open (auto_record recorders) */
 	void (*ended)(void *ctx, const char *reason); /* rg_vp_ext owners */
+	void (*dtmf)(void *ctx, char digit);
 	void *ended_ctx;
 };
 

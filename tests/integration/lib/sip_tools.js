@@ -1,0 +1,96 @@
+// Helpers for the SIP suites: processes that are stopped with the suite,
+// free ports, SIPp runs that must succeed, polling with the server log on
+// failure, and a webhook receiver that collects the server's events.
+'use strict';
+const assert = require('node:assert');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const path = require('node:path');
+const { sleep } = require('./harness');
+
+const SIPP_DIR = path.join(__dirname, '..', 'sipp');
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+// n distinct free ports (held open together while they are chosen).
+async function freePorts(n) {
+  const servers = [];
+  for (let i = 0; i < n; i++) {
+    servers.push(await new Promise((resolve) => {
+      const s = net.createServer();
+      s.listen(0, '127.0.0.1', () => resolve(s));
+    }));
+  }
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+// Processes started through run() are killed by stopAll().
+const started = [];
+function run(cmd, args, opts = {}) {
+  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  p.out = '';
+  p.stdout.on('data', (d) => { p.out += d; });
+  p.stderr.on('data', (d) => { p.out += d; });
+  p.done = new Promise((r) => p.on('exit', (c, sig) => r(c === null ? sig : c)));
+  started.push(p);
+  return p;
+}
+
+function stopAll() {
+  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+}
+
+// One SIPp run of a scenario in tests/integration/sipp (one call unless
+// args say otherwise); its errors go to <dir>/<scenario>.err.
+function sipp(dir, scenario, args, { timeout = '20s' } = {}) {
+  return run('sipp', ['-sf', path.join(SIPP_DIR, scenario), '-i', '127.0.0.1', '-m', '1',
+    '-timeout', timeout, '-timeout_error', '-nostdin', '-trace_err', '-error_file', path.join(dir, `${scenario}.err`), ...args],
+  { cwd: dir });
+}
+
+async function sippDone(dir, scenario, p) {
+  const code = await p.done;
+  let err = '';
+  try { err = fs.readFileSync(path.join(dir, `${scenario}.err`), 'utf8'); } catch { /* none */ }
+  assert.strictEqual(code, 0, `sipp ${scenario} exited ${code}: ${p.out.slice(-1500)}\n${err.slice(-1500)}`);
+}
+
+async function waitFor(srv, what, fn, ms = 10000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last;
+    await sleep(100);
+  }
+  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)}\n${srv.log().slice(-3000)}`);
+}
+
+// Collects webhook deliveries ({type, data, ...}) in order.
+function eventReceiver() {
+  const events = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      try { events.push(JSON.parse(body)); } catch { /* not JSON */ }
+      res.end('ok');
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}/hooks`,
+    events,
+    close: () => new Promise((r) => server.close(r)),
+  })));
+}
+
+module.exports = { SIPP_DIR, freePort, freePorts, run, stopAll, sipp, sippDone, waitFor, eventReceiver };
