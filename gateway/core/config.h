@@ -49,6 +49,10 @@ struct rg_config_sip_rule {
 	char user_name[256];
 	char trunk[64];       /* "" = any call; else only calls from that trunk */
 	char pin[17];         /* digits the caller enters (DTMF, then #), "" = none */
+	char route_url[512];  /* "" = none; else this webhook decides the room (docs/sip.md) */
+	char route_secret[128]; /* signs its requests, "" = unsigned */
+	unsigned route_timeout_ms;
+	bool route_fallback_rule; /* no usable answer: the rule's own room (else 503) */
 };
 
 /* SIP trunks ("sip.trunks", docs/sip.md#trunks): a provider or a PBX we

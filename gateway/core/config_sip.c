@@ -31,17 +31,46 @@ static int walk_sip_rule(struct walk *w, const cJSON *r, const char *path, void 
 			memcpy(rule->pin, it->valuestring, n + 1);
 			continue;
 		}
+		if (!strcmp(it->string, "route_timeout_ms")) {
+			if (!cJSON_IsNumber(it) || it->valuedouble < 100 || it->valuedouble > 10000 ||
+			    it->valuedouble != (double)it->valueint)
+				return cfg_walk_fail(w, mpath, "an integer from 100 to 10000");
+			rule->route_timeout_ms = (unsigned)it->valueint;
+			continue;
+		}
+		if (!strcmp(it->string, "route_fallback")) {
+			if (!cJSON_IsString(it) || (strcmp(it->valuestring, "reject") && strcmp(it->valuestring, "rule")))
+				return cfg_walk_fail(w, mpath, "\"reject\" (503) or \"rule\" (the rule's room)");
+			rule->route_fallback_rule = !strcmp(it->valuestring, "rule");
+			continue;
+		}
+		if (!strcmp(it->string, "route_url") || !strcmp(it->string, "route_secret")) {
+			bool url = it->string[6] == 'u';
+			char *d = url ? rule->route_url : rule->route_secret;
+			size_t cap = url ? sizeof rule->route_url : sizeof rule->route_secret;
+			int rc = cfg_walk_string(w, it, mpath, d, cap);
+			if (rc)
+				return rc;
+			if (url && strncmp(d, "http://", 7) && strncmp(d, "https://", 8))
+				return cfg_walk_fail(w, mpath, "an http:// or https:// URL");
+			if (!url && strlen(d) < 16)
+				return cfg_walk_fail(w, mpath, "at least 16 characters");
+			continue;
+		}
 		char *dst = !strcmp(it->string, "user_regex") ? rule->user_regex
 			    : !strcmp(it->string, "room") ? rule->room
 			    : !strcmp(it->string, "user_id") ? rule->user_id
 			    : !strcmp(it->string, "user_name") ? rule->user_name
 			    : !strcmp(it->string, "trunk") ? rule->trunk : NULL;
 		if (!dst)
-			return cfg_walk_fail(w, mpath, "unknown key (user_regex, room, user_id, user_name, trunk, pin)");
+			return cfg_walk_fail(w, mpath, "unknown key (user_regex, room, user_id, user_name, trunk, pin, "
+						       "route_url, route_secret, route_timeout_ms, route_fallback)");
 		int rc = cfg_walk_string(w, it, mpath, dst, dst == rule->trunk ? sizeof rule->trunk : sizeof rule->room);
 		if (rc)
 			return rc;
 	}
+	if (!rule->route_timeout_ms)
+		rule->route_timeout_ms = 2000;
 	if (!rule->user_regex[0] || !rule->room[0])
 		return cfg_walk_fail(w, path, "\"user_regex\" and \"room\" are required");
 	regex_t re;

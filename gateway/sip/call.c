@@ -850,6 +850,7 @@ void rg_sip_free(struct rg_sip *s)
 	if (!s)
 		return;
 	s->closing = true;
+	sip_route_shutdown(s);
 	for (struct call *c = s->calls; c; c = c->next)
 		call_hangup(c, "shutdown");
 	sip_trunks_unregister(s);

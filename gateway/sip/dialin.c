@@ -18,6 +18,8 @@
 #include "core/util.h"
 #include "sip/sip_int.h"
 
+#include <sofia-sip/sip_status.h>
+
 /* The From user, reduced to characters that are safe in IDs and names. */
 static void caller_of(const sip_t *sip, char *out, size_t cap)
 {
@@ -45,13 +47,12 @@ static int status_of_join(int e)
 }
 
 /* 0 with the answer in buf, or the SIP status to refuse with. */
-static int negotiate(struct call *c, const sip_t *sip, struct rg_sdp_av *offer, char *buf, size_t cap)
+static int negotiate(struct call *c, const char *body, size_t len, const char *ct, struct rg_sdp_av *offer,
+		     char *buf, size_t cap)
 {
 	struct rg_sip *s = c->sip;
-	const sip_payload_t *pl = sip->sip_payload;
-	const char *ct = sip->sip_content_type ? sip->sip_content_type->c_type : "";
 	char err[256];
-	if (!pl || !pl->pl_len) { /* late offer: ours goes in the 200, the answer in the ACK */
+	if (!body || !len) { /* late offer: ours goes in the 200, the answer in the ACK */
 		if (sip_call_bind(c, false)) {
 			RG_WARN(SIP, "call %s: refused 503: no free RTP port in media.rtp_ports", c->id);
 			return 503;
@@ -63,7 +64,7 @@ static int negotiate(struct call *c, const sip_t *sip, struct rg_sdp_av *offer, 
 		RG_INFO(SIP, "call %s: refused 488: the offer is %s, not application/sdp", c->id, ct);
 		return 488;
 	}
-	int rc = rg_sdp_av_parse(offer, pl->pl_data, pl->pl_len, err, sizeof err);
+	int rc = rg_sdp_av_parse(offer, body, len, err, sizeof err);
 	if (rc) {
 		RG_INFO(SIP, "call %s: refused 488: SDP offer: %s", c->id, err);
 		return 488;
@@ -94,10 +95,9 @@ static int negotiate(struct call *c, const sip_t *sip, struct rg_sdp_av *offer, 
 
 static void refuse(struct call *c, nua_handle_t *nh, int status, const char *challenge)
 {
-	const char *phrase = status == 401 ? "Unauthorized" : status == 403 ? "Forbidden"
-			     : status == 404 ? "Not Found" : status == 486 ? "Busy Here"
-			     : status == 488 ? "Not Acceptable Here" : status == 503 ? "Service Unavailable"
-			     : "Server Internal Error";
+	const char *phrase = sip_status_phrase(status);
+	if (!phrase)
+		phrase = status < 500 ? "Rejected" : "Server Error";
 	nua_respond(nh, status, phrase, TAG_IF(challenge && *challenge, SIPTAG_WWW_AUTHENTICATE_STR(challenge)),
 		    TAG_END());
 	if (c->room_id) { /* listed in its room until the linger is over */
@@ -145,11 +145,31 @@ void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip)
 	c->user_id = strdup(route.user_id);
 	c->user_name = strdup(route.user_name);
 	memcpy(c->pin, route.pin, sizeof c->pin);
+	const sip_payload_t *pl = sip->sip_payload;
+	const char *ct = sip->sip_content_type ? sip->sip_content_type->c_type : "";
+	const struct rg_config_sip_rule *rule = &s->d.cfg->sip_rules[route.rule];
+	if (rule->route_url[0]) { /* the rule's webhook decides (route.c), then sip_dialin_finish */
+		RG_INFO(SIP, "call %s from %s to %s: rule %u asks %s", c->id, c->from, c->to, route.rule,
+			rule->route_url);
+		sip_route_ask(c, rule, uri_user, caller, pl ? pl->pl_data : NULL, pl ? pl->pl_len : 0, ct);
+		return;
+	}
 	RG_INFO(SIP, "call %s from %s to %s: rule %u, room %s, user %s", c->id, c->from, c->to, route.rule,
 		c->room_id, c->user_id);
+	sip_dialin_finish(c, pl ? pl->pl_data : NULL, pl ? pl->pl_len : 0, ct);
+}
+
+void sip_dialin_refuse(struct call *c, int status)
+{
+	refuse(c, c->nh, status, NULL);
+}
+
+void sip_dialin_finish(struct call *c, const char *body, size_t len, const char *ct)
+{
+	nua_handle_t *nh = c->nh;
 	struct rg_sdp_av *offer = calloc(1, sizeof *offer);
 	char answer[4096], msg[256] = "";
-	status = negotiate(c, sip, offer, answer, sizeof answer);
+	int rc, status = offer ? negotiate(c, body, len, ct, offer, answer, sizeof answer) : 500;
 	if (!status && !c->late) {
 		rc = sip_call_join(c, offer, msg, sizeof msg);
 		if (rc) {

@@ -118,6 +118,8 @@ struct rg_sip {
 	unsigned n_trunks, unreg_pending;
 	bool any_inbound;                  /* some trunk has inbound rules: dial-in is not open */
 	uint8_t nonce_key[32];             /* random per start: the HMAC key of our nonces */
+	unsigned route_pending;            /* route.c: webhook requests under way */
+	struct route_box *route_box;       /* route.c */
 };
 
 /* ua.c */
@@ -151,6 +153,16 @@ char *sip_url_string(struct rg_sip *s, const url_t *u);
 const enum rg_codec_id *sip_call_prefs(const struct call *c, size_t *n);
 /* dialin.c */
 void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip);
+/* Negotiates the offer (body NULL: a late offer), joins, answers 200. */
+void sip_dialin_finish(struct call *c, const char *body, size_t len, const char *ct);
+/* Refuses a call that has not been answered (logged by the caller). */
+void sip_dialin_refuse(struct call *c, int status);
+/* route.c: asks the rule's webhook which room the call joins (a thread
+ * per request, at most ROUTE_PENDING_MAX at once); the answer comes back
+ * on the control loop and goes on with sip_dialin_finish or refuses. */
+void sip_route_ask(struct call *c, const struct rg_config_sip_rule *rule, const char *uri_user,
+		   const char *caller, const char *body, size_t len, const char *ct);
+void sip_route_shutdown(struct rg_sip *s);
 /* auth.c: which trunk an INVITE comes from. 0 with *out (NULL when no
  * trunk has inbound rules: dial-in is open), or the status to refuse with:
  * 401 with the WWW-Authenticate value in challenge, or 403. Logs why. */

@@ -8,7 +8,9 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert');
+const crypto = require('node:crypto');
 const dgram = require('node:dgram');
+const http = require('node:http');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -16,7 +18,31 @@ const { startServer, sleep } = require('./lib/harness');
 const { sendTone, recordRtp, readWav, toneRms } = require('./lib/rtp_tools');
 const { freePort, freePorts, stopAll, sipp, sippDone, waitFor, eventReceiver } = require('./lib/sip_tools');
 
-let srv, dir, sipPort, hooks;
+let srv, dir, sipPort, hooks, router;
+const ROUTE_SECRET = 'route-webhook-secret-1';
+
+// The routing webhook: answers by the dialed user, records what it got.
+function startRouter() {
+  const got = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      const ts = req.headers['x-roomgate-timestamp'];
+      const sig = 'v1=' + crypto.createHmac('sha256', ROUTE_SECRET).update(`${ts}.${body}`).digest('hex');
+      const j = JSON.parse(body);
+      got.push({ body: j, signed: req.headers['x-roomgate-signature'] === sig });
+      const reply = (o) => { res.setHeader('Content-Type', 'application/json'); res.end(JSON.stringify(o)); };
+      if (j.uri_user === 'route-a') return reply({ room: 'routed-a', user_id: 'caller-a', user_name: 'Routed A' });
+      if (j.uri_user === 'route-b') return reply({ reject: 486 });
+      if (j.uri_user === 'route-c') return setTimeout(() => reply({ room: 'too-late' }), 1500);
+      return reply({ nonsense: true });
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}/route`, got, close: () => new Promise((r) => server.close(r)),
+  })));
+}
 const tonesSent = [];
 
 // RMS of tone f in [from, to) seconds of a recording.
@@ -54,6 +80,8 @@ before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rg-sipcall-'));
   sipPort = await freePort();
   hooks = await eventReceiver();
+  router = await startRouter();
+  const deadPort = await freePort();
   srv = await startServer({
     config: {
       media: { workers: 2, rtp_ports: '34000-34199' },
@@ -62,6 +90,8 @@ before(async () => {
         dial_in: [
           { user_regex: '^pin-([a-z0-9]+)$', room: 'pin$1', user_name: 'caller ${caller}', pin: '42' },
           { user_regex: '^room-([a-z0-9]+)$', room: 'sc$1' },
+          { user_regex: '^route-', room: 'unrouted', route_url: router.url, route_secret: ROUTE_SECRET, route_timeout_ms: 500 },
+          { user_regex: '^fallback-', room: 'fallback-room', route_url: `http://127.0.0.1:${deadPort}/x`, route_fallback: 'rule' },
         ],
       },
       webhooks: [{ url: hooks.url, secret: 'sip-call-webhook-secret', events: ['sip.*'], backoff_ms: 200 }],
@@ -76,6 +106,7 @@ after(async () => {
   for (const p of tonesSent) p.kill('SIGKILL');
   if (srv) await srv.stop();
   if (hooks) await hooks.close();
+  if (router) await router.close();
 });
 
 test('PIN by RFC 4733: prompt, wrong PIN, right PIN, then the room; a later digit is a sip.dtmf event', async () => {
@@ -238,4 +269,37 @@ test('DTMF to the phone: RFC 4733 events, and SIP INFO without telephone-event',
   await sleep(1000);
   await srv.admin('DELETE', `/v1/rooms/${room}/sip-calls/${c2.json.id}`);
   await sippDone(dir, 'scen_uas_info.xml', uas2);
+});
+
+test('dial-in routed by a webhook: a room and user from the answer, a rejection, a timeout, a fallback', async () => {
+  const [rec1, sp] = await freePorts(2);
+  const args = (user) => ['-s', user, '-set', 'rec1', String(rec1), '-p', String(sp), `127.0.0.1:${sipPort}`];
+  // the answer's room and user
+  let p = sipp(dir, 'scen_call_short.xml', args('route-a'));
+  const a = await waitFor(srv, 'routed call', async () => (await callsOf('routed-a')).find((c) => c.state === 'answered'));
+  assert.strictEqual(a.user_id, 'caller-a');
+  assert.strictEqual(a.user_name, 'Routed A');
+  await sippDone(dir, 'scen_call_short.xml', p);
+  assert.strictEqual((await callsOf('unrouted')).length, 0);
+  const asked = router.got.find((g) => g.body.uri_user === 'route-a');
+  assert.ok(asked.signed, 'the routing request is not signed with route_secret');
+  assert.strictEqual(asked.body.room, 'unrouted');
+  assert.match(asked.body.from, /^sip:4915550000@/);
+  assert.strictEqual(asked.body.call_id, a.id);
+  // rejected by the answer
+  p = sipp(dir, 'scen_refused.xml', args('route-b'));
+  await sippDone(dir, 'scen_refused.xml', p);
+  assert.match(srv.log(), /refused 486: routing webhook: rejected by the webhook/);
+  // no answer in time: 503
+  p = sipp(dir, 'scen_refused.xml', args('route-c'));
+  await sippDone(dir, 'scen_refused.xml', p);
+  assert.match(srv.log(), /refused 503: routing webhook: .*(Timeout|timed out)/i);
+  // an answer that says nothing usable: 503
+  p = sipp(dir, 'scen_refused.xml', args('route-d'));
+  await sippDone(dir, 'scen_refused.xml', p);
+  assert.match(srv.log(), /refused 503: routing webhook: the answer is not a JSON object/);
+  // webhook down, fallback "rule": the rule's room
+  p = sipp(dir, 'scen_call_short.xml', args('fallback-x'));
+  await waitFor(srv, 'fallback call', async () => (await callsOf('fallback-room')).find((c) => c.state === 'answered'));
+  await sippDone(dir, 'scen_call_short.xml', p);
 });
