@@ -303,3 +303,59 @@ test('dial-in routed by a webhook: a room and user from the answer, a rejection,
   await waitFor(srv, 'fallback call', async () => (await callsOf('fallback-room')).find((c) => c.state === 'answered'));
   await sippDone(dir, 'scen_call_short.xml', p);
 });
+
+test('dial-out: a SIPp echo comes back into the room as the phone stream (N-1), busy and unreachable end clearly', async () => {
+  const room = 'scecho';
+  await roomTone(room, 1000, 25);
+  const [uasPort, mediaPort, recPort, deadPort] = await freePorts(4);
+  const uas = sipp(dir, 'scen_uas_echo.xml', ['-p', String(uasPort), '-mp', String(mediaPort), '-rtp_echo'], { timeout: '40s' });
+  await sleep(500);
+  const c = await srv.admin('POST', `/v1/rooms/${room}/sip-calls`, { to: `sip:echo@127.0.0.1:${uasPort}`, user_name: 'Echo' });
+  assert.strictEqual(c.status, 201, c.text);
+  await waitFor(srv, 'answered', async () => (await srv.admin('GET', `/v1/rooms/${room}/sip-calls/${c.json.id}`)).json.state === 'answered');
+  const states = () => hooks.events.filter((e) => e.type === 'sip.call' && e.data.id === c.json.id).map((e) => e.data.state);
+  await waitFor(srv, 'the answered event', async () => states().includes('answered'));
+  assert.deepStrictEqual(states(), ['calling', 'ringing', 'answered']);
+  // what the phone sends back is the call's stream in the room: record it through a send endpoint
+  const streamId = (await srv.admin('GET', `/v1/rooms/${room}/sip-calls/${c.json.id}`)).json.stream_id;
+  const wav = path.join(dir, 'echo.wav');
+  const rec = recordRtp('pcmu', recPort, wav);
+  const ep = await srv.admin('POST', `/v1/rooms/${room}/rtp-endpoints`, {
+    user_id: 'listener', direction: 'send', codec: 'pcmu', remote: `127.0.0.1:${recPort}`, play: streamId,
+  });
+  assert.strictEqual(ep.status, 201, ep.text);
+  await sleep(4000);
+  const st = (await srv.admin('GET', `/v1/rooms/${room}/sip-calls/${c.json.id}`)).json.stats;
+  await rec.stop();
+  // the phone hears the room minus itself: while its own (echoed) stream is
+  // among the talkers, its output is encoded with its own signal subtracted
+  assert.ok(st.mix.talkers.includes(streamId) && st.mix.talkers.includes(`tone1000_${room}`), JSON.stringify(st.mix));
+  assert.ok(st.mix.own_frames > 50, JSON.stringify(st.mix));
+  // and the echo stays at the tone's level: with its own audio in its mix it would feed back and grow
+  const w = readWav(wav);
+  const dur = w.x.length / w.rate;
+  const early = windowRms(w, 1000, 0.5, dur / 2), late = windowRms(w, 1000, dur / 2, dur);
+  assert.ok(early > 0.1, `the echo of the room's 1000 Hz did not come back as the phone's stream: ${early}`);
+  assert.ok(Math.abs(late - early) < 0.05, `the echo level moves (feedback?): ${early} then ${late}`);
+  await srv.admin('DELETE', `/v1/rooms/${room}/sip-calls/${c.json.id}`);
+  await sippDone(dir, 'scen_uas_echo.xml', uas);
+  // busy
+  const busy = sipp(dir, 'scen_uas_busy.xml', ['-p', String(uasPort)]);
+  await sleep(500);
+  const b = await srv.admin('POST', `/v1/rooms/${room}/sip-calls`, { to: `sip:busy@127.0.0.1:${uasPort}` });
+  const ended = await waitFor(srv, 'busy', async () => {
+    const j = (await srv.admin('GET', `/v1/rooms/${room}/sip-calls/${b.json.id}`)).json;
+    return j.state === 'ended' && j;
+  });
+  assert.strictEqual(ended.reason, 'busy');
+  assert.strictEqual(ended.status, 486);
+  await sippDone(dir, 'scen_uas_busy.xml', busy);
+  // nobody there: the call ends with a reason and a status, not silently
+  const u = await srv.admin('POST', `/v1/rooms/${room}/sip-calls`, { to: `sip:nobody@127.0.0.1:${deadPort}`, ring_timeout_s: 10 });
+  const gone = await waitFor(srv, 'unreachable', async () => {
+    const j = (await srv.admin('GET', `/v1/rooms/${room}/sip-calls/${u.json.id}`)).json;
+    return j.state === 'ended' && j;
+  }, 15000);
+  assert.ok(['unavailable', 'no_answer', 'rejected'].includes(gone.reason), JSON.stringify(gone));
+  assert.ok(gone.status >= 400, JSON.stringify(gone));
+});
