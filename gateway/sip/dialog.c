@@ -319,7 +319,7 @@ static int take_offer(struct call *c, const sip_t *sip, char *buf, size_t cap)
 		status = 488;
 		goto out;
 	}
-	if (o->srtp != c->srtp) {
+	if ((c->srtp && !o->has_crypto) || (!c->srtp && o->srtp)) {
 		RG_INFO(SIP, "call %s: new offer refused 488: SRTP cannot be switched %s in a call", c->id,
 			o->srtp ? "on" : "off");
 		status = 488;
@@ -443,12 +443,14 @@ void sip_on_ack(struct call *c, const sip_t *sip)
 	int rc = !a ? -ENOMEM : pl ? rg_sdp_av_parse(a, pl->pl_data, pl->pl_len, err, sizeof err) : -EINVAL;
 	if (!rc)
 		rc = rg_sdp_av_choose(a, prefs, n_prefs, &c->codec, &c->te);
-	if (!rc && first) /* our offer had SRTP as the trunk says; the answer decides */
-		rc = !a->srtp && c->trunk && c->trunk->cfg->srtp == RG_CFG_SRTP_REQUIRED ? -EPROTO : 0;
-	else if (!rc && a->srtp != c->srtp)
-		rc = -EPROTO;
+	/* our offer had SRTP as the trunk says (a key when not off); the answer decides */
+	enum rg_cfg_srtp pol = c->trunk ? c->trunk->cfg->srtp : RG_CFG_SRTP_OFF;
 	if (!rc && first)
-		c->srtp = a->srtp;
+		rc = (pol == RG_CFG_SRTP_REQUIRED && !a->has_crypto) || (pol == RG_CFG_SRTP_OFF && a->srtp) ? -EPROTO : 0;
+	else if (!rc)
+		rc = (c->srtp && !a->has_crypto) || (!c->srtp && a->srtp) ? -EPROTO : 0;
+	if (!rc && first)
+		c->srtp = pol != RG_CFG_SRTP_OFF && a->has_crypto;
 	if (rc) {
 		RG_INFO(SIP, "call %s: the ACK has no usable answer: %s", c->id,
 			!pl ? "no SDP" : rc == -ENOENT ? "no codec of our offer" : rc == -EPROTO ? "SRTP" : err);
