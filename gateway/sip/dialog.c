@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "media/media.h"
+#include "sip/info.h"
 #include "sip/sip_int.h"
 
 #define PIN_DIGITS_MAX 16
@@ -181,40 +182,12 @@ void sip_call_digit(struct call *c, char digit, const char *method)
 	rg_events_emit(c->sip->d.events, "sip.dtmf", d);
 }
 
-/* SIP INFO: application/dtmf-relay ("Signal=5\r\nDuration=160") or
- * application/dtmf ("5"). */
-static char info_digit(const sip_t *sip)
-{
-	const sip_payload_t *pl = sip->sip_payload;
-	const char *ct = sip->sip_content_type ? sip->sip_content_type->c_type : "";
-	if (!pl || !pl->pl_len || pl->pl_len > 512)
-		return 0;
-	char body[513];
-	memcpy(body, pl->pl_data, pl->pl_len);
-	body[pl->pl_len] = '\0';
-	const char *v = NULL;
-	if (!strcasecmp(ct, "application/dtmf-relay")) {
-		for (char *p = body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-			p += strspn(p, " \t\r\n");
-			if (!strncasecmp(p, "Signal", 6)) {
-				v = p + 6 + strspn(p + 6, " \t");
-				v = *v == '=' ? v + 1 + strspn(v + 1, " \t") : NULL;
-				break;
-			}
-		}
-	} else if (!strcasecmp(ct, "application/dtmf")) {
-		v = body + strspn(body, " \t\r\n");
-	}
-	if (!v || !*v || !strchr("0123456789*#ABCDabcd", *v))
-		return 0;
-	if (v[1] && !strchr(" \t\r\n", v[1]))
-		return 0; /* one character only ("10" is a flash, not a digit) */
-	return *v >= 'a' ? (char)(*v - 'a' + 'A') : *v;
-}
-
 void sip_on_info(struct call *c, nua_handle_t *nh, const sip_t *sip)
 {
-	char d = sip ? info_digit(sip) : 0;
+	const sip_payload_t *pl = sip ? sip->sip_payload : NULL;
+	char d = pl ? rg_sip_info_digit(sip->sip_content_type ? sip->sip_content_type->c_type : "", pl->pl_data,
+					pl->pl_len)
+		    : 0;
 	if (!d) {
 		nua_respond(nh, 415, "Unsupported Media Type", SIPTAG_ACCEPT_STR("application/dtmf-relay, application/dtmf"),
 			    NUTAG_WITH_THIS(c->sip->nua), TAG_END());
