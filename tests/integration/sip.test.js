@@ -8,35 +8,17 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert');
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const dgram = require('node:dgram');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { freePort, run, track, stopAll } = require('./lib/sip_tools');
 const { startServer, sleep } = require('./lib/harness');
 const { sendTone, recordRtp, tones } = require('./lib/rtp_tools');
 
 const SIPP_DIR = path.join(__dirname, 'sipp');
 let srv, dir, sipPort;
-const started = [];
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-function run(cmd, args, opts = {}) {
-  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  p.out = '';
-  p.stdout.on('data', (d) => { p.out += d; });
-  p.stderr.on('data', (d) => { p.out += d; });
-  p.done = new Promise((r) => p.on('exit', (c, sig) => r(c === null ? sig : c)));
-  started.push(p);
-  return p;
-}
 
 async function waitFor(what, fn, ms = 10000) {
   const end = Date.now() + ms;
@@ -116,7 +98,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const p of started) if (p.exitCode === null) p.kill('SIGKILL');
+  stopAll();
   assert.strictEqual(await srv.stop(), 0, `server exit code (leaks/UB give non-zero)\n${srv.log().slice(-4000)}`);
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -134,7 +116,7 @@ async function dialIn(room, codec, wav, codecs, rtpPorts) {
   const ep = await srv.admin('POST', `/v1/rooms/${room}/rtp-endpoints`, { user_id: 'tone1k', direction: 'recv', codec: 'opus' });
   assert.strictEqual(ep.status, 201, ep.text);
   const tx = sendTone('opus', 1000, Number(/:(\d+)$/.exec(ep.json.local)[1]), { seconds: 12 });
-  started.push(tx);
+  track(tx);
   const b = await baresip(`alice_${codec}`, { wav, codecs, rtpPorts });
   const phone = run('baresip', ['-f', b.dir, '-e', `/dial sip:room-${room.slice(3)}@127.0.0.1:${sipPort}`, '-t', '9'], { cwd: b.dir });
   const call = await waitFor('the call answered', async () => (await calls(room)).find((c) => c.state === 'answered'));
@@ -148,7 +130,7 @@ async function dialIn(room, codec, wav, codecs, rtpPorts) {
   const rxPort = 35000 + (process.pid % 500) * 4 + (codec === 'pcmu' ? 2 : 0);
   const wavOut = path.join(dir, `room_hears_${codec}.wav`);
   const rx = recordRtp('opus', rxPort, wavOut);
-  started.push(rx);
+  track(rx);
   const send = await srv.admin('POST', `/v1/rooms/${room}/rtp-endpoints`,
     { user_id: 'listener', direction: 'send', play: call.stream_id, remote: `127.0.0.1:${rxPort}` });
   assert.strictEqual(send.status, 201, send.text);

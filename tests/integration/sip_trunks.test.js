@@ -19,13 +19,13 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { freePort, run, stopAll } = require('./lib/sip_tools');
 const { startServer, sleep, BIN } = require('./lib/harness');
 
 const SIPP_DIR = path.join(__dirname, 'sipp');
@@ -34,24 +34,6 @@ const IN_SECRET = 'inbound-pbx-pa55word'; // inbound digest of trunk "secure"
 const HOOK_SECRET = 'whsec-trunks-0123456789';
 let srv, dir, sipPort, regPort, reg403Port, uasPort, srtpPort, rx;
 let registrar;
-const started = [];
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-function run(cmd, args, opts = {}) {
-  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  p.out = '';
-  p.stdout.on('data', (d) => { p.out += d; });
-  p.stderr.on('data', (d) => { p.out += d; });
-  p.done = new Promise((r) => p.on('exit', (c, sig) => r(c === null ? sig : c)));
-  started.push(p);
-  return p;
-}
 
 function sipp(scenario, args, name = scenario) {
   return run('sipp', ['-sf', path.join(SIPP_DIR, scenario), '-timeout', '30s', '-timeout_error', '-nostdin',
@@ -142,7 +124,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const p of started) if (p !== registrar && p.exitCode === null) p.kill('SIGKILL');
+  stopAll([registrar]);
   if (srv) assert.strictEqual(await srv.stop(), 0, `server exit code (leaks/UB give non-zero)\n${srv.log().slice(-4000)}`);
   if (registrar && registrar.exitCode === null) registrar.kill('SIGKILL');
   if (rx) rx.server.close();

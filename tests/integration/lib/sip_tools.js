@@ -33,20 +33,25 @@ async function freePorts(n) {
   return ports;
 }
 
-// Processes started through run() are killed by stopAll().
+// Processes started through run() (or given to track()) are killed by
+// stopAll(), but for those in keep.
 const started = [];
+function track(p) {
+  started.push(p);
+  return p;
+}
+
 function run(cmd, args, opts = {}) {
   const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   p.out = '';
   p.stdout.on('data', (d) => { p.out += d; });
   p.stderr.on('data', (d) => { p.out += d; });
   p.done = new Promise((r) => p.on('exit', (c, sig) => r(c === null ? sig : c)));
-  started.push(p);
-  return p;
+  return track(p);
 }
 
-function stopAll() {
-  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+function stopAll(keep = []) {
+  for (const p of started) if (!keep.includes(p) && p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
 }
 
 // One SIPp run of a scenario in tests/integration/sipp (one call unless
@@ -93,4 +98,4 @@ function eventReceiver() {
   })));
 }
 
-module.exports = { SIPP_DIR, freePort, freePorts, run, stopAll, sipp, sippDone, waitFor, eventReceiver };
+module.exports = { SIPP_DIR, freePort, freePorts, run, track, stopAll, sipp, sippDone, waitFor, eventReceiver };
