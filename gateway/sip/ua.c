@@ -104,7 +104,7 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 }
 
 /* sofia's own logging goes to our log at debug level. */
-static void su_logger(void *ctx, char const *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void su_logger(void *ctx, char const *fmt, va_list ap)
 {
 	(void)ctx;
 	if (!rg_log_enabled(RG_SUB_SIP, RG_LOG_DEBUG))
