@@ -68,6 +68,8 @@ static const struct field fields[] = {
 	{ "session.login_timeout_ms", F_U32, OFF(login_timeout_ms), 0, 100, 600000, NULL },
 	{ "sip.listen", F_STR, STR(sip_listen), 0, 0, "ROOMGATE_SIP_LISTEN" },
 	{ "sip.advertised_address", F_STR, STR(sip_advertised), 0, 0, "ROOMGATE_SIP_ADVERTISED_ADDRESS" },
+	{ "sip.tls_listen", F_STR, STR(sip_tls_listen), 0, 0, "ROOMGATE_SIP_TLS_LISTEN" },
+	{ "sip.tls_certificate_dir", F_STR, STR(sip_tls_cert_dir), 0, 0, "ROOMGATE_SIP_TLS_CERTIFICATE_DIR" },
 	{ "sip.codecs", F_STR, STR(sip_codecs), 0, 0, "ROOMGATE_SIP_CODECS" },
 	{ "sip.media_timeout_ms", F_U32, OFF(sip_media_timeout_ms), 0, 0, 3600000, NULL },
 	{ "sip.realm", F_STR, STR(sip_realm), 0, 0, NULL },

@@ -126,6 +126,8 @@ struct rg_config {
 
 	char sip_listen[RG_CFG_ADDR_MAX];     /* "host:port", "" = no SIP */
 	char sip_advertised[RG_CFG_ADDR_MAX]; /* in Contact/Via/SDP, "" = none */
+	char sip_tls_listen[RG_CFG_ADDR_MAX]; /* "host:port" for SIP over TLS, "" = no TLS */
+	char sip_tls_cert_dir[1024];          /* agent.pem (certificate + key), optional cafile.pem */
 	char sip_codecs[128];                 /* preference list, comma-separated */
 	unsigned sip_media_timeout_ms;
 	char sip_realm[RG_CFG_SIP_NAME_MAX];  /* digest realm of inbound challenges */

@@ -3,10 +3,12 @@
  * its index ("sip.trunks[1].transport: ..."); passwords are never repeated
  * in a message. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <regex.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "core/cidr.h"
 #include "core/config_int.h"
@@ -351,13 +353,76 @@ int cfg_walk_sip_trunks(struct walk *w, const cJSON *arr)
 
 /* ---- after loading ---- */
 
+/* A file of dir that must be a readable regular file: 0, or -ENOENT when
+ * it does not exist (errno kept), else -EINVAL with the reason in why. */
+static int readable_file(const char *dir, const char *name, const char **why)
+{
+	char p[sizeof ((struct rg_config *)0)->sip_tls_cert_dir + 16];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	struct stat st;
+	FILE *f = NULL;
+	if (stat(p, &st) && errno == ENOENT)
+		return -ENOENT;
+	if (stat(p, &st) || (S_ISREG(st.st_mode) && !(f = fopen(p, "r")))) {
+		*why = strerror(errno);
+		return -EINVAL;
+	}
+	if (!f) {
+		*why = "not a regular file";
+		return -EINVAL;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* sip.tls_listen and sip.tls_certificate_dir: the files are looked at here
+ * (so --check-config finds a missing one); the SIP gateway checks that
+ * agent.pem holds a certificate and its key when it starts. port: that of
+ * sip.listen. */
+static int validate_sip_tls(const struct rg_config *c, uint16_t port, char *err, size_t errlen)
+{
+	char host[RG_CFG_ADDR_MAX];
+	uint16_t tport;
+	const char *dir = c->sip_tls_cert_dir;
+	if (rg_config_split_hostport(c->sip_tls_listen, host, sizeof host, &tport))
+		return cfg_fail(err, errlen, "sip.tls_listen: \"%s\" is not a numeric \"host:port\" (\"\" turns TLS off)",
+				c->sip_tls_listen);
+	if (!c->sip_listen[0])
+		return cfg_fail(err, errlen, "sip.tls_listen: needs sip.listen (SIP over UDP and TCP) as well");
+	if (tport && tport == port)
+		return cfg_fail(err, errlen, "sip.tls_listen: port %u is sip.listen's (its TCP port); use another one "
+				"(5061 is usual)", (unsigned)tport);
+	if (!dir[0])
+		return cfg_fail(err, errlen, "sip.tls_certificate_dir: required with sip.tls_listen (a directory with "
+				"agent.pem: the server's certificate and private key)");
+	struct stat st;
+	if (stat(dir, &st))
+		return cfg_fail(err, errlen, "sip.tls_certificate_dir: \"%s\": %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return cfg_fail(err, errlen, "sip.tls_certificate_dir: \"%s\" is not a directory", dir);
+	const char *why = "";
+	int rc = readable_file(dir, "agent.pem", &why);
+	if (rc)
+		return cfg_fail(err, errlen, "sip.tls_certificate_dir: cannot read \"%s/agent.pem\" (%s); it must hold "
+				"the server's certificate and private key (PEM)", dir, rc == -ENOENT ? "no such file" : why);
+	rc = readable_file(dir, "cafile.pem", &why);
+	if (rc && rc != -ENOENT)
+		return cfg_fail(err, errlen, "sip.tls_certificate_dir: cannot read \"%s/cafile.pem\" (%s)", dir, why);
+	return 0;
+}
+
 int cfg_validate_sip(const struct rg_config *c, char *err, size_t errlen)
 {
 	char host[RG_CFG_ADDR_MAX];
-	uint16_t port;
+	uint16_t port = 0;
 	if (c->sip_listen[0] && rg_config_split_hostport(c->sip_listen, host, sizeof host, &port))
 		return cfg_fail(err, errlen, "sip.listen: \"%s\" is not a numeric \"host:port\" (\"\" turns SIP off)",
 				c->sip_listen);
+	if (c->sip_tls_listen[0]) {
+		int rc = validate_sip_tls(c, port, err, errlen);
+		if (rc)
+			return rc;
+	}
 	unsigned char a[16];
 	if (c->sip_advertised[0] && inet_pton(AF_INET, c->sip_advertised, a) != 1 &&
 	    inet_pton(AF_INET6, c->sip_advertised, a) != 1)

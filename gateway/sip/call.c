@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -499,15 +500,22 @@ static int bad(char *msg, size_t msglen, const char *m)
 	return -RG_E_INVALID_FIELD;
 }
 
-static bool sip_uri_ok(struct rg_sip *s, const char *t)
+/* A sip: or sips: URI with a host; *tls (may be NULL) tells whether it
+ * asks for TLS: sips:, or ;transport=tls. */
+static bool sip_uri_ok(struct rg_sip *s, const char *t, bool *tls)
 {
-	if (strncmp(t, "sip:", 4) || strlen(t) > 255)
+	if ((strncmp(t, "sip:", 4) && strncmp(t, "sips:", 5)) || strlen(t) > 255)
 		return false;
 	for (const char *p = t; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == '"' || *p == 0x7f)
 			return false;
 	url_t *u = url_make(s->home, t);
-	bool ok = u && u->url_type == url_sip && u->url_host && *u->url_host;
+	bool ok = u && (u->url_type == url_sip || u->url_type == url_sips) && u->url_host && *u->url_host;
+	char transport[16] = "";
+	if (ok && tls)
+		*tls = u->url_type == url_sips ||
+		       (url_param(u->url_params, "transport", transport, sizeof transport) > 0 &&
+			!strcasecmp(transport, "tls"));
 	su_free(s->home, u);
 	return ok;
 }
@@ -519,6 +527,7 @@ struct dial {
 	int ring_s;
 	unsigned max_s;
 	const char *dtmf;
+	bool tls; /* to asks for TLS */
 };
 
 static bool dtmf_digits_ok(const char *d)
@@ -534,10 +543,19 @@ static int parse_to(struct rg_sip *s, const cJSON *t, struct dial *o, char *msg,
 		return bad(msg, msglen, o->trunk ? "field \"to\": a SIP URI, a telephone number or a tel: URI is required"
 						 : "field \"to\": a SIP URI \"sip:user@host[:port]\" is required");
 	o->to = t->valuestring;
-	if (sip_uri_ok(s, o->to))
+	bool tls = false;
+	if (sip_uri_ok(s, o->to, &tls)) {
+		if (tls && o->trunk)
+			return bad(msg, msglen, "field \"to\": a sips: URI or ;transport=tls cannot go through a trunk "
+						"(its transport is udp or tcp)");
+		if (tls && !s->tls)
+			return bad(msg, msglen, "field \"to\": a sips: URI or ;transport=tls needs SIP over TLS "
+						"(sip.tls_listen)");
+		o->tls = tls;
 		return 0;
+	}
 	if (!o->trunk)
-		return bad(msg, msglen, strncmp(o->to, "tel:", 4) && strncmp(o->to, "sip:", 4)
+		return bad(msg, msglen, strncmp(o->to, "tel:", 4) && strncmp(o->to, "sip:", 4) && strncmp(o->to, "sips:", 5)
 						? "field \"to\": a SIP URI \"sip:user@host[:port]\" is required "
 						  "(a telephone number needs \"trunk\")"
 						: "field \"to\": a SIP URI \"sip:user@host[:port]\" is required");
@@ -581,7 +599,7 @@ static int parse_out(struct rg_sip *s, const cJSON *body, struct dial *o, char *
 	int e = parse_to(s, t, o, msg, msglen);
 	if (e)
 		return e;
-	if (f && (!cJSON_IsString(f) || !sip_uri_ok(s, f->valuestring)))
+	if (f && (!cJSON_IsString(f) || !sip_uri_ok(s, f->valuestring, NULL)))
 		return bad(msg, msglen, "field \"from\": a SIP URI \"sip:user@host\"");
 	if (u && !cJSON_IsString(u))
 		return bad(msg, msglen, "field \"user_id\": must be a string");
@@ -633,6 +651,8 @@ int rg_sip_call_create(struct rg_sip *s, const char *room_id, const cJSON *body,
 	snprintf(def_uid, sizeof def_uid, "sip_%s", c->id);
 	if (o.trunk)
 		sip_trunk_from(o.trunk, def_from, sizeof def_from);
+	else if (o.tls)
+		snprintf(def_from, sizeof def_from, "sips:roomgate@%s", s->tls_contact);
 	else
 		snprintf(def_from, sizeof def_from, "sip:roomgate@%s", s->contact);
 	c->trunk = o.trunk;
@@ -661,7 +681,11 @@ int rg_sip_call_create(struct rg_sip *s, const char *room_id, const cJSON *body,
 		snprintf(msg, msglen, "offer too long");
 		goto fail;
 	}
-	c->nh = nua_handle(s->nua, c, SIPTAG_TO_STR(c->to), SIPTAG_FROM_STR(c->from), TAG_END());
+	/* in angle brackets: the URI's parameters (;transport=tls) belong to
+	 * the URI, so that they reach the request-URI, not the To header */
+	char to_hdr[sizeof o.ruri + 260];
+	snprintf(to_hdr, sizeof to_hdr, "<%s>", c->to);
+	c->nh = nua_handle(s->nua, c, SIPTAG_TO_STR(to_hdr), SIPTAG_FROM_STR(c->from), TAG_END());
 	if (!c->nh) {
 		e = -RG_E_INTERNAL;
 		snprintf(msg, msglen, "cannot create a SIP dialog");
@@ -794,15 +818,51 @@ static int codec_prefs(struct rg_sip *s)
 	return s->n_prefs ? 0 : -EINVAL;
 }
 
+/* The URL nua listens on for listen ("host:port") under scheme, and the
+ * host:port others reach it at (contact): "sip:contact", or with
+ * sip.advertised_address "sip:public:port;maddr=bind" (sofia binds maddr
+ * and puts the host part into Via and Contact). */
+static int listen_url(const struct rg_config *cfg, const char *listen, const char *scheme, char *url, size_t cap,
+		      char *contact, size_t ccap)
+{
+	char host[RG_CFG_ADDR_MAX];
+	uint16_t port;
+	if (rg_config_split_hostport(listen, host, sizeof host, &port))
+		return -EINVAL;
+	const char *adv = cfg->sip_advertised;
+	const char *chost = *adv ? adv : host;
+	snprintf(contact, ccap, strchr(chost, ':') ? "[%s]:%u" : "%s:%u", chost, port);
+	if (*adv)
+		snprintf(url, cap, strchr(host, ':') ? "%s:%s;maddr=[%s]" : "%s:%s;maddr=%s", scheme, contact, host);
+	else
+		snprintf(url, cap, "%s:%s", scheme, contact);
+	return 0;
+}
+
+static void sip_new_fail(struct rg_sip *s)
+{
+	sip_trunks_free(s);
+	rg_sip_rules_free(s->rules);
+	free(s);
+}
+
 struct rg_sip *rg_sip_new(const struct rg_sip_deps *d, char *err, size_t errlen)
 {
 	const struct rg_config *cfg = d->cfg;
 	struct rg_sip *s = calloc(1, sizeof *s);
 	s->d = *d;
-	char host[RG_CFG_ADDR_MAX];
-	uint16_t port;
-	if (rg_config_split_hostport(cfg->sip_listen, host, sizeof host, &port) || codec_prefs(s)) {
-		snprintf(err, errlen, "sip.listen or sip.codecs is not valid");
+	char url[RG_CFG_ADDR_MAX * 2 + 64], sips_url[RG_CFG_ADDR_MAX * 2 + 64];
+	s->tls = cfg->sip_tls_listen[0] != '\0';
+	if (listen_url(cfg, cfg->sip_listen, "sip", url, sizeof url, s->contact, sizeof s->contact) ||
+	    (s->tls && listen_url(cfg, cfg->sip_tls_listen, "sips", sips_url, sizeof sips_url, s->tls_contact,
+				  sizeof s->tls_contact)) ||
+	    codec_prefs(s)) {
+		snprintf(err, errlen, "sip.listen, sip.tls_listen or sip.codecs is not valid");
+		free(s);
+		return NULL;
+	}
+	snprintf(s->tls_sip_contact, sizeof s->tls_sip_contact, "<sip:%s;transport=tls>", s->tls_contact);
+	if (s->tls && sip_tls_check_dir(cfg->sip_tls_cert_dir, &s->tls_ca, err, errlen)) {
 		free(s);
 		return NULL;
 	}
@@ -815,32 +875,23 @@ struct rg_sip *rg_sip_new(const struct rg_sip_deps *d, char *err, size_t errlen)
 	const char *adv = cfg->sip_advertised;
 	snprintf(s->sdp_addr, sizeof s->sdp_addr, "%s",
 		 *adv ? adv : *cfg->public_address ? cfg->public_address : cfg->media_address);
-	const char *chost = *adv ? adv : host;
-	bool v6 = strchr(chost, ':') != NULL, bind_v6 = strchr(host, ':') != NULL;
-	snprintf(s->contact, sizeof s->contact, v6 ? "[%s]:%u" : "%s:%u", chost, port);
-	char url[RG_CFG_ADDR_MAX * 2 + 64];
-	/* "sip:public:port;maddr=bind": sofia binds maddr and puts the host
-	 * part into Via and Contact */
-	if (*adv)
-		snprintf(url, sizeof url, bind_v6 ? "sip:%s;maddr=[%s]" : "sip:%s;maddr=%s", s->contact, host);
-	else
-		snprintf(url, sizeof url, "sip:%s", s->contact);
 	if (sip_trunks_init(s, err, errlen)) {
-		sip_trunks_free(s);
-		rg_sip_rules_free(s->rules);
-		free(s);
+		sip_new_fail(s);
 		return NULL;
 	}
-	if (sip_ua_start(s, url, err, errlen)) {
+	if (sip_ua_start(s, url, s->tls ? sips_url : NULL, err, errlen)) {
 		sip_ua_stop(s);
-		sip_trunks_free(s);
-		rg_sip_rules_free(s->rules);
-		free(s);
+		sip_new_fail(s);
 		return NULL;
 	}
 	RG_INFO(SIP, "SIP listening on %s (UDP and TCP) as %s, media at %s, codecs %s, %u dial-in rules, "
 		"%u trunks%s", cfg->sip_listen, s->contact, s->sdp_addr, cfg->sip_codecs, cfg->n_sip_rules,
 		s->n_trunks, s->any_inbound ? " (dial-in from trunks only)" : "");
+	if (s->tls)
+		RG_INFO(SIP, "SIP over TLS listening on %s as sips:%s, certificate %s/agent.pem, %s", cfg->sip_tls_listen,
+			s->tls_contact, cfg->sip_tls_cert_dir,
+			s->tls_ca ? "peers' certificates verified against cafile.pem (both ways)"
+				  : "peers' certificates not verified");
 	sip_trunks_start(s);
 	return s;
 }

@@ -19,6 +19,7 @@
 #include "sip/sip_int.h"
 
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_util.h>
 
 /* The From user, reduced to characters that are safe in IDs and names. */
 static void caller_of(const sip_t *sip, char *out, size_t cap)
@@ -120,6 +121,14 @@ void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip)
 	c->to = sip_url_string(s, sip->sip_request->rq_url);
 	c->nh = nh;
 	nua_handle_bind(nh, c);
+	/* Over TLS sofia's Contact is sips:, also when the phone called a sip:
+	 * URI with ;transport=tls; phones that know only the latter form
+	 * (RFC 5630 5.2) could not reach that one, so it is answered in kind.
+	 * The transport is the top Via's: sofia does not mark the message with
+	 * the one it came over, and its TLS port takes nothing but TLS (a Via
+	 * that claims TLS over TCP only gets a Contact that asks for TLS). */
+	bool over_tls = s->tls && sip->sip_via && sip_transport_has_tls(sip->sip_via->v_protocol);
+	c->tls_sip = over_tls && sip->sip_request->rq_url->url_type != url_sips;
 	char challenge[320] = "";
 	int status = sip_inbound_admit(s, sip, c->id, &c->trunk, challenge, sizeof challenge);
 	if (status) {
@@ -154,7 +163,8 @@ void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip)
 		sip_route_ask(c, rule, uri_user, caller, pl ? pl->pl_data : NULL, pl ? pl->pl_len : 0, ct);
 		return;
 	}
-	RG_INFO(SIP, "call %s from %s to %s: rule %u, room %s, user %s", c->id, c->from, c->to, route.rule,
+	RG_INFO(SIP, "call %s from %s to %s%s: rule %u, room %s, user %s", c->id, c->from, c->to,
+		over_tls ? " over TLS" : "", route.rule,
 		c->room_id, c->user_id);
 	sip_dialin_finish(c, pl ? pl->pl_data : NULL, pl ? pl->pl_len : 0, ct);
 }
@@ -183,7 +193,7 @@ void sip_dialin_finish(struct call *c, const char *body, size_t len, const char 
 		return;
 	}
 	nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(answer),
-		    TAG_END());
+		    TAG_IF(c->tls_sip, SIPTAG_CONTACT_STR(c->sip->tls_sip_contact)), TAG_END());
 	c->status = 200;
 	if (c->late)
 		return; /* answered once the ACK brings the phone's answer (dialog.c) */

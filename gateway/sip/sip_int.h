@@ -75,6 +75,8 @@ struct call {
 	struct rg_sdp_av_te te;
 	char remote[80];
 	struct trunk *trunk;       /* the call's trunk, NULL when none */
+	bool tls_sip;              /* inbound over TLS to a sip: request-URI: our Contact is
+				    * sip:...;transport=tls, not sofia's sips: */
 	bool auth_sent;            /* dial-out: we answered a challenge */
 	int status;                /* last SIP status of the INVITE */
 	char *reason;              /* why it ended */
@@ -113,6 +115,10 @@ struct rg_sip {
 	size_t n_prefs;
 	char sdp_addr[RG_CFG_ADDR_MAX];   /* c= of our SDP */
 	char contact[RG_CFG_ADDR_MAX + 16]; /* host:port others reach us at */
+	bool tls;                          /* sip.tls_listen is set */
+	bool tls_ca;                       /* tls: cafile.pem is there (peers' certificates verified) */
+	char tls_contact[RG_CFG_ADDR_MAX + 16]; /* tls: host:port of SIP over TLS */
+	char tls_sip_contact[RG_CFG_ADDR_MAX + 40]; /* tls: "<sip:tls_contact;transport=tls>" */
 	struct call *calls;
 	struct trunk *trunks;              /* cfg->n_sip_trunks of them */
 	unsigned n_trunks, unreg_pending;
@@ -122,9 +128,16 @@ struct rg_sip {
 	struct route_box *route_box;       /* route.c */
 };
 
-/* ua.c */
-int sip_ua_start(struct rg_sip *s, const char *url, char *err, size_t errlen);
+/* ua.c: nua listening on url (UDP and TCP) and, when not NULL, on
+ * sips_url (TLS, with sip.tls_certificate_dir; s->tls_ca decides whether
+ * peers' certificates are verified). */
+int sip_ua_start(struct rg_sip *s, const char *url, const char *sips_url, char *err, size_t errlen);
 void sip_ua_stop(struct rg_sip *s);
+
+/* tls.c: whether sip.tls_certificate_dir's agent.pem holds a certificate
+ * and its private key (and cafile.pem, when there, a certificate); sets
+ * *has_ca. 0, or -EINVAL with a message naming the key and the file. */
+int sip_tls_check_dir(const char *dir, bool *has_ca, char *err, size_t errlen);
 
 /* call.c */
 struct call *sip_call_new(struct rg_sip *s, bool outbound);

@@ -7,13 +7,23 @@
  * nua is created with its media layer off (NUTAG_MEDIA_ENABLE(0)): SDP
  * goes in and out as message bodies and sdp_av.c does offer/answer.
  * OPTIONS is answered by nua (200, with our Allow). REGISTER answers go
- * to trunk.c. */
+ * to trunk.c.
+ *
+ * TLS (sip.tls_listen): nua gets a sips: URL and sofia's TLS transport the
+ * certificate directory (tls.c has checked it). Verify policy: without
+ * cafile.pem none (phones seldom have a certificate; callers are
+ * authenticated as on UDP and TCP, by trunk rules); with cafile.pem both
+ * ways: a phone must present a certificate that chains to it, and so must
+ * the peer of a dial-out over TLS (the chain, not the host name). The TLS
+ * method is the version-flexible one (sofia's default is TLS 1.0 only,
+ * which OpenSSL 3 refuses). */
 #include "sip/sip_int.h" /* first: it names nua's magic types */
 
 #include <glib.h>
 #include <sofia-sip/su_glib.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tag_io.h>
+#include <sofia-sip/tport_tag.h>
 
 #include "core/log.h"
 #include "core/loop.h"
@@ -118,8 +128,10 @@ __attribute__((format(printf, 2, 0))) static void su_logger(void *ctx, char cons
 		rg_log(RG_SUB_SIP, RG_LOG_DEBUG, "sofia: %s", line);
 }
 
-int sip_ua_start(struct rg_sip *s, const char *url, char *err, size_t errlen)
+int sip_ua_start(struct rg_sip *s, const char *url, const char *sips_url, char *err, size_t errlen)
 {
+	const char *cert_dir = s->d.cfg->sip_tls_cert_dir;
+	unsigned policy = s->tls_ca ? TPTLS_VERIFY_ALL : TPTLS_VERIFY_NONE;
 	su_init();
 	su_home_init(s->home);
 	su_log_redirect(NULL, su_logger, NULL);
@@ -130,7 +142,9 @@ int sip_ua_start(struct rg_sip *s, const char *url, char *err, size_t errlen)
 	}
 	GSource *src = su_glib_root_gsource(s->root);
 	s->gsource_id = g_source_attach(src, rg_loop_glib_context(s->d.control));
-	s->nua = nua_create(s->root, on_event, s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
+	s->nua = nua_create(s->root, on_event, s, NUTAG_URL(url), TAG_IF(sips_url, NUTAG_SIPS_URL(sips_url)),
+			    TAG_IF(sips_url, TPTAG_CERTIFICATE(cert_dir)), TAG_IF(sips_url, TPTAG_TLS_VERSION(0)),
+			    TAG_IF(sips_url, TPTAG_TLS_VERIFY_POLICY(policy)), NUTAG_MEDIA_ENABLE(0),
 			    NUTAG_ALLOW(ALLOW), NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEINVITE(1),
 			    NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_USER_AGENT("roomgate/" RG_VERSION),
 			    NUTAG_SESSION_TIMER(s->d.cfg->sip_session_expires_s), NUTAG_MIN_SE(90),
@@ -138,7 +152,8 @@ int sip_ua_start(struct rg_sip *s, const char *url, char *err, size_t errlen)
 			    NUTAG_APPL_METHOD("UPDATE"), NUTAG_APPL_METHOD("INFO"),
 			    SIPTAG_SERVER_STR("roomgate/" RG_VERSION), TAG_END());
 	if (!s->nua) {
-		snprintf(err, errlen, "sip: cannot listen on %s (address in use, or not local?)", url);
+		snprintf(err, errlen, "sip: cannot listen on %s%s%s (address in use, or not local?)", url,
+			 sips_url ? " and " : "", sips_url ? sips_url : "");
 		return -1;
 	}
 	return 0;
