@@ -33,6 +33,45 @@ async function freePorts(n) {
   return ports;
 }
 
+// A free TCP port whose next one is free too (baresip listens for TLS on
+// its SIP port + 1).
+async function freePortPair() {
+  for (let i = 0; i < 50; i++) {
+    const [p] = await freePorts(1);
+    const ok = await new Promise((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(false));
+      s.listen(p + 1, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (ok && p < 65535) return p;
+  }
+  throw new Error('no free pair of ports');
+}
+
+// A baresip 1.0.0 (headless) in <dir>/<name>: plays wav, records what it
+// hears into rec/ (*-dec.wav), answers by itself when auto. It listens on
+// UDP and TCP at port and for TLS at port + 1; with cert (a PEM file with
+// a certificate and its key) its TLS side has that certificate (shown by
+// its listener, and to servers that ask for one). baresip 1.0.0 does not
+// check the certificate of a server it connects to.
+async function baresipDir(dir, name, { wav, codecs, auto = false, rtpPorts, cert }) {
+  const d = path.join(dir, name), rec = path.join(d, 'rec');
+  fs.mkdirSync(rec, { recursive: true });
+  const port = await freePortPair();
+  fs.writeFileSync(path.join(d, 'config'), [
+    'poll_method epoll', `sip_listen 127.0.0.1:${port}`, 'net_interface 127.0.0.1',
+    `rtp_ports ${rtpPorts}`, 'call_local_timeout 120', 'audio_player alsa,null',
+    `audio_source aufile,${wav}`, 'audio_alert alsa,null', 'rtcp_mux no', 'jitter_buffer_delay 5-10',
+    ...(cert ? [`sip_certificate ${cert}`] : []),
+    'module_path /usr/lib/baresip/modules', 'module g711.so', 'module opus.so', 'module alsa.so',
+    'module aufile.so', 'module sndfile.so', 'module_tmp uuid.so', 'module_tmp account.so',
+    'module_app menu.so', `snd_path ${rec}`, 'opus_bitrate 64000', ''].join('\n'));
+  fs.writeFileSync(path.join(d, 'accounts'),
+    `<sip:${name}@127.0.0.1:${port}>;regint=0;answermode=${auto ? 'auto' : 'manual'};audio_codecs=${codecs}\n`);
+  fs.writeFileSync(path.join(d, 'contacts'), '');
+  return { dir: d, rec, port, tlsPort: port + 1 };
+}
+
 // Processes started through run() (or given to track()) are killed by
 // stopAll(), but for those in keep.
 const started = [];
@@ -98,4 +137,5 @@ function eventReceiver() {
   })));
 }
 
-module.exports = { SIPP_DIR, freePort, freePorts, run, track, stopAll, sipp, sippDone, waitFor, eventReceiver };
+module.exports = { SIPP_DIR, freePort, freePorts, freePortPair, baresipDir, run, track, stopAll, sipp, sippDone,
+  waitFor, eventReceiver };
