@@ -6,8 +6,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/config.h"
 
@@ -241,6 +243,40 @@ static void test_sip_trunks(void **state)
 		   "sip.dial_in[0].trunk: no trunk named \"nope\"");
 }
 
+static void test_sip_tls(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/rg-test-config-tls-XXXXXX", pem[64], text[512], err[512];
+	assert_non_null(mkdtemp(dir));
+	snprintf(pem, sizeof pem, "%s/agent.pem", dir);
+	struct rg_config c;
+#define TLS(listen, tls, cdir)                                                                                 \
+	(snprintf(text, sizeof text, BASE "\"listen\":\"%s\",\"tls_listen\":\"%s\",\"tls_certificate_dir\":\"%s\"}}", \
+		  listen, tls, cdir),                                                                          \
+	 text)
+	expect_err(TLS("127.0.0.1:5060", "127.0.0.1:5061", ""), "sip.tls_certificate_dir: required with sip.tls_listen");
+	expect_err(TLS("", "127.0.0.1:5061", dir), "sip.tls_listen: needs sip.listen");
+	expect_err(TLS("127.0.0.1:5060", "127.0.0.1:5060", dir), "sip.tls_listen: port 5060 is sip.listen's");
+	expect_err(TLS("127.0.0.1:5060", "tls.example:5061", dir), "sip.tls_listen: \"tls.example:5061\" is not a numeric");
+	expect_err(TLS("127.0.0.1:5060", "127.0.0.1:5061", dir), "agent.pem\" (no such file)");
+	expect_err(TLS("127.0.0.1:5060", "127.0.0.1:5061", "/nonexistent-rg"), "\"/nonexistent-rg\": No such file");
+	FILE *f = fopen(pem, "w");
+	assert_non_null(f);
+	fputs("-----BEGIN CERTIFICATE-----\n", f); /* contents are the SIP gateway's to check */
+	fclose(f);
+	expect_err(TLS("127.0.0.1:5060", "127.0.0.1:5061", pem), "is not a directory");
+	assert_int_equal(parse(&c, TLS("127.0.0.1:5060", "127.0.0.1:5061", dir), err), 0);
+	assert_int_equal(rg_config_validate(&c, err, sizeof err), 0);
+	assert_string_equal(c.sip_tls_listen, "127.0.0.1:5061");
+	assert_string_equal(c.sip_tls_cert_dir, dir);
+	/* the directory alone (no tls_listen) is not looked at */
+	assert_int_equal(parse(&c, TLS("127.0.0.1:5060", "", "/nonexistent-rg"), err), 0);
+	assert_int_equal(rg_config_validate(&c, err, sizeof err), 0);
+#undef TLS
+	unlink(pem);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_validate_refuses_example_secrets_beyond_loopback),
 		cmocka_unit_test(test_locate),
 		cmocka_unit_test(test_sip_trunks),
+		cmocka_unit_test(test_sip_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
