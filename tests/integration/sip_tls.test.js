@@ -33,7 +33,7 @@ const { freePorts, baresipDir, run, stopAll, waitFor } = require('./lib/sip_tool
 
 const SUPP = path.join(__dirname, 'lsan_sofia_tls.supp');
 const LSAN = { LSAN_OPTIONS: `suppressions=${SUPP}:fast_unwind_on_malloc=0` };
-let srv, dir, sipPort, tlsPort, certDir, serverCert, phonePem, a440;
+let srv, dir, tlsPort, certDir, serverCert, phonePem, a440;
 
 // A self-signed certificate for 127.0.0.1: { cert, key, pem: cert + key }.
 function selfSigned(name, cn) {
@@ -54,6 +54,19 @@ function tlsConfig(port, tport, cdir) {
     },
     log: { level: 'info' },
   };
+}
+
+// A server on fresh ports: [sip, tls] = the ports given to config(); a UDP
+// port taken by someone else (free ports are chosen over TCP) is retried.
+async function startOnFreePorts(config, env) {
+  for (let i = 0; ; i++) {
+    const ports = await freePorts(2);
+    try {
+      return { server: await startServer({ config: config(...ports), env }), ports };
+    } catch (e) {
+      if (i >= 3 || !/cannot listen/.test(e.message)) throw e;
+    }
+  }
 }
 
 async function calls(s, room) {
@@ -111,8 +124,9 @@ before(async () => {
   serverCert = s.cert;
   fs.copyFileSync(s.pem, path.join(certDir, 'agent.pem'));
   phonePem = selfSigned('phone', '127.0.0.1').pem;
-  [sipPort, tlsPort] = await freePorts(2);
-  srv = await startServer({ config: tlsConfig(sipPort, tlsPort, certDir), env: LSAN });
+  const started = await startOnFreePorts((a, b) => tlsConfig(a, b, certDir), LSAN);
+  srv = started.server;
+  tlsPort = started.ports[1];
   a440 = path.join(dir, 'a440_48k.wav');
   execFileSync('sox', ['-n', '-r', '48000', '-c', '2', '-b', '16', a440, 'synth', '20', 'sine', '440', 'vol', '0.5']);
 });
@@ -203,8 +217,7 @@ test('with cafile.pem a phone needs a certificate from it', async () => {
   fs.mkdirSync(cdir);
   fs.copyFileSync(path.join(certDir, 'agent.pem'), path.join(cdir, 'agent.pem'));
   fs.copyFileSync(path.join(dir, 'phone.crt'), path.join(cdir, 'cafile.pem'));
-  const [p1, p2] = await freePorts(2);
-  const s2 = await startServer({ config: tlsConfig(p1, p2, cdir), env: LSAN });
+  const { server: s2, ports: [, p2] } = await startOnFreePorts((a, b) => tlsConfig(a, b, cdir), LSAN);
   try {
     assert.match(s2.log(), /peers' certificates verified against cafile\.pem \(both ways\)/);
     const anon = await baresipDir(dir, 'carol', { wav: a440, codecs: 'opus/48000/2', rtpPorts: '37400-37449' });
@@ -267,7 +280,7 @@ test('configuration: the TLS keys are checked; a server that cannot do TLS does 
   assert.strictEqual(r.status, 1, r.stderr);
   assert.match(r.stderr, /sip\.tls_certificate_dir: .*certonly\/agent\.pem has no private key/);
   // dial-out over TLS needs TLS
-  const plain = await startServer({ config: { sip: { listen } } });
+  const { server: plain } = await startOnFreePorts((a) => ({ sip: { listen: `127.0.0.1:${a}` } }));
   try {
     for (const to of [`sips:bob@127.0.0.1:${p2}`, `sip:bob@127.0.0.1:${p2};transport=tls`]) {
       const e = await plain.admin('POST', '/v1/rooms/notls/sip-calls', { to });
