@@ -135,12 +135,15 @@ function udpFree(port) {
   });
 }
 
-// A block of 2n free UDP ports for the swarm (participant i: base + 2i, + 1).
+// A block of 2n free UDP ports for the swarm (participant i: base + 2i, + 1);
+// the search goes on right after a busy port (other programs of the machine
+// hold ports here and there in the range).
 async function freeBlock(n, from, to) {
-  for (let base = from; base + 2 * n <= to; base += 2 * n + 2) {
-    let ok = true;
-    for (let p = base; p < base + 2 * n && ok; p++) ok = await udpFree(p);
-    if (ok) return base;
+  for (let base = from; base + 2 * n <= to;) {
+    let p = base;
+    while (p < base + 2 * n && await udpFree(p)) p++;
+    if (p === base + 2 * n) return base;
+    base = p + 1 + ((p + 1) % 2); // the next even port after the busy one
   }
   throw new Error(`no block of ${2 * n} free UDP ports in ${from}-${to}`);
 }
