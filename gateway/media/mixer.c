@@ -14,9 +14,10 @@
  * mixer's pool when it is first decoded and goes back to the pool after
  * DEC_IDLE_TICKS without decoding, so a room holds about as many as it
  * has talkers, not one per stream; the pool keeps up to DEC_SPARE spares
- * and frees the others. A decoder taken from the pool is reset: an input
- * decoded again after a pause starts from a clean state, as one that has
- * kept its decoder continues from a stale one. */
+ * and frees the others. Decoders go back to the pool reset: an input
+ * decoded again after a long pause starts from a clean state (one that
+ * kept its decoder through a short pause continues from a stale one, as
+ * every input did when each had its own). */
 #include "media/mixer.h"
 
 #include <errno.h>
