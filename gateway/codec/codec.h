@@ -88,6 +88,9 @@ bool rg_opus_is_dtx(const uint8_t *payload, size_t len);
 struct rg_decoder;
 struct rg_decoder *rg_decoder_new(const struct rg_codec_params *p);
 void rg_decoder_free(struct rg_decoder *d);
+/* Forgets the stream decoded so far (a decoder reused for another stream):
+ * as new from rg_decoder_new. 0 or -EINVAL. */
+int rg_decoder_reset(struct rg_decoder *d);
 /* Decodes one payload into 48 kHz mono; returns the samples written
  * (<= RG_MAX_PACKET_SAMPLES). */
 int rg_decoder_decode(struct rg_decoder *d, const uint8_t *payload, size_t len, int16_t *out,
@@ -120,6 +123,8 @@ int rg_encoder_encode(struct rg_encoder *e, const int16_t *pcm, size_t samples, 
 struct rg_resampler;
 struct rg_resampler *rg_resampler_new(unsigned in_rate, unsigned out_rate, unsigned channels);
 void rg_resampler_free(struct rg_resampler *r);
+/* Forgets the filter history (a new stream). */
+void rg_resampler_reset(struct rg_resampler *r);
 /* Resamples all of in (frames per channel); returns frames written or
  * -ENOSPC (out_cap below ceil(in_frames * out_rate / in_rate)). Blocks of
  * whole 10 ms give exactly in_frames * out_rate / in_rate frames. */

@@ -22,6 +22,7 @@ size_t codec__bytes_per_10ms(const struct rg_codec_params *p);
 struct codec__opus_dec;
 struct codec__opus_dec *codec__opus_dec_new(void);
 void codec__opus_dec_free(struct codec__opus_dec *d);
+int codec__opus_dec_reset(struct codec__opus_dec *d);
 int codec__opus_decode(struct codec__opus_dec *d, const uint8_t *payload, size_t len,
 		       int16_t *out, size_t cap);
 /* samples must be a multiple of 2.5 ms (120); *fec tells whether the
@@ -51,6 +52,7 @@ void codec__g711_encode(bool alaw, const int16_t *in, size_t n, uint8_t *out);
 struct codec__g722;
 struct codec__g722 *codec__g722_new(bool encoder);
 void codec__g722_free(struct codec__g722 *g);
+int codec__g722_reset(struct codec__g722 *g);
 size_t codec__g722_decode(struct codec__g722 *g, const uint8_t *in, size_t len, int16_t *out);
 size_t codec__g722_encode(struct codec__g722 *g, const int16_t *in, size_t n16, uint8_t *out);
 

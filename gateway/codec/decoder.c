@@ -10,7 +10,9 @@
  * decoded payload starts fresh. Opus conceals with its own FEC or PLC
  * (opus.c).
  *
- * One thread per decoder; all buffers are allocated in rg_decoder_new. */
+ * One thread per decoder; all buffers are allocated in rg_decoder_new, and
+ * only those the codec needs: an Opus decoder is libopus's state and this
+ * header; a sample codec's adds 'native', 120 ms at its own rate. */
 #include "codec/codec_int.h"
 
 #include <errno.h>
@@ -31,14 +33,23 @@ struct rg_decoder {
 	size_t concealed; /* samples concealed since the last decoded payload */
 	size_t hist_len;
 	int16_t hist[HIST_SAMPLES];
-	int16_t native[RG_MAX_PACKET_SAMPLES];
+	int16_t native[]; /* sample codecs: native_samples(p) */
 };
+
+/* The longest payload (RG_MAX_PACKET_SAMPLES at 48 kHz) at the codec's own
+ * rate: rg_codec_payload_samples refuses anything longer. */
+static size_t native_samples(const struct rg_codec_params *p)
+{
+	if (p->id == RG_CODEC_OPUS)
+		return 0;
+	return ((size_t)RG_MAX_PACKET_SAMPLES * p->sample_rate + RG_AUDIO_RATE - 1) / RG_AUDIO_RATE;
+}
 
 struct rg_decoder *rg_decoder_new(const struct rg_codec_params *p)
 {
 	if (rg_codec_params_check(p, NULL, 0) < 0)
 		return NULL;
-	struct rg_decoder *d = calloc(1, sizeof *d);
+	struct rg_decoder *d = calloc(1, sizeof *d + native_samples(p) * sizeof d->native[0]);
 	if (!d)
 		return NULL;
 	d->p = *p;
@@ -54,6 +65,23 @@ struct rg_decoder *rg_decoder_new(const struct rg_codec_params *p)
 		return NULL;
 	}
 	return d;
+}
+
+int rg_decoder_reset(struct rg_decoder *d)
+{
+	if (!d)
+		return -EINVAL;
+	int r = 0;
+	if (d->opus)
+		r = codec__opus_dec_reset(d->opus);
+	if (d->g722)
+		r = codec__g722_reset(d->g722);
+	if (d->rs)
+		rg_resampler_reset(d->rs);
+	d->last_fec = false;
+	d->concealed = 0;
+	d->hist_len = 0;
+	return r;
 }
 
 void rg_decoder_free(struct rg_decoder *d)

@@ -2,7 +2,8 @@
  * Opus encodes the 48 kHz input directly; the sample codecs resample it to
  * their own rate (speexdsp, none for 48 kHz L16) and code that.
  *
- * One thread per encoder; all buffers are allocated in rg_encoder_new. */
+ * One thread per encoder; all buffers are allocated in rg_encoder_new, and
+ * only those the codec needs ('native' for the sample codecs). */
 #include "codec/codec_int.h"
 
 #include <errno.h>
@@ -16,17 +17,23 @@ struct rg_encoder {
 	struct codec__opus_enc *opus; /* Opus only */
 	struct codec__g722 *g722;     /* G.722 only */
 	struct rg_resampler *rs;      /* 48 kHz -> sample_rate; NULL for Opus and 48 kHz L16 */
-	int16_t native[RG_MAX_PACKET_SAMPLES];
+	size_t native_cap;
+	int16_t native[]; /* sample codecs: native_cap samples at their own rate */
 };
 
 struct rg_encoder *rg_encoder_new(const struct rg_codec_params *p)
 {
 	if (rg_codec_params_check(p, NULL, 0) < 0)
 		return NULL;
-	struct rg_encoder *e = calloc(1, sizeof *e);
+	/* 120 ms (the longest input) at the codec's rate, rounded up */
+	size_t cap = p->id == RG_CODEC_OPUS ? 0
+					    : ((size_t)RG_MAX_PACKET_SAMPLES * p->sample_rate + RG_AUDIO_RATE - 1) /
+						      RG_AUDIO_RATE;
+	struct rg_encoder *e = calloc(1, sizeof *e + cap * sizeof e->native[0]);
 	if (!e)
 		return NULL;
 	e->p = *p;
+	e->native_cap = cap;
 	bool ok = true;
 	if (p->id == RG_CODEC_OPUS)
 		ok = (e->opus = codec__opus_enc_new(p)) != NULL;
@@ -79,7 +86,7 @@ int rg_encoder_encode(struct rg_encoder *e, const int16_t *pcm, size_t samples, 
 		return -ENOSPC;
 	size_t frames = samples;
 	if (e->rs) {
-		int n = rg_resample(e->rs, pcm, samples, e->native, sizeof e->native / sizeof e->native[0]);
+		int n = rg_resample(e->rs, pcm, samples, e->native, e->native_cap);
 		if (n < 0)
 			return n;
 		frames = (size_t)n;

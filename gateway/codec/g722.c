@@ -5,6 +5,7 @@
  * creates spandsp G.722 states. */
 #include "codec/codec_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include <spandsp/telephony.h>
@@ -42,6 +43,14 @@ void codec__g722_free(struct codec__g722 *g)
 	if (g->dec)
 		g722_decode_free(g->dec);
 	free(g);
+}
+
+/* spandsp's init functions start over in place when given the state. */
+int codec__g722_reset(struct codec__g722 *g)
+{
+	if (g->enc)
+		return g722_encode_init(g->enc, G722_BITRATE, 0) ? 0 : -EINVAL;
+	return g722_decode_init(g->dec, G722_BITRATE, 0) ? 0 : -EINVAL;
 }
 
 size_t codec__g722_decode(struct codec__g722 *g, const uint8_t *in, size_t len, int16_t *out)

@@ -39,7 +39,7 @@ struct codec__opus_dec {
 struct codec__opus_enc {
 	OpusEncoder *st;
 	unsigned channels;
-	int16_t stereo[2 * OPUS_ENC_MAX_SAMPLES];
+	int16_t stereo[]; /* stereo encoders only: 2 * OPUS_ENC_MAX_SAMPLES */
 };
 
 /* TOC (RFC 6716 3.1): config in the top 5 bits; 0..11 SILK, 12..15
@@ -106,6 +106,12 @@ struct codec__opus_dec *codec__opus_dec_new(void)
 	return d;
 }
 
+int codec__opus_dec_reset(struct codec__opus_dec *d)
+{
+	d->last_celt = false;
+	return opus_decoder_ctl(d->st, OPUS_RESET_STATE) == OPUS_OK ? 0 : -EINVAL;
+}
+
 void codec__opus_dec_free(struct codec__opus_dec *d)
 {
 	if (!d)
@@ -159,7 +165,8 @@ int codec__opus_conceal(struct codec__opus_dec *d, const uint8_t *next, size_t n
 
 struct codec__opus_enc *codec__opus_enc_new(const struct rg_codec_params *p)
 {
-	struct codec__opus_enc *e = calloc(1, sizeof *e);
+	size_t stereo = p->channels == 2 ? 2 * OPUS_ENC_MAX_SAMPLES : 0;
+	struct codec__opus_enc *e = calloc(1, sizeof *e + stereo * sizeof e->stereo[0]);
 	if (!e)
 		return NULL;
 	int err = 0;

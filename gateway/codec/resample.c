@@ -49,6 +49,12 @@ void rg_resampler_free(struct rg_resampler *r)
 	free(r);
 }
 
+void rg_resampler_reset(struct rg_resampler *r)
+{
+	if (r)
+		speex_resampler_reset_mem(r->st);
+}
+
 int rg_resample(struct rg_resampler *r, const int16_t *in, size_t in_frames, int16_t *out,
 		size_t out_cap)
 {

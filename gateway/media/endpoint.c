@@ -35,6 +35,12 @@
 #define DTMF_END_COPIES 3    /* the end packet is sent three times (RFC 4733 2.5.1.4) */
 #define DTMF_VOLUME 10       /* -10 dBm0 */
 #define TONE_AMPLITUDE 9000.0 /* about -11 dBFS per frequency */
+/* The transcoding FIFOs, allocated only by endpoints that transcode (an
+ * Opus endpoint forwards what it receives and sends the mixer's frames
+ * as they are): 48 kHz samples decoded and not yet re-encoded, and sample
+ * codec bytes of the mixer's 20 ms frames not yet cut into ptime. */
+#define FIFO_SAMPLES (RG_MAX_PACKET_SAMPLES + RG_FRAME_SAMPLES)
+#define OFIFO_BYTES (RG_MAX_PAYLOAD * 2)
 
 struct rtpep {
 	struct rg_loop *loop;
@@ -53,7 +59,7 @@ struct rtpep {
 	struct relay_leg *pub;
 	struct rg_decoder *dec;      /* non-Opus */
 	struct rg_encoder *opus;     /* non-Opus: what we publish */
-	int16_t fifo[RG_MAX_PACKET_SAMPLES + RG_FRAME_SAMPLES];
+	int16_t *fifo;               /* non-Opus: FIFO_SAMPLES */
 	size_t fifo_n;
 	uint32_t pub_ssrc, pub_ts;
 	uint16_t pub_seq;
@@ -68,7 +74,7 @@ struct rtpep {
 	uint32_t ssrc, ts;
 	uint16_t seq;
 	bool first_sent;
-	uint8_t ofifo[RG_MAX_PAYLOAD * 2];
+	uint8_t *ofifo;              /* non-Opus from the mixer: OFIFO_BYTES */
 	size_t ofifo_n;
 	struct rtp_tx_stats tx;
 	bool tx_started;
@@ -261,7 +267,7 @@ static void on_frame(void *arg, const uint8_t *payload, size_t len, uint8_t leve
 	}
 	size_t per = len * e->p.ptime_ms / RG_FRAME_MS;
 	uint32_t units = e->p.codec.clock_rate * e->p.ptime_ms / 1000;
-	if (len > sizeof e->ofifo - e->ofifo_n)
+	if (len > OFIFO_BYTES - e->ofifo_n)
 		e->ofifo_n = 0;
 	memcpy(e->ofifo + e->ofifo_n, payload, len);
 	e->ofifo_n += len;
@@ -314,7 +320,7 @@ static void transcode_in(struct rtpep *e, const struct rtp_header *h)
 		uint16_t gap = (uint16_t)(h->seq - e->last_seq - 1);
 		if (gap > 0 && gap <= MAX_GAP_CONCEAL) {
 			size_t per = (size_t)48000 * e->p.ptime_ms / 1000;
-			for (unsigned i = 0; i < gap && e->fifo_n + per <= G_N_ELEMENTS(e->fifo); i++) {
+			for (unsigned i = 0; i < gap && e->fifo_n + per <= FIFO_SAMPLES; i++) {
 				int n = rg_decoder_conceal(e->dec, NULL, 0, e->fifo + e->fifo_n, per);
 				if (n > 0)
 					e->fifo_n += (size_t)n;
@@ -324,7 +330,7 @@ static void transcode_in(struct rtpep *e, const struct rtp_header *h)
 		}
 	}
 	int n = rg_decoder_decode(e->dec, h->payload, h->payload_len, e->fifo + e->fifo_n,
-				  G_N_ELEMENTS(e->fifo) - e->fifo_n);
+				  FIFO_SAMPLES - e->fifo_n);
 	if (n < 0) {
 		e->decode_errors++;
 		return;
@@ -579,6 +585,11 @@ static void recv_codec_set(struct rtpep *e)
 		rg_codec_params_default(&op, RG_CODEC_OPUS);
 		e->dec = rg_decoder_new(&e->p.codec);
 		e->opus = rg_encoder_new(&op);
+		if (!e->fifo)
+			e->fifo = g_new(int16_t, FIFO_SAMPLES);
+	} else {
+		g_free(e->fifo);
+		e->fifo = NULL;
 	}
 }
 
@@ -596,6 +607,8 @@ static void play_attach(struct rtpep *e)
 		e->tap = relay_tap_add(e->relay, p->play, on_tap, e);
 		return;
 	}
+	if (p->codec.id != RG_CODEC_OPUS)
+		e->ofifo = g_new(uint8_t, OFIFO_BYTES);
 	struct mixer_out_params mp = {
 		.all = p->play == NULL,
 		.streams = p->play ? (const char *const *)&e->play : NULL,
@@ -616,6 +629,8 @@ static void play_detach(struct rtpep *e)
 	relay_tap_remove(e->relay, e->tap);
 	e->out = NULL;
 	e->tap = NULL;
+	g_free(e->ofifo);
+	e->ofifo = NULL;
 	e->ofifo_n = 0;
 	rg_encoder_free(e->tone_enc);
 	e->tone_enc = NULL;
@@ -682,6 +697,7 @@ void rtpep_free(struct rtpep *e)
 		relay_detach(e->relay, e->pub);
 	rg_decoder_free(e->dec);
 	rg_encoder_free(e->opus);
+	g_free(e->fifo);
 	rg_srtp_free(e->srtp);
 	g_free(e->publish_stream);
 	g_free(e->play);

@@ -1,8 +1,14 @@
 /* Jitter buffer of one mixed input. See media/jbuf.h for the contract.
  *
  * Storage. RG_JBUF_SLOTS slots indexed by seq % RG_JBUF_SLOTS, each holding
- * a copy of its payload (about 100 kB per buffer, allocated once by
- * rg_jbuf_new). Every buffered packet lies in the window
+ * a copy of its payload in one block of RG_JBUF_SLOTS payloads of 'stride'
+ * bytes. The block is made by the first put of a payload and remade with
+ * a larger stride (the payloads held copied over) when a payload larger
+ * than the stride arrives: the stride is the largest payload seen, rounded
+ * up to STRIDE_ALIGN and grown by at least half each time, so a stream
+ * reallocates a few times at most (about 4 kB for Opus at 32 kbit/s, where
+ * payloads of the largest size, RG_JBUF_MAX_PAYLOAD, would take 48 kB).
+ * Gets never move or overwrite payloads. Every buffered packet lies in the window
  *     [play_seq, play_seq + RG_JBUF_SLOTS)
  * so a slot index names one packet. While buffering, play_seq/play_ts are
  * those of the oldest packet held; while playing, they are the playout
@@ -59,8 +65,9 @@
  * (counted in dropped) and buffering starts again. The jitter estimate
  * survives a restart: the network path is the same.
  *
- * Cost: put copies the payload and does constant work but for overflow;
- * get scans at most RG_JBUF_SLOTS slots when a packet is missing. */
+ * Cost: put copies the payload and does constant work but for overflow
+ * and the rare growth of the payload block; get scans at most
+ * RG_JBUF_SLOTS slots when a packet is missing. */
 #include "media/jbuf.h"
 
 #include <errno.h>
@@ -76,6 +83,7 @@
 #define WINDOW_US 1000000u  /* shrink decision period */
 #define MISORDER 100        /* RFC 3550 A.1: further back is a new sequence */
 #define JUMP_FACTOR 4       /* ts jump restart: JUMP_FACTOR * max_delay */
+#define STRIDE_ALIGN 64     /* payload block: bytes per slot, a multiple of this */
 
 struct slot {
 	bool used;
@@ -84,8 +92,7 @@ struct slot {
 	uint16_t seq;
 	uint32_t ts;
 	uint32_t duration;
-	size_t len;
-	uint8_t payload[RG_JBUF_MAX_PAYLOAD];
+	size_t len;     /* its payload: slot_payload() */
 };
 
 struct rg_jbuf {
@@ -95,6 +102,8 @@ struct rg_jbuf {
 	uint32_t small_units;          /* 2.5 ms: smaller time gaps are absorbed */
 
 	struct slot slots[RG_JBUF_SLOTS];
+	uint8_t *payloads;             /* RG_JBUF_SLOTS * stride bytes, or NULL */
+	size_t stride;
 	unsigned n;                    /* packets held */
 	bool started;                  /* playing; else buffering (n > 0) or idle */
 	uint16_t play_seq;             /* see the top of the file */
@@ -149,6 +158,35 @@ static uint32_t target_units(const struct rg_jbuf *jb)
 
 /* ------------------------------------------------------------------ */
 /* Slots */
+
+static const uint8_t *slot_payload(const struct rg_jbuf *jb, const struct slot *s)
+{
+	static const uint8_t none[1];
+	if (!jb->payloads)
+		return none; /* only empty payloads so far */
+	return jb->payloads + (size_t)(s - jb->slots) * jb->stride;
+}
+
+/* Makes every slot able to hold len bytes (the payloads held are kept). */
+static int payloads_fit(struct rg_jbuf *jb, size_t len)
+{
+	if (len <= jb->stride)
+		return 0;
+	size_t stride = len > jb->stride + jb->stride / 2 ? len : jb->stride + jb->stride / 2;
+	stride = (stride + STRIDE_ALIGN - 1) / STRIDE_ALIGN * STRIDE_ALIGN;
+	if (stride > RG_JBUF_MAX_PAYLOAD)
+		stride = RG_JBUF_MAX_PAYLOAD;
+	uint8_t *p = malloc(RG_JBUF_SLOTS * stride);
+	if (!p)
+		return -ENOMEM;
+	for (unsigned i = 0; i < RG_JBUF_SLOTS && jb->payloads; i++)
+		if (jb->slots[i].used && jb->slots[i].len)
+			memcpy(p + i * stride, jb->payloads + i * jb->stride, jb->slots[i].len);
+	free(jb->payloads);
+	jb->payloads = p;
+	jb->stride = stride;
+	return 0;
+}
 
 static struct slot *slot_of(struct rg_jbuf *jb, uint16_t seq)
 {
@@ -251,6 +289,8 @@ struct rg_jbuf *rg_jbuf_new(const struct rg_jbuf_config *cfg)
 
 void rg_jbuf_free(struct rg_jbuf *jb)
 {
+	if (jb)
+		free(jb->payloads);
 	free(jb);
 }
 
@@ -345,7 +385,7 @@ static void store(struct rg_jbuf *jb, uint16_t seq, uint32_t ts, bool marker, co
 	s->duration = duration;
 	s->len = len;
 	if (len)
-		memcpy(s->payload, payload, len);
+		memcpy(jb->payloads + (size_t)(s - jb->slots) * jb->stride, payload, len);
 	if (jb->n == 0 || (int16_t)(seq - jb->high_seq) > 0)
 		jb->high_seq = seq;
 	jb->n++;
@@ -434,6 +474,8 @@ int rg_jbuf_put(struct rg_jbuf *jb, uint16_t seq, uint32_t ts, bool marker, cons
 		jb->st.duplicate++;
 		return -EALREADY;
 	}
+	if (payloads_fit(jb, len) != 0)
+		return -ENOMEM;
 	measure(jb, ts, now_us);
 	jb->st.received++;
 	jb->last_us = now_us;
@@ -476,7 +518,7 @@ static enum rg_jbuf_result play(struct rg_jbuf *jb, struct slot *s, struct rg_jb
 	out->kind = RG_JBUF_PACKET;
 	out->ts = s->ts;
 	out->duration = s->duration;
-	out->payload = s->payload; /* stays intact until a put reuses the slot */
+	out->payload = slot_payload(jb, s); /* stays intact until the next put */
 	out->len = s->len;
 	out->level = s->level;
 	out->marker = s->marker;
@@ -499,7 +541,7 @@ static enum rg_jbuf_result skip_time(struct rg_jbuf *jb, struct slot *s, uint32_
 	out->ts = jb->play_ts;
 	out->duration = chunk;
 	if (gap - chunk < jb->small_units) {
-		out->next = s->payload;
+		out->next = slot_payload(jb, s);
 		out->next_len = s->len;
 	}
 	jb->play_ts += chunk;
@@ -521,7 +563,7 @@ static enum rg_jbuf_result lose(struct rg_jbuf *jb, struct slot *nx, uint16_t k,
 	out->ts = jb->play_ts;
 	out->duration = per;
 	if (k == 1 && (int64_t)gap - per < jb->small_units) {
-		out->next = nx->payload;
+		out->next = slot_payload(jb, nx);
 		out->next_len = nx->len;
 	}
 	jb->play_seq++;

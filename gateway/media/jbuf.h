@@ -1,5 +1,7 @@
 /* jbuf: the jitter buffer of one mixed input (worker thread, pure: the
- * caller passes the clock, nothing is allocated after rg_jbuf_new).
+ * caller passes the clock). Payload storage is allocated by the first put
+ * of a payload and grows when a payload larger than all before arrives (a
+ * few times in a stream's life, not per packet); see jbuf.c.
  *
  * Packets go in as they arrive (any order); the mixer takes them out in
  * timestamp order, once per 20 ms tick and possibly several times in one
@@ -68,11 +70,13 @@ struct rg_jbuf_out {
 	enum rg_jbuf_result kind;
 	uint32_t ts;            /* the slot's RTP timestamp */
 	uint32_t duration;      /* RTP units this result covers (PACKET/LOST) */
-	const uint8_t *payload; /* PACKET: valid until the next put/get */
+	const uint8_t *payload; /* PACKET: valid until the next put (gets do
+				   not move or overwrite payloads) */
 	size_t len;
 	uint8_t level;          /* PACKET: as given to put */
 	bool marker;
-	const uint8_t *next;    /* LOST: the packet right after the gap, or NULL */
+	const uint8_t *next;    /* LOST: the packet right after the gap, or
+				   NULL; valid until the next put */
 	size_t next_len;
 };
 
@@ -87,8 +91,9 @@ void rg_jbuf_reset(struct rg_jbuf *jb);
 /* One packet: duration in RTP units (from rg_codec_payload_samples),
  * level the RFC 6464 level or RG_JBUF_LEVEL_UNKNOWN, now_us a monotonic
  * arrival time. The payload is copied. Returns 0, -EALREADY (duplicate),
- * -ETIME (late), -EMSGSIZE (payload too large) or -EINVAL (duration 0 or
- * more than a second). */
+ * -ETIME (late), -EMSGSIZE (payload too large), -EINVAL (duration 0 or
+ * more than a second) or -ENOMEM (no memory for a payload larger than all
+ * before: the packet is not taken). */
 int rg_jbuf_put(struct rg_jbuf *jb, uint16_t seq, uint32_t ts, bool marker, const uint8_t *payload,
 		size_t len, uint32_t duration, uint8_t level, uint64_t now_us);
 /* The next playout slot (see above). */

@@ -1,6 +1,23 @@
 /* The room mixer. See mixer.h for the design; this file is the tick path
  * (gather, select, sum, encode) and the bookkeeping of inputs, groups and
- * outputs. Worker thread only. */
+ * outputs. Worker thread only.
+ *
+ * Memory. An input is small: its jitter buffer (jbuf.c sizes its payload
+ * storage to the stream) and this tick's slots, which point into the
+ * jitter buffer instead of copying the payloads. Those pointers stay valid
+ * until the buffer's next put, and a put can come from this very tick: an
+ * output's frame published into the relay (a mix) reaches the taps of the
+ * inputs that hear that stream. So a tick decodes everything it needs
+ * (gather and every group's selection) before any output is emitted.
+ * What decoding needs (an Opus decoder, the PCM of the tick, what a long
+ * packet decoded beyond it: about 33 kB) is lent to an input from the
+ * mixer's pool when it is first decoded and goes back to the pool after
+ * DEC_IDLE_TICKS without decoding, so a room holds about as many as it
+ * has talkers, not one per stream; the pool keeps up to DEC_SPARE spares
+ * and frees the others. Decoders go back to the pool reset: an input
+ * decoded again after a long pause starts from a clean state (one that
+ * kept its decoder through a short pause continues from a stale one, as
+ * every input did when each had its own). */
 #include "media/mixer.h"
 
 #include <errno.h>
@@ -17,17 +34,28 @@
 #define ACTIVE_LEVEL 90   /* -dBov: quieter inputs are not mixed */
 #define STICKY_DB 6       /* bonus of the previous tick's talkers */
 #define MAX_TALKERS_LIMIT 1024
+#define DEC_IDLE_TICKS 250 /* 5 s without decoding: the decoder goes back to the pool */
+#define DEC_SPARE 4        /* decoders the pool keeps for the next talkers */
 #define N RG_FRAME_SAMPLES
 
 enum slot_kind { SLOT_SILENT, SLOT_PACKET, SLOT_LOST, SLOT_WAIT };
 
+/* Payloads point into the input's jitter buffer: valid until its next
+ * put, so only until this tick's first emit (see the top of the file). */
 struct slot {
 	enum slot_kind kind;
 	uint32_t samples;
 	uint8_t level;
+	const uint8_t *buf, *next;
 	size_t len, next_len;
-	uint8_t buf[RG_JBUF_MAX_PAYLOAD];
-	uint8_t next[RG_JBUF_MAX_PAYLOAD];
+};
+
+/* What decoding an input needs, lent by the mixer's pool. */
+struct mdec {
+	struct rg_decoder *d;
+	unsigned fifo_n;
+	int16_t pcm[N];                      /* this tick */
+	int16_t fifo[RG_MAX_PACKET_SAMPLES]; /* decoded beyond this tick */
 };
 
 struct min {
@@ -35,7 +63,8 @@ struct min {
 	char *id;
 	struct relay_tap *tap;
 	struct rg_jbuf *jb;
-	struct rg_decoder *dec;
+	struct mdec *dec;  /* lent while the input is decoded, or NULL */
+	uint64_t dec_tick; /* the last tick that decoded it */
 	bool in_room;      /* part of the "all" set */
 	unsigned list_refs; /* explicit outputs naming it */
 	bool wanted;       /* some output hears it */
@@ -44,9 +73,6 @@ struct min {
 	unsigned n_slots;
 	bool decoded, selected, was_selected, level_known;
 	uint8_t level;
-	int16_t pcm[N];
-	int16_t fifo[RG_MAX_PACKET_SAMPLES]; /* decoded beyond this tick */
-	unsigned fifo_n;
 	/* statistics */
 	uint64_t frames, decodes, skipped, bad, fec, plc;
 };
@@ -99,6 +125,8 @@ struct mixer {
 	struct mixer_config cfg;
 	GHashTable *inputs; /* id -> struct min * */
 	GPtrArray *groups;
+	GPtrArray *dec_spare; /* struct mdec *, reset, free to lend */
+	unsigned dec_lent;
 	uint64_t tick;
 	int16_t tmp[N + RG_MAX_PACKET_SAMPLES + N];
 };
@@ -132,6 +160,50 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len, uint8_t level_i
 		    (uint64_t)rg_mono_us());
 }
 
+/* ---- decoders ---- */
+
+static void mdec_free(gpointer p)
+{
+	struct mdec *md = p;
+	if (md)
+		rg_decoder_free(md->d);
+	g_free(md);
+}
+
+/* Lends a decoder to in (NULL when none can be made). */
+static struct mdec *dec_lend(struct mixer *mx, struct min *in)
+{
+	struct mdec *md = NULL;
+	if (mx->dec_spare->len) {
+		md = g_ptr_array_steal_index_fast(mx->dec_spare, mx->dec_spare->len - 1);
+	} else {
+		struct rg_codec_params cp;
+		rg_codec_params_default(&cp, RG_CODEC_OPUS);
+		struct rg_decoder *d = rg_decoder_new(&cp);
+		if (!d)
+			return NULL;
+		md = g_new(struct mdec, 1);
+		md->d = d;
+	}
+	md->fifo_n = 0;
+	in->dec = md;
+	mx->dec_lent++;
+	return md;
+}
+
+static void dec_return(struct mixer *mx, struct min *in)
+{
+	struct mdec *md = in->dec;
+	if (!md)
+		return;
+	in->dec = NULL;
+	mx->dec_lent--;
+	if (mx->dec_spare->len < DEC_SPARE && rg_decoder_reset(md->d) == 0)
+		g_ptr_array_add(mx->dec_spare, md);
+	else
+		mdec_free(md);
+}
+
 static struct min *in_get(struct mixer *mx, const char *id)
 {
 	struct min *in = g_hash_table_lookup(mx->inputs, id);
@@ -143,9 +215,6 @@ static struct min *in_get(struct mixer *mx, const char *id)
 	in->level = 127;
 	struct rg_jbuf_config jc = { 48000, mx->cfg.jb_min_ms, mx->cfg.jb_max_ms };
 	in->jb = rg_jbuf_new(&jc);
-	struct rg_codec_params cp;
-	rg_codec_params_default(&cp, RG_CODEC_OPUS);
-	in->dec = rg_decoder_new(&cp);
 	in->tap = relay_tap_add(mx->relay, id, on_packet, in);
 	g_hash_table_insert(mx->inputs, in->id, in);
 	return in;
@@ -156,7 +225,7 @@ static void in_free(gpointer p)
 	struct min *in = p;
 	relay_tap_remove(in->mx->relay, in->tap);
 	rg_jbuf_free(in->jb);
-	rg_decoder_free(in->dec);
+	dec_return(in->mx, in);
 	g_free(in->id);
 	g_free(in);
 }
@@ -188,8 +257,10 @@ static void refresh_wanted(struct mixer *mx)
 		bool w = false;
 		for (unsigned i = 0; i < mx->groups->len && !w; i++)
 			w = group_has(mx->groups->pdata[i], in);
-		if (in->wanted && !w)
+		if (in->wanted && !w) {
 			rg_jbuf_reset(in->jb);
+			dec_return(mx, in);
+		}
 		in->wanted = w;
 	}
 }
@@ -232,14 +303,15 @@ static void in_gather(struct min *in, uint64_t now)
 	in->n_slots = 0;
 	in->decoded = in->selected = false;
 	in->level = 127;
-	in->level_known = in->fifo_n == 0;
-	uint32_t have = in->fifo_n;
+	uint32_t have = in->dec ? in->dec->fifo_n : 0;
+	in->level_known = have == 0;
 	while (have < N && in->n_slots < MAX_SLOTS) {
 		struct slot *s = &in->slots[in->n_slots++];
 		struct rg_jbuf_out o;
 		enum rg_jbuf_result r = rg_jbuf_get(in->jb, now, &o);
 		s->samples = N - have;
 		s->level = 127;
+		s->buf = s->next = NULL;
 		s->len = s->next_len = 0;
 		if (r == RG_JBUF_EMPTY) {
 			s->kind = SLOT_SILENT;
@@ -250,17 +322,15 @@ static void in_gather(struct min *in, uint64_t now)
 		} else if (r == RG_JBUF_LOST) {
 			s->kind = SLOT_LOST;
 			s->samples = o.duration;
-			if (o.next && o.next_len <= sizeof s->next) {
-				memcpy(s->next, o.next, o.next_len);
-				s->next_len = o.next_len;
-			}
+			s->next = o.next;
+			s->next_len = o.next ? o.next_len : 0;
 			if (in->was_selected)
 				in->level_known = false;
 		} else {
 			s->kind = SLOT_PACKET;
 			s->samples = o.duration;
-			s->len = o.len < sizeof s->buf ? o.len : sizeof s->buf;
-			memcpy(s->buf, o.payload, s->len);
+			s->buf = o.payload;
+			s->len = o.len;
 			s->level = o.level;
 			if (o.level == RG_JBUF_LEVEL_UNKNOWN)
 				in->level_known = false;
@@ -277,13 +347,26 @@ static void in_gather(struct min *in, uint64_t now)
 			in->level = in->slots[i].level;
 }
 
+static const int16_t *in_pcm(const struct min *in)
+{
+	static const int16_t silence[N];
+	return in->dec ? in->dec->pcm : silence;
+}
+
 static void in_decode(struct mixer *mx, struct min *in)
 {
 	if (in->decoded)
 		return;
+	struct mdec *md = in->dec ? in->dec : dec_lend(mx, in);
+	in->decoded = true;
+	in->dec_tick = mx->tick;
+	if (!md) { /* out of memory: heard as silence */
+		in->level = 127;
+		return;
+	}
 	int16_t *t = mx->tmp;
-	size_t n = in->fifo_n, cap = G_N_ELEMENTS(mx->tmp);
-	memcpy(t, in->fifo, n * sizeof *t);
+	size_t n = md->fifo_n, cap = G_N_ELEMENTS(mx->tmp);
+	memcpy(t, md->fifo, n * sizeof *t);
 	for (unsigned i = 0; i < in->n_slots; i++) {
 		struct slot *s = &in->slots[i];
 		size_t want = s->samples;
@@ -291,16 +374,16 @@ static void in_decode(struct mixer *mx, struct min *in)
 			want = cap - n;
 		int got = 0;
 		if (s->kind == SLOT_PACKET) {
-			got = rg_decoder_decode(in->dec, s->buf, s->len, t + n, cap - n);
+			got = rg_decoder_decode(md->d, s->buf, s->len, t + n, cap - n);
 			if (got < 0) {
 				in->bad++;
 				got = 0;
 			}
 		} else if (s->kind == SLOT_LOST || s->kind == SLOT_WAIT) {
-			got = rg_decoder_conceal(in->dec, s->next_len ? s->next : NULL, s->next_len, t + n, want);
+			got = rg_decoder_conceal(md->d, s->next_len ? s->next : NULL, s->next_len, t + n, want);
 			if (got < 0)
 				got = 0;
-			if (rg_decoder_last_fec(in->dec))
+			if (rg_decoder_last_fec(md->d))
 				in->fec++;
 			else
 				in->plc++;
@@ -313,12 +396,11 @@ static void in_decode(struct mixer *mx, struct min *in)
 		memset(t + n, 0, (N - n) * sizeof *t);
 		n = N;
 	}
-	memcpy(in->pcm, t, N * sizeof *t);
-	in->fifo_n = (unsigned)MIN(n - N, G_N_ELEMENTS(in->fifo));
-	memcpy(in->fifo, t + N, in->fifo_n * sizeof *t);
-	in->decoded = true;
+	memcpy(md->pcm, t, N * sizeof *t);
+	md->fifo_n = (unsigned)MIN(n - N, G_N_ELEMENTS(md->fifo));
+	memcpy(md->fifo, t + N, md->fifo_n * sizeof *t);
 	in->decodes++;
-	in->level = rg_audio_level(in->pcm, N);
+	in->level = rg_audio_level(md->pcm, N);
 	if (!in->level_known)
 		relay_stream_level(mx->relay, in->id, in->level, RG_FRAME_MS);
 }
@@ -377,7 +459,7 @@ static void group_select(struct mixer *mx, struct group *g)
 		struct min *in = g->sel[i];
 		in_decode(mx, in);
 		in->selected = true;
-		mixer_accumulate(g->sum, in->pcm, N);
+		mixer_accumulate(g->sum, in_pcm(in), N);
 	}
 	memcpy(g->prev, g->sel, g->n_sel * sizeof *g->sel);
 	g->n_prev = g->n_sel;
@@ -442,7 +524,7 @@ static void out_emit(struct mixer *mx, struct group *g, struct mixer_out *o)
 	}
 	if (own && o->own) {
 		int16_t *f = mx->tmp;
-		mixer_saturate(f, g->sum, own->pcm, N);
+		mixer_saturate(f, g->sum, in_pcm(own), N);
 		uint8_t buf[RG_MAX_PAYLOAD];
 		int len = rg_encoder_encode(o->own, f, N, buf, sizeof buf);
 		if (len > 0) {
@@ -477,9 +559,11 @@ void mixer_tick(struct mixer *mx, uint64_t now_us)
 		if (!in->level_known)
 			in_decode(mx, in);
 	}
+	/* every decode before the first emit (see the top of the file) */
+	for (unsigned i = 0; i < mx->groups->len; i++)
+		group_select(mx, mx->groups->pdata[i]);
 	for (unsigned i = 0; i < mx->groups->len; i++) {
 		struct group *g = mx->groups->pdata[i];
-		group_select(mx, g);
 		for (unsigned j = 0; j < g->outs->len; j++)
 			out_emit(mx, g, g->outs->pdata[j]);
 	}
@@ -490,7 +574,10 @@ void mixer_tick(struct mixer *mx, uint64_t now_us)
 			continue;
 		if (!in->decoded) {
 			in->skipped++;
-			in->fifo_n = 0;
+			if (in->dec)
+				in->dec->fifo_n = 0;
+			if (in->dec && mx->tick - in->dec_tick >= DEC_IDLE_TICKS)
+				dec_return(mx, in);
 		}
 		in->was_selected = in->selected;
 	}
@@ -665,6 +752,13 @@ void mixer_out_remove(struct mixer *mx, struct mixer_out *o)
 	refresh_wanted(mx);
 }
 
+unsigned mixer_decoders(const struct mixer *mx, unsigned *spare)
+{
+	if (spare)
+		*spare = mx->dec_spare->len;
+	return mx->dec_lent;
+}
+
 unsigned mixer_out_count(const struct mixer *mx)
 {
 	unsigned n = 0;
@@ -682,6 +776,7 @@ struct mixer *mixer_new(struct relay *relay, const struct mixer_config *cfg)
 		mx->cfg.max_talkers = 3;
 	mx->inputs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, in_free);
 	mx->groups = g_ptr_array_new();
+	mx->dec_spare = g_ptr_array_new_with_free_func(mdec_free);
 	return mx;
 }
 
@@ -702,6 +797,7 @@ void mixer_free(struct mixer *mx)
 	}
 	g_ptr_array_free(mx->groups, TRUE);
 	g_hash_table_destroy(mx->inputs);
+	g_ptr_array_free(mx->dec_spare, TRUE);
 	g_free(mx);
 }
 

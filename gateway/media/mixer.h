@@ -1,7 +1,8 @@
 /* Private to media/: the audio mixer of one room, on the room's worker.
  *
  * Inputs are the room's streams (Opus RTP, read through relay taps); each
- * has a jitter buffer and a decoder. Outputs are consumers: a mix stream,
+ * has a jitter buffer, and a decoder while it is being decoded (lent by
+ * the mixer's pool, see mixer.c). Outputs are consumers: a mix stream,
  * an RTP endpoint or SIP call hearing the room, a mixed recorder. Every
  * tick (20 ms, driven by the worker's absolute-deadline timer through
  * mixer_tick) the mixer, per group of outputs that hear the same inputs
@@ -65,6 +66,9 @@ void mixer_input_remove(struct mixer *mx, const char *stream_id);
 struct mixer_out *mixer_out_add(struct mixer *mx, const struct mixer_out_params *p);
 void mixer_out_remove(struct mixer *mx, struct mixer_out *o);
 unsigned mixer_out_count(const struct mixer *mx);
+/* Decoders lent to inputs now (about the inputs decoded in the last
+ * DEC_IDLE_TICKS, see mixer.c), and in *spare those the pool keeps. */
+unsigned mixer_decoders(const struct mixer *mx, unsigned *spare);
 /* One 20 ms tick; now_us monotonic. */
 void mixer_tick(struct mixer *mx, uint64_t now_us);
 /* The tick's arithmetic (pure, exposed for tests): sum += pcm; and

@@ -52,7 +52,9 @@ struct wvp {
 struct cvp {
 	char *id;
 	unsigned worker;
-	cJSON *stats;
+	char *stats; /* the latest statistics as the worker wrote them (JSON
+			text: parsed only when asked for, a tree is several
+			times larger) */
 };
 
 /* ---- the worker's clock ---- */
@@ -185,8 +187,9 @@ static void vp_msg_run(void *arg)
 		}
 		struct cvp *c = x->id ? g_hash_table_lookup(m->vps, x->id) : NULL;
 		if (c && x->stats) {
-			cJSON_Delete(c->stats);
-			c->stats = cJSON_Parse(x->stats);
+			g_free(c->stats);
+			c->stats = x->stats;
+			x->stats = NULL;
 		}
 		if (c && x->digit && m->ev->dtmf)
 			m->ev->dtmf(m->ctx, x->id, x->digit);
@@ -496,7 +499,7 @@ void vp_worker_stats(struct worker *w)
 static void cvp_free(gpointer p)
 {
 	struct cvp *c = p;
-	cJSON_Delete(c->stats);
+	g_free(c->stats);
 	g_free(c->id);
 	g_free(c);
 }
@@ -652,7 +655,8 @@ cJSON *rg_media_vp_json(struct rg_media *m, const char *id)
 	struct cvp *c = g_hash_table_lookup(m->vps, id);
 	if (!c)
 		return NULL;
-	return c->stats ? cJSON_Duplicate(c->stats, true) : cJSON_CreateObject();
+	cJSON *j = c->stats ? cJSON_Parse(c->stats) : NULL;
+	return j ? j : cJSON_CreateObject();
 }
 
 cJSON *rg_media_mixer_stats(struct rg_media *m)

@@ -140,6 +140,83 @@ static void test_round_trip_all(void **state)
 	check_round_trip(&p, "l16/32000/2", 40);
 }
 
+/* 200 ms of a tone at f in payloads of 'frame' samples; returns the count. */
+static size_t tone_payloads(const struct rg_codec_params *p, double f, size_t frame,
+			    uint8_t pl[][RG_MAX_PAYLOAD], int *len)
+{
+	struct rg_encoder *e = rg_encoder_new(p);
+	assert_non_null(e);
+	sine(tone_in, SECOND_SAMPLES / 5, f, AMP_6DBFS, RATE);
+	size_t n = 0;
+	for (size_t pos = 0; pos + frame <= SECOND_SAMPLES / 5; pos += frame, n++) {
+		len[n] = rg_encoder_encode(e, tone_in + pos, frame, pl[n], RG_MAX_PAYLOAD);
+		assert_true(len[n] > 0);
+	}
+	rg_encoder_free(e);
+	return n;
+}
+
+/* A decoder that decoded (and concealed) one stream, once reset, decodes
+ * another exactly as a new decoder does; and the longest payload (120 ms)
+ * decodes at every rate. */
+static void check_reset(const struct rg_codec_params *p, const char *what)
+{
+	static uint8_t a[20][RG_MAX_PAYLOAD], b[20][RG_MAX_PAYLOAD];
+	static int16_t fresh[SECOND_SAMPLES / 5], reused[SECOND_SAMPLES / 5];
+	int alen[20], blen[20];
+	size_t frame = rg_codec_ptime_ok(p, 20) ? RG_FRAME_SAMPLES : RG_FRAME_SAMPLES / 2;
+	size_t na = tone_payloads(p, 440, frame, a, alen), nb = tone_payloads(p, 1000, frame, b, blen);
+	struct rg_decoder *d1 = rg_decoder_new(p), *d2 = rg_decoder_new(p);
+	assert_non_null(d1);
+	assert_non_null(d2);
+	for (size_t i = 0; i < nb; i++)
+		assert_int_equal(rg_decoder_decode(d2, b[i], (size_t)blen[i], reused, frame), frame);
+	assert_int_equal(rg_decoder_conceal(d2, NULL, 0, reused, frame), frame);
+	assert_int_equal(rg_decoder_reset(d2), 0);
+	for (size_t i = 0; i < na; i++) {
+		assert_int_equal(rg_decoder_decode(d1, a[i], (size_t)alen[i], fresh + i * frame, frame), frame);
+		assert_int_equal(rg_decoder_decode(d2, a[i], (size_t)alen[i], reused + i * frame, frame), frame);
+	}
+	if (memcmp(fresh, reused, na * frame * sizeof fresh[0]))
+		fail_msg("%s: a reset decoder decodes differently from a new one", what);
+	if (p->id != RG_CODEC_OPUS) {
+		static uint8_t longest[RG_MAX_PACKET_SAMPLES * 4];
+		/* G.711: one byte per 8 kHz sample; G.722: one per two 16 kHz
+		 * samples; L16: 2 bytes per sample and channel */
+		size_t bytes = 960;
+		if (p->id == RG_CODEC_L16)
+			bytes = (size_t)p->sample_rate * 12 / 100 * 2 * p->channels;
+		int n = rg_decoder_decode(d1, longest, bytes, reused, RG_MAX_PACKET_SAMPLES);
+		if (n < RG_MAX_PACKET_SAMPLES - 1 || n > RG_MAX_PACKET_SAMPLES)
+			fail_msg("%s: 120 ms payload of %zu bytes decoded to %d samples", what, bytes, n);
+	}
+	rg_decoder_free(d1);
+	rg_decoder_free(d2);
+}
+
+static void test_decoder_reset(void **state)
+{
+	(void)state;
+	struct rg_codec_params p;
+	static const enum rg_codec_id ids[] = {RG_CODEC_OPUS, RG_CODEC_PCMU, RG_CODEC_PCMA, RG_CODEC_G722};
+	static const char *const names[] = {"opus", "pcmu", "pcma", "g722"};
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		rg_codec_params_default(&p, ids[i]);
+		check_reset(&p, names[i]);
+	}
+	static const unsigned rates[] = {8000, 16000, 32000, 44100, 48000};
+	for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+		rg_codec_params_default(&p, RG_CODEC_L16);
+		p.clock_rate = p.sample_rate = rates[i];
+		check_reset(&p, "l16");
+	}
+	rg_codec_params_default(&p, RG_CODEC_L16);
+	p.clock_rate = p.sample_rate = 32000;
+	p.channels = 2;
+	check_reset(&p, "l16/32000/2");
+	assert_int_equal(rg_decoder_reset(NULL), -EINVAL);
+}
+
 static void test_names_defaults(void **state)
 {
 	(void)state;
@@ -767,6 +844,7 @@ int main(void)
 		cmocka_unit_test(test_g711_exact),
 		cmocka_unit_test(test_l16_exact),
 		cmocka_unit_test(test_round_trip_all),
+		cmocka_unit_test(test_decoder_reset),
 		cmocka_unit_test(test_opus_fec_plc),
 		cmocka_unit_test(test_opus_conceal_args),
 		cmocka_unit_test(test_opus_dtx),

@@ -829,6 +829,49 @@ static void test_stats_consistent(void **state)
 	sim_free();
 }
 
+/* Payloads of every size, arriving out of order and growing while others
+ * are held (the payload block is remade), come out whole; a LOST's 'next'
+ * is the packet after the gap, whole. */
+static void fill(uint8_t *b, uint16_t seq, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		b[i] = (uint8_t)(seq * 7 + i);
+}
+
+static void test_payload_sizes(void **state)
+{
+	(void)state;
+	static const size_t lens[] = { 4, 100, 0, 1500, 7, 300, 64, 65, 1000, 129, 1, 1499 };
+	static const int order[] = { 1, 0, 3, 2, 5, 4, 6, 8, 7, 9, 11 }; /* seq 10 is lost */
+	const size_t n = sizeof order / sizeof order[0];
+	sim_init(0, 1000);
+	static uint8_t b[RG_JBUF_MAX_PAYLOAD], want[RG_JBUF_MAX_PAYLOAD];
+	for (size_t i = 0; i < n; i++) {
+		uint16_t seq = (uint16_t)order[i];
+		fill(b, seq, lens[seq]);
+		assert_int_equal(rg_jbuf_put(S.jb, seq, seq * U20, false, b, lens[seq], U20, 0, T0 + MS(i)), 0);
+	}
+	uint64_t now = T0 + MS(1000);
+	for (uint16_t seq = 0; seq < 12; seq++, now += MS(20)) {
+		struct rg_jbuf_out o;
+		enum rg_jbuf_result r = rg_jbuf_get(S.jb, now, &o);
+		if (seq == 10) {
+			assert_int_equal(r, RG_JBUF_LOST);
+			assert_non_null(o.next);
+			assert_int_equal(o.next_len, lens[11]);
+			fill(want, 11, lens[11]);
+			assert_memory_equal(o.next, want, lens[11]);
+			continue;
+		}
+		if (r != RG_JBUF_PACKET || o.len != lens[seq])
+			fail_msg("seq %u: result %d, %zu bytes, expected a packet of %zu", seq, r, o.len, lens[seq]);
+		fill(want, seq, lens[seq]);
+		if (lens[seq])
+			assert_memory_equal(o.payload, want, lens[seq]);
+	}
+	sim_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -848,6 +891,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_overflow, teardown),
 		cmocka_unit_test_teardown(test_dtx_gaps, teardown),
 		cmocka_unit_test_teardown(test_stats_consistent, teardown),
+		cmocka_unit_test_teardown(test_payload_sizes, teardown),
 	};
 	return cmocka_run_group_tests_name("jbuf", tests, NULL, NULL);
 }

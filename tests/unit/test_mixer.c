@@ -2,7 +2,9 @@
  * (relay + jitter buffers + Opus) fed with five streams of known levels:
  * the loudest three are mixed, the quieter and silent ones are not even
  * decoded, listeners share one encoded frame per codec, a talker's own
- * output leaves its voice out (checked on the frequencies). */
+ * output leaves its voice out (checked on the frequencies). Decoders are
+ * lent to the talkers only, go back to the mixer's pool when nobody hears
+ * the room or after 5 s without decoding, and serve again once reset. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,6 +61,7 @@ static const double freq[STREAMS] = { 300, 500, 700, 900, 0 };
 static const uint8_t level[STREAMS] = { 10, 20, 30, 40, 127 }; /* -dBov in the extension */
 
 struct out_rec {
+	struct mixer_out *out;
 	const uint8_t *last;
 	size_t len;
 	unsigned frames;
@@ -158,9 +161,43 @@ static void add_out(struct fixture *f, struct out_rec *o, const char *exclude, e
 {
 	struct mixer_out_params p = { .all = true, .exclude = exclude, .frame = on_frame, .arg = o };
 	rg_codec_params_default(&p.codec, codec);
-	if (decode)
+	if (decode && !o->dec)
 		o->dec = rg_decoder_new(&p.codec);
-	assert_non_null(mixer_out_add(f->mx, &p));
+	o->out = mixer_out_add(f->mx, &p);
+	assert_non_null(o->out);
+}
+
+static void add_outs(struct fixture *f)
+{
+	add_out(f, &f->listen1, NULL, RG_CODEC_OPUS, true);
+	add_out(f, &f->listen2, NULL, RG_CODEC_OPUS, false);
+	add_out(f, &f->talker0, "s0", RG_CODEC_OPUS, true);
+	add_out(f, &f->silent4, "s4", RG_CODEC_OPUS, false);
+	add_out(f, &f->pcmu, NULL, RG_CODEC_PCMU, false);
+}
+
+/* N-1 on the frequencies, over the last n samples the outputs decoded. */
+static void check_n_minus_1(struct fixture *f, size_t n)
+{
+	size_t o1 = f->listen1.n - n, o0 = f->talker0.n - n;
+	assert_true(f->listen1.n >= n && f->talker0.n >= n);
+	double l300 = tone(f->listen1.pcm + o1, n, 300), l500 = tone(f->listen1.pcm + o1, n, 500),
+	       l700 = tone(f->listen1.pcm + o1, n, 700), l900 = tone(f->listen1.pcm + o1, n, 900);
+	double t300 = tone(f->talker0.pcm + o0, n, 300), t500 = tone(f->talker0.pcm + o0, n, 500),
+	       t700 = tone(f->talker0.pcm + o0, n, 700);
+	print_message("listener 300/500/700/900 Hz: %.0f %.0f %.0f %.0f; talker s0 hears 300/500/700: %.0f %.0f %.0f\n",
+		      l300, l500, l700, l900, t300, t500, t700);
+	assert_true(l300 > 5000 && l500 > 5000 && l700 > 5000);
+	assert_true(l900 < 200);         /* s3 is quieter than the top three */
+	assert_true(t300 < 200);         /* s0 does not hear itself */
+	assert_true(t500 > 5000 && t700 > 5000);
+}
+
+static void expect_decoders(const struct fixture *f, unsigned lent, unsigned spare)
+{
+	unsigned sp = 0, l = mixer_decoders(f->mx, &sp);
+	if (l != lent || sp != spare)
+		fail_msg("decoders: %u lent, %u spare; expected %u and %u", l, sp, lent, spare);
 }
 
 static void test_real_mixer(void **state)
@@ -179,13 +216,10 @@ static void test_real_mixer(void **state)
 		f->enc[s] = rg_encoder_new(&op);
 		mixer_input_add(f->mx, id);
 	}
-	add_out(f, &f->listen1, NULL, RG_CODEC_OPUS, true);
-	add_out(f, &f->listen2, NULL, RG_CODEC_OPUS, false);
-	add_out(f, &f->talker0, "s0", RG_CODEC_OPUS, true);
-	add_out(f, &f->silent4, "s4", RG_CODEC_OPUS, false);
-	add_out(f, &f->pcmu, NULL, RG_CODEC_PCMU, false);
+	add_outs(f);
 	struct mixer_out_params pp = { .all = true, .pcm = on_pcm, .arg = &f->pcm }; /* a recorder's raw mix */
-	assert_non_null(mixer_out_add(f->mx, &pp));
+	struct mixer_out *pcm_out = mixer_out_add(f->mx, &pp);
+	assert_non_null(pcm_out);
 	assert_int_equal(mixer_out_count(f->mx), 6);
 	for (unsigned t = 0; t < 75; t++) {
 		send_tick(f, t);
@@ -222,18 +256,35 @@ static void test_real_mixer(void **state)
 	}
 	cJSON_Delete(inputs);
 	/* N-1 on the frequencies, over the last second */
-	size_t n = 48000, o1 = f->listen1.n - n, o0 = f->talker0.n - n;
-	assert_true(f->listen1.n >= n && f->talker0.n >= n);
-	double l300 = tone(f->listen1.pcm + o1, n, 300), l500 = tone(f->listen1.pcm + o1, n, 500),
-	       l700 = tone(f->listen1.pcm + o1, n, 700), l900 = tone(f->listen1.pcm + o1, n, 900);
-	double t300 = tone(f->talker0.pcm + o0, n, 300), t500 = tone(f->talker0.pcm + o0, n, 500),
-	       t700 = tone(f->talker0.pcm + o0, n, 700);
-	print_message("listener 300/500/700/900 Hz: %.0f %.0f %.0f %.0f; talker s0 hears 300/500/700: %.0f %.0f %.0f\n",
-		      l300, l500, l700, l900, t300, t500, t700);
-	assert_true(l300 > 5000 && l500 > 5000 && l700 > 5000);
-	assert_true(l900 < 200);         /* s3 is quieter than the top three */
-	assert_true(t300 < 200);         /* s0 does not hear itself */
-	assert_true(t500 > 5000 && t700 > 5000);
+	check_n_minus_1(f, 48000);
+	/* decoders only for the three talkers */
+	expect_decoders(f, 3, 0);
+
+	/* nobody hears the room: the decoders go back to the pool; outputs
+	 * again: the talkers get them back, reset, and are heard as before */
+	struct out_rec *recs[] = { &f->listen1, &f->listen2, &f->talker0, &f->silent4, &f->pcmu };
+	for (size_t i = 0; i < G_N_ELEMENTS(recs); i++) {
+		mixer_out_remove(f->mx, recs[i]->out);
+		recs[i]->n = 0;
+	}
+	mixer_out_remove(f->mx, pcm_out);
+	expect_decoders(f, 0, 3);
+	add_outs(f);
+	uint64_t now = 0;
+	for (unsigned t = 75; t < 75 + 50; t++) {
+		send_tick(f, t);
+		g_usleep(20000);
+		now = (uint64_t)rg_mono_us();
+		mixer_tick(f->mx, now);
+	}
+	check_n_minus_1(f, 24000);
+	expect_decoders(f, 3, 0);
+
+	/* the talkers stop: once they have not been decoded for 5 s (250
+	 * ticks, on the mixer's clock) their decoders go back too */
+	for (unsigned t = 0; t < 300; t++)
+		mixer_tick(f->mx, now + 20000u * (t + 1));
+	expect_decoders(f, 0, 3);
 	mixer_free(f->mx);
 	for (int s = 0; s < STREAMS; s++) {
 		relay_detach(f->relay, f->pub[s]);
@@ -245,11 +296,83 @@ static void test_real_mixer(void **state)
 	g_free(f);
 }
 
+/* A mix published into the room and heard by another group of the same
+ * mixer: its packets reach that group's input (a jitter buffer put) while
+ * the tick is emitting, after every input was gathered. The tick decodes
+ * everything before it emits (the gathered payloads point into the jitter
+ * buffers, which a put may move), so the second group hears the first's
+ * mix intact (ASan would see a payload read after it moved). */
+struct relay_out {
+	struct relay *relay;
+	struct relay_leg *pub;
+	uint16_t seq;
+	uint32_t ts;
+};
+
+static void on_mix_frame(void *arg, const uint8_t *payload, size_t len, uint8_t lvl)
+{
+	struct relay_out *r = arg;
+	uint8_t pkt[20 + RG_MAX_PAYLOAD];
+	int n = rtp_level_packet_build(pkt, sizeof pkt, 111, r->seq++, r->ts, 0x2000, 1, lvl, payload, len);
+	r->ts += N;
+	assert_true(n > 0);
+	relay_forward(r->relay, r->pub, pkt, (size_t)n);
+}
+
+static void test_mix_heard_by_mix(void **state)
+{
+	(void)state;
+	struct fixture *f = g_new0(struct fixture, 1);
+	f->relay = relay_new(NULL, NULL);
+	struct mixer_config cfg = { 3, 40, 200 };
+	f->mx = mixer_new(f->relay, &cfg);
+	struct rg_codec_params op;
+	rg_codec_params_default(&op, RG_CODEC_OPUS);
+	for (int s = 0; s < STREAMS; s++) {
+		char id[8];
+		snprintf(id, sizeof id, "s%d", s);
+		f->pub[s] = relay_attach_local(f->relay, id, 1);
+		f->enc[s] = rg_encoder_new(&op);
+		mixer_input_add(f->mx, id);
+	}
+	struct relay_out m = { .relay = f->relay, .pub = relay_attach_local(f->relay, "m", 1) };
+	struct mixer_out_params pa = { .all = true, .codec = op, .frame = on_mix_frame, .arg = &m };
+	struct mixer_out *a = mixer_out_add(f->mx, &pa); /* first: it emits first */
+	assert_non_null(a);
+	const char *const only_m[] = { "m" };
+	struct mixer_out_params pb = { .streams = only_m, .n_streams = 1, .max_talkers = 1, .codec = op,
+				       .frame = on_frame, .arg = &f->listen1 };
+	f->listen1.dec = rg_decoder_new(&op);
+	assert_non_null(mixer_out_add(f->mx, &pb));
+	for (unsigned t = 0; t < 75; t++) {
+		send_tick(f, t);
+		g_usleep(20000);
+		mixer_tick(f->mx, (uint64_t)rg_mono_us());
+	}
+	size_t n = 24000;
+	assert_true(f->listen1.n >= n);
+	const int16_t *x = f->listen1.pcm + f->listen1.n - n;
+	double l300 = tone(x, n, 300), l500 = tone(x, n, 500), l900 = tone(x, n, 900);
+	print_message("the mix of the mix: 300/500/900 Hz: %.0f %.0f %.0f\n", l300, l500, l900);
+	assert_true(l300 > 3000 && l500 > 3000);
+	assert_true(l900 < 200);
+	mixer_free(f->mx);
+	relay_detach(f->relay, m.pub);
+	for (int s = 0; s < STREAMS; s++) {
+		relay_detach(f->relay, f->pub[s]);
+		rg_encoder_free(f->enc[s]);
+	}
+	relay_free(f->relay);
+	rg_decoder_free(f->listen1.dec);
+	g_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_n_minus_1_exact),
 		cmocka_unit_test(test_real_mixer),
+		cmocka_unit_test(test_mix_heard_by_mix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,9 @@
 //                   (exactly the window's ticks) even when /metrics has them
 //   RG_MIX_PERF     a folder: record each roomgate case's measured window with
 //                   perf (cpu-clock, DWARF call graphs) to <folder>/<case>.data
+//   RG_MIX_SMAPS    a folder: copy each server's /proc/PID/smaps when idle and
+//                   at the end of the window to <folder>/<case>.{idle,end}.smaps
+//                   and print where the RSS grew, per mapping
 //
 // Result lines go to stdout ("BENCH mix <name> key=value ..."); progress,
 // details and table rows (ROW| ..., for tests/bench/run.sh) go to stderr.
@@ -70,6 +73,54 @@ function threadTicks(pid, re) {
   return { ticks, n };
 }
 
+// ---- where the RSS grew (RG_MIX_SMAPS) ----
+
+// Mappings of /proc/PID/smaps: start address, name, kind, size and Rss (kB).
+function smapsParse(text) {
+  const maps = [];
+  let cur = null;
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (m) {
+      const size = Number((BigInt('0x' + m[2]) - BigInt('0x' + m[1])) / 1024n);
+      cur = { start: m[1], perms: m[3], name: m[4] || '', size, rss: 0 };
+      maps.push(cur);
+    } else if (cur && line.startsWith('Rss:')) {
+      cur.rss = Number(line.split(/\s+/)[1]);
+    }
+  }
+  return maps;
+}
+
+// Anonymous mappings named by what they likely are: glibc's per-thread
+// malloc arenas are reserved in 64 MB aligned blocks, thread stacks are
+// 8 MB; file mappings by library, segments summed.
+function smapsKind(m) {
+  if (m.name) return m.name.startsWith('/') ? path.basename(m.name) : m.name;
+  if (BigInt('0x' + m.start) % (64n << 20n) === 0n && m.size <= 65536) return 'malloc arena';
+  if (m.size === 8192) return 'thread stack';
+  return 'anonymous';
+}
+
+function smapsSave(dir, name, stage, pid) {
+  if (!dir) return null;
+  fs.mkdirSync(dir, { recursive: true });
+  const text = fs.readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  fs.writeFileSync(path.join(dir, `${name}.${stage}.smaps`), text);
+  return smapsParse(text);
+}
+
+// Rss growth per kind of mapping between two snapshots, largest first.
+function smapsGrowth(a, b) {
+  const before = new Map(a.map((m) => [m.start, m]));
+  const byKind = new Map();
+  const add = (k, kb) => byKind.set(k, (byKind.get(k) || 0) + kb);
+  for (const m of b) add(smapsKind(m), m.rss - (before.has(m.start) ? before.get(m.start).rss : 0));
+  const after = new Set(b.map((m) => m.start));
+  for (const m of a) if (!after.has(m.start)) add(smapsKind(m), -m.rss);
+  return [...byKind].filter(([, kb]) => kb).sort((x, y) => y[1] - x[1]);
+}
+
 function sample(pid, threadRe) {
   return { t: process.hrtime.bigint(), cpu: cpuTicks(pid), rss: rssKb(pid), thr: threadRe ? threadTicks(pid, threadRe) : null };
 }
@@ -84,12 +135,15 @@ function udpFree(port) {
   });
 }
 
-// A block of 2n free UDP ports for the swarm (participant i: base + 2i, + 1).
+// A block of 2n free UDP ports for the swarm (participant i: base + 2i, + 1);
+// the search goes on right after a busy port (other programs of the machine
+// hold ports here and there in the range).
 async function freeBlock(n, from, to) {
-  for (let base = from; base + 2 * n <= to; base += 2 * n + 2) {
-    let ok = true;
-    for (let p = base; p < base + 2 * n && ok; p++) ok = await udpFree(p);
-    if (ok) return base;
+  for (let base = from; base + 2 * n <= to;) {
+    let p = base;
+    while (p < base + 2 * n && await udpFree(p)) p++;
+    if (p === base + 2 * n) return base;
+    base = p + 1 + ((p + 1) % 2); // the next even port after the busy one
   }
   throw new Error(`no block of ${2 * n} free UDP ports in ${from}-${to}`);
 }
@@ -294,6 +348,7 @@ async function runRoomgate(n, kase) {
   try {
     await sleep(500);
     const idleRss = rssKb(srv.proc.pid);
+    const smapsIdle = smapsSave(process.env.RG_MIX_SMAPS, name, 'idle', srv.proc.pid);
     const base = await freeBlock(n, 30000, 39990);
     const t0 = Date.now();
     const eps = await pool(n, 4, async (i) => {
@@ -325,6 +380,11 @@ async function runRoomgate(n, kase) {
       },
       end: async () => {
         s1 = sample(srv.proc.pid, threads);
+        const smapsEnd = smapsSave(process.env.RG_MIX_SMAPS, name, 'end', srv.proc.pid);
+        if (smapsEnd) {
+          log(`  ${name}: RSS growth since idle by mapping (kB): ` +
+              smapsGrowth(smapsIdle, smapsEnd).map(([k, kb]) => `${k} ${kb > 0 ? '+' : ''}${kb}`).join(', '));
+        }
         if (perf) { const done = new Promise((r) => perf.once('exit', r)); perf.kill('SIGINT'); await done; }
         if (probe) {
           ticks = tickFigures(tk0, rgTickRead(srv.proc.pid, probe));
