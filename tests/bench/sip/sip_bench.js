@@ -13,6 +13,8 @@
 //   RG_SIP_BENCH_RATE    new calls per second while they are placed (default 10)
 //   RG_SIP_BENCH_WARMUP  seconds between the last answer and the window (default 3)
 //   ROOMGATE_BIN         the server binary (default BUILD_DIR/roomgate)
+//   RG_SIP_BENCH_PERF    a file: the window is recorded there with perf
+//                        (cpu-clock, DWARF call graphs) for `perf report -i FILE`
 //
 // stdout: "BENCH sip key=value ..."; stderr: progress, details and the
 // table row (ROW| ..., for tests/bench/run.sh). Exit code 0 when every call
@@ -315,8 +317,11 @@ async function main() {
     const st0 = await callStats(srv, ids);
     const s0 = sample(srv.proc.pid);
     const load0 = loadavg();
+    const perf = process.env.RG_SIP_BENCH_PERF ? spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '499', '--call-graph', 'dwarf,16384',
+      '-p', String(srv.proc.pid), '-o', process.env.RG_SIP_BENCH_PERF], { stdio: 'ignore' }) : null;
     await sleep(WINDOW * 1000);
     const s1 = sample(srv.proc.pid);
+    if (perf) { const done = new Promise((r) => perf.once('exit', r)); perf.kill('SIGINT'); await done; }
     const load1 = loadavg();
     const st1 = await callStats(srv, ids);
     // the window's figures
