@@ -264,12 +264,12 @@ test('an INVITE flood and junk SIP leave a call in progress, memory and the log 
   // peaks at tens of MB that the allocator keeps); the second must not add
   // to it. A refused call kept for 60 s, as before, cost under 1 kB: the
   // listed calls, the gauge and the log show that, not RSS.
-  const round = async (room) => {
+  const round = async (tag) => {
     const t0 = Date.now();
     const r = {
       f404: await flood('scen_nomatch_404.xml', 'nobody', FLOOD_N, FLOOD_RATE),
-      f488: await flood('scen_bad_sdp_488.xml', `flood-${room}`, FLOOD_N, FLOOD_RATE),
-      fTcp: await flood('scen_bad_sdp_488.xml', `flood-${room}`, 200, 100, ['-t', 't1']),
+      f488: await flood('scen_bad_sdp_488.xml', `flood-${tag}`, FLOOD_N, FLOOD_RATE),
+      fTcp: await flood('scen_bad_sdp_488.xml', `flood-${tag}`, 200, 100, ['-t', 't1']),
     };
     await sendJunk();
     r.s = (Date.now() - t0) / 1000;
