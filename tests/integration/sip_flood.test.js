@@ -26,16 +26,31 @@ const FLOOD_RATE = 500;
 let srv, dir, sipPort;
 const started = [];
 
-function freePort(udp = false) {
+// Ports below the kernel's ephemeral range (32768-60999), in a block of
+// our own, so that no other test's "bind to port 0" (nor a tool that binds
+// with SO_REUSEADDR, as SIPp and GStreamer do) lands on the ports of this
+// one: 26000-26299 the server's and baresip's RTP, 28000-29999 the rest.
+const RTP_PORTS = '26000-26199', PHONE_RTP_PORTS = '26200-26299';
+let nextPort = 28000 + Math.floor(Math.random() * 1000);
+
+function portFree(port, udp) {
   return new Promise((resolve) => {
-    if (udp) {
-      const s = dgram.createSocket('udp4');
-      s.bind(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-      return;
-    }
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    const s = udp ? dgram.createSocket('udp4') : net.createServer();
+    s.once('error', () => resolve(false));
+    const done = () => s.close(() => resolve(true));
+    if (udp) s.bind(port, '127.0.0.1', done);
+    else s.listen(port, '127.0.0.1', done);
   });
+}
+
+// A port free over UDP (and TCP when tcp), from 28000-29999.
+async function freePort(tcp = false) {
+  for (let i = 0; i < 2000; i++) {
+    const port = nextPort;
+    nextPort = nextPort >= 29999 ? 28000 : nextPort + 1;
+    if (await portFree(port, true) && (!tcp || await portFree(port, false))) return port;
+  }
+  throw new Error('no free port in 28000-29999');
 }
 
 function run(cmd, args, opts = {}) {
@@ -159,23 +174,10 @@ async function sendJunk() {
   ]);
 }
 
-// A port free over both UDP and TCP (baresip listens on both).
-async function freeSipPort() {
-  for (;;) {
-    const port = await freePort(true);
-    const ok = await new Promise((resolve) => {
-      const t = net.createServer();
-      t.once('error', () => resolve(false));
-      t.listen(port, '127.0.0.1', () => t.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
-}
-
 async function baresip(name, wav, rtpPorts) {
   const d = path.join(dir, name), rec = path.join(d, 'rec');
   fs.mkdirSync(rec, { recursive: true });
-  const port = await freeSipPort();
+  const port = await freePort(true); // baresip listens on UDP and TCP
   fs.writeFileSync(path.join(d, 'config'), [
     'poll_method epoll', `sip_listen 127.0.0.1:${port}`, 'net_interface 127.0.0.1',
     `rtp_ports ${rtpPorts}`, 'call_local_timeout 120', 'audio_player alsa,null',
@@ -204,10 +206,10 @@ before(async () => {
     assert.ok(fs.existsSync(tool), `${tool} missing (make test installs it)`);
   }
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rg-sipflood-'));
-  sipPort = await freePort();
+  sipPort = await freePort(true);
   srv = await startServer({
     config: {
-      media: { workers: 2, rtp_ports: '36000-36199' },
+      media: { workers: 2, rtp_ports: RTP_PORTS },
       sip: {
         listen: `127.0.0.1:${sipPort}`, media_timeout_ms: 10000,
         dial_in: [{ user_regex: '^flood-([a-z0-9]+)$', room: 'f$1', user_name: 'phone ${caller}' }],
@@ -235,7 +237,7 @@ test('an INVITE flood and junk SIP leave a call in progress, memory and the log 
   // baresip dials (again, with another port, if its port was taken meanwhile)
   let b, phone;
   for (let tries = 1; ; tries++) {
-    b = await baresip(`alice${tries}`, path.join(dir, 'a440_8k.wav'), '36200-36299');
+    b = await baresip(`alice${tries}`, path.join(dir, 'a440_8k.wav'), PHONE_RTP_PORTS);
     phone = run('baresip', ['-f', b.dir, '-e', `/dial sip:flood-call@127.0.0.1:${sipPort}`, '-t', '75'], { cwd: b.dir });
     await Promise.race([phone.done, sleep(1500)]);
     if (phone.exitCode === null || tries === 3 || !/Address already in use/.test(phone.out)) break;
@@ -245,7 +247,7 @@ test('an INVITE flood and junk SIP leave a call in progress, memory and the log 
     return r.status === 200 && r.json.sip_calls.find((c) => c.state === 'answered');
   }, 15000, () => `baresip (exit ${phone.exitCode}): ${phone.out.slice(-3000)}`);
   const tCall = Date.now();
-  const rxPort = await freePort(true);
+  const rxPort = await freePort();
   const wavOut = path.join(dir, 'room_hears.wav');
   const rx = recordRtp('opus', rxPort, wavOut);
   started.push(rx);

@@ -117,7 +117,7 @@ async function startRoomgate(dir, sipPort) {
     server_secret: '0123456789abcdef0123456789abcdef',
     admin_key: ADMIN_KEY,
     http: { listen: '127.0.0.1:0', web_root: path.join(ROOT, 'web') },
-    media: { address: '127.0.0.1', rtp_ports: '20000-29999' },
+    media: { address: '127.0.0.1', rtp_ports: '20000-23999' },
     limits: { max_users_per_room: 10000 },
     sip: {
       listen: `127.0.0.1:${sipPort}`, codecs: 'opus,g722,pcmu,pcma',
@@ -285,9 +285,11 @@ async function main() {
   fs.copyFileSync(path.join(__dirname, 'scen_uac_pcmu.xml'), path.join(dir, 'scen_uac_pcmu.xml'));
   execFileSync(process.execPath, [path.join(__dirname, 'mk_ulaw_pcap.js'), path.join(dir, 'ulaw_tone.pcap'),
     String(CALL_S + 5), String(TONE_HZ), '0.25']);
-  const sipPort = await freePorts(45000, 46998, 1, true);
-  const localPort = await freePorts(47000, 48998, 1);
-  const mediaPort = await freePorts(49000, 50998, 3); // SIPp binds mp and mp + 2
+  // below the kernel's ephemeral ports (32768-60999): no other process's
+  // "bind to port 0" takes them while the benchmark runs
+  const sipPort = await freePorts(24000, 24998, 1, true);
+  const localPort = await freePorts(25000, 25498, 1);
+  const mediaPort = await freePorts(25500, 25998, 3); // SIPp binds mp and mp + 2
   log(`== SIP benchmark: ${CALLS} calls (PCMU 20 ms, µ-law ${TONE_HZ} Hz tone from a pcap) into one room, ` +
       `${RATE} calls/s, warm-up ${WARMUP} s, window ${WINDOW} s, each call ${CALL_S} s; ${os.cpus().length} cores, ` +
       `load average ${loadavg()}`);
