@@ -16,6 +16,7 @@
 #include "hooks/webhooks.h"
 #include "room/room.h"
 #include "signal/signal.h"
+#include "sip/sip.h"
 
 static const char *const route_names[R_COUNT] = {
 	[R_OTHER] = "other", [R_HEALTHZ] = "healthz", [R_METRICS] = "metrics", [R_WS] = "ws",
@@ -186,6 +187,11 @@ void api_metrics_handle(struct api_req *r)
 	if (hooks) {
 		g_string_append(s, hooks);
 		free(hooks);
+	}
+	char *sip = api->d.sip ? rg_sip_metrics(api->d.sip) : NULL;
+	if (sip) {
+		g_string_append(s, sip);
+		free(sip);
 	}
 	process_metrics(s);
 	api_reply_text(r, 200, "text/plain; version=0.0.4", g_string_free(s, FALSE));

@@ -80,20 +80,20 @@ static int verify(struct rg_sip *s, struct trunk *t, const struct rg_sip_digest 
 {
 	const char *realm = s->d.cfg->sip_realm;
 	if (!have) {
-		RG_INFO(SIP, "call %s from %s: challenged 401 (trunk %s requires digest credentials)", id, src,
+		sip_invite_log(s, RG_LOG_INFO, "call %s from %s: challenged 401 (trunk %s requires digest credentials)", id, src,
 			t->cfg->name);
 		return challenge(s, false, out, cap);
 	}
 	int rc = rg_sip_nonce_check(d->nonce, s->nonce_key, sizeof s->nonce_key, realm, rg_now_s(), NONCE_MAX_AGE_S);
 	if (rc == -ETIMEDOUT) {
-		RG_INFO(SIP, "call %s from %s: challenged 401 again (trunk %s: the nonce is stale)", id, src, t->cfg->name);
+		sip_invite_log(s, RG_LOG_INFO, "call %s from %s: challenged 401 again (trunk %s: the nonce is stale)", id, src, t->cfg->name);
 		return challenge(s, true, out, cap);
 	}
 	const char *why = rc ? "a nonce that is not ours"
 			  : strcmp(d->username, t->cfg->in_username) ? "another user name"
 			  : !rg_sip_digest_verify(d, "INVITE", t->cfg->in_password) ? "wrong credentials" : NULL;
 	if (why) {
-		RG_INFO(SIP, "call %s from %s: refused 403: trunk %s: %s (user \"%.64s\")", id, src, t->cfg->name, why,
+		sip_invite_log(s, RG_LOG_INFO, "call %s from %s: refused 403: trunk %s: %s (user \"%.64s\")", id, src, t->cfg->name, why,
 			d->username);
 		return 403;
 	}
@@ -124,11 +124,11 @@ int sip_inbound_admit(struct rg_sip *s, const sip_t *sip, const char *call_id, s
 		}
 	}
 	if (!t && !can_auth) {
-		RG_INFO(SIP, "call %s from %s: refused 403: the source matches no trunk's inbound.cidrs", call_id, src);
+		sip_invite_log(s, RG_LOG_INFO, "call %s from %s: refused 403: the source matches no trunk's inbound.cidrs", call_id, src);
 		return 403;
 	}
 	if (!t && have && !by_user) {
-		RG_INFO(SIP, "call %s from %s: refused 403: credentials of no trunk (user \"%.64s\")", call_id, src,
+		sip_invite_log(s, RG_LOG_INFO, "call %s from %s: refused 403: credentials of no trunk (user \"%.64s\")", call_id, src,
 			d.username);
 		return 403;
 	}
@@ -139,7 +139,7 @@ int sip_inbound_admit(struct rg_sip *s, const sip_t *sip, const char *call_id, s
 	else if (t->cfg->in_username[0])
 		rc = verify(s, t, &d, have, call_id, src, chal, cap);
 	if (!rc) {
-		RG_INFO(SIP, "call %s from %s: trunk %s", call_id, src, t->cfg->name);
+		sip_invite_log(s, RG_LOG_INFO, "call %s from %s: trunk %s", call_id, src, t->cfg->name);
 		*out = t;
 	}
 	return rc;

@@ -10,7 +10,10 @@
  * A call owns its RTP sockets from binding (before its SDP is written)
  * until the participant takes them at join. An ended call stays listed
  * for CALL_LINGER_MS, then is freed; its nua handle is destroyed when nua
- * reports the dialog terminated, or with the call. */
+ * reports the dialog terminated, or with the call. At most CALL_LINGER_MAX
+ * ended calls, of which CALL_REFUSED_MAX refused ones, stay listed: past
+ * that the one that ended first is freed at once, so an INVITE flood that
+ * matches a dial-in rule costs no memory that lasts. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +146,33 @@ static bool linger_over(void *arg)
 	return false;
 }
 
+/* Lists c (just ended) for CALL_LINGER_MS among at most CALL_LINGER_MAX
+ * ended calls, CALL_REFUSED_MAX of them refused: the one of c's kind that
+ * ended first (never c) is freed when there are more. */
+static void linger(struct call *c)
+{
+	struct rg_sip *s = c->sip;
+	c->linger_timer = rg_timer_add(s->d.control, CALL_LINGER_MS, linger_over, c);
+	unsigned n = 0, n_refused = 0;
+	struct call *first = NULL, *first_refused = NULL;
+	for (struct call *o = s->calls; o; o = o->next) {
+		if (!o->linger_timer)
+			continue;
+		n++;
+		if (o != c && (!first || o->ended_ms <= first->ended_ms))
+			first = o;
+		if (o->refused) {
+			n_refused++;
+			if (o != c && (!first_refused || o->ended_ms <= first_refused->ended_ms))
+				first_refused = o;
+		}
+	}
+	if (c->refused && n_refused > CALL_REFUSED_MAX && first_refused)
+		sip_call_free(first_refused);
+	else if (n > CALL_LINGER_MAX && first)
+		sip_call_free(first);
+}
+
 void sip_call_end(struct call *c, const char *reason, int status)
 {
 	if (c->state == CS_ENDED)
@@ -164,11 +194,12 @@ void sip_call_end(struct call *c, const char *reason, int status)
 		c->status = status;
 	c->ended_ms = now_ms();
 	c->state = CS_ENDED;
-	RG_INFO(SIP, "call %s (%s, room %s): ended: %s%s%.0d", c->id, c->outbound ? "out" : "in",
-		c->room_id ? c->room_id : "-", reason, status ? ", SIP " : "", status);
+	if (!c->refused) /* a refusal was logged by dial-in, rate-limited */
+		RG_INFO(SIP, "call %s (%s, room %s): ended: %s%s%.0d", c->id, c->outbound ? "out" : "in",
+			c->room_id ? c->room_id : "-", reason, status ? ", SIP " : "", status);
 	sip_call_emit(c);
 	if (!c->sip->closing)
-		c->linger_timer = rg_timer_add(c->sip->d.control, CALL_LINGER_MS, linger_over, c);
+		linger(c);
 }
 
 /* Hangs up on our side: BYE once answered, CANCEL while ringing. */
@@ -851,6 +882,7 @@ struct rg_sip *rg_sip_new(const struct rg_sip_deps *d, char *err, size_t errlen)
 	const struct rg_config *cfg = d->cfg;
 	struct rg_sip *s = calloc(1, sizeof *s);
 	s->d = *d;
+	sip_stats_init(s);
 	char url[RG_CFG_ADDR_MAX * 2 + 64], sips_url[RG_CFG_ADDR_MAX * 2 + 64];
 	s->tls = cfg->sip_tls_listen[0] != '\0';
 	if (listen_url(cfg, cfg->sip_listen, "sip", url, sizeof url, s->contact, sizeof s->contact) ||
@@ -901,6 +933,7 @@ void rg_sip_free(struct rg_sip *s)
 	if (!s)
 		return;
 	s->closing = true;
+	sip_stats_stop(s);
 	sip_route_shutdown(s);
 	for (struct call *c = s->calls; c; c = c->next)
 		call_hangup(c, "shutdown");

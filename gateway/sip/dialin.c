@@ -7,7 +7,12 @@
  * no or bad SDP 488 (also no codec in common), no RTP port 503, room full
  * 486, too many rooms 503, a template that yields an invalid room or user
  * 404, a plain offer on a trunk that requires SRTP 488. A call that passes is answered 200 with our SDP straight away (no
- * ringing phase) and joins its room as a participant. */
+ * ringing phase) and joins its room as a participant.
+ *
+ * An INVITE flood must stay cheap: every outcome is counted, the lines
+ * about incoming INVITEs go through sip_invite_log (a few a second,
+ * stats.c), and a refused call keeps nothing in nua (its handle is let go)
+ * and is listed only among the last few refused calls (call.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,36 +60,36 @@ static int negotiate(struct call *c, const char *body, size_t len, const char *c
 	char err[256];
 	if (!body || !len) { /* late offer: ours goes in the 200, the answer in the ACK */
 		if (sip_call_bind(c, false)) {
-			RG_WARN(SIP, "call %s: refused 503: no free RTP port in media.rtp_ports", c->id);
+			sip_invite_log(s, RG_LOG_WARN, "call %s: refused 503: no free RTP port in media.rtp_ports", c->id);
 			return 503;
 		}
 		c->late = true;
 		return sip_call_sdp(c, NULL, RG_SDP_SENDRECV, buf, cap) < 0 ? 500 : 0;
 	}
 	if (strcasecmp(ct, "application/sdp")) {
-		RG_INFO(SIP, "call %s: refused 488: the offer is %s, not application/sdp", c->id, ct);
+		sip_invite_log(s, RG_LOG_INFO, "call %s: refused 488: the offer is %s, not application/sdp", c->id, ct);
 		return 488;
 	}
 	int rc = rg_sdp_av_parse(offer, body, len, err, sizeof err);
 	if (rc) {
-		RG_INFO(SIP, "call %s: refused 488: SDP offer: %s", c->id, err);
+		sip_invite_log(s, RG_LOG_INFO, "call %s: refused 488: SDP offer: %s", c->id, err);
 		return 488;
 	}
 	if (c->trunk && c->trunk->cfg->srtp == RG_CFG_SRTP_REQUIRED && !offer->srtp) {
-		RG_INFO(SIP, "call %s: refused 488: trunk %s requires SRTP (RTP/SAVP with a=crypto)", c->id,
+		sip_invite_log(s, RG_LOG_INFO, "call %s: refused 488: trunk %s requires SRTP (RTP/SAVP with a=crypto)", c->id,
 			c->trunk->cfg->name);
 		return 488;
 	}
 	size_t n_prefs;
 	const enum rg_codec_id *prefs = sip_call_prefs(c, &n_prefs);
 	if (rg_sdp_av_choose(offer, prefs, n_prefs, &c->codec, &c->te)) {
-		RG_INFO(SIP, "call %s: refused 488: no codec in common (%s %s)", c->id,
+		sip_invite_log(s, RG_LOG_INFO, "call %s: refused 488: no codec in common (%s %s)", c->id,
 			c->trunk && c->trunk->cfg->codecs[0] ? "codecs of trunk" : "sip.codecs",
 			c->trunk && c->trunk->cfg->codecs[0] ? c->trunk->cfg->name : s->d.cfg->sip_codecs);
 		return 488;
 	}
 	if (sip_call_bind(c, offer->rtcp_mux)) {
-		RG_WARN(SIP, "call %s: refused 503: no free RTP port in media.rtp_ports", c->id);
+		sip_invite_log(s, RG_LOG_WARN, "call %s: refused 503: no free RTP port in media.rtp_ports", c->id);
 		return 503;
 	}
 	c->srtp = offer->srtp;
@@ -101,13 +106,14 @@ static void refuse(struct call *c, nua_handle_t *nh, int status, const char *cha
 		phrase = status < 500 ? "Rejected" : "Server Error";
 	nua_respond(nh, status, phrase, TAG_IF(challenge && *challenge, SIPTAG_WWW_AUTHENTICATE_STR(challenge)),
 		    TAG_END());
-	if (c->room_id) { /* listed in its room until the linger is over */
+	sip_invite_count(c->sip, status);
+	nua_handle_bind(nh, NULL); /* nua lets the handle go (ua.c) */
+	c->nh = NULL;
+	if (c->room_id) { /* listed in its room, among the last refused calls */
+		c->refused = true;
 		sip_call_end(c, "refused", status);
 		return;
 	}
-	/* never had a room: nothing to list; nua lets the handle go */
-	nua_handle_bind(nh, NULL);
-	c->nh = NULL;
 	sip_call_free(c);
 }
 
@@ -136,7 +142,7 @@ void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip)
 		return;
 	}
 	if (c->trunk && c->trunk->cfg->max_calls && sip_trunk_active_calls(c->trunk) > c->trunk->cfg->max_calls) {
-		RG_INFO(SIP, "call %s from %s: refused 486: trunk %s has its max_calls (%u) calls", c->id, c->from,
+		sip_invite_log(s, RG_LOG_INFO, "call %s from %s: refused 486: trunk %s has its max_calls (%u) calls", c->id, c->from,
 			c->trunk->cfg->name, c->trunk->cfg->max_calls);
 		c->trunk = NULL;
 		refuse(c, nh, 486, NULL);
@@ -145,7 +151,7 @@ void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip)
 	struct rg_sip_route route;
 	int rc = rg_sip_rules_route(s->rules, uri_user, caller, c->id, c->trunk ? c->trunk->cfg->name : NULL, &route);
 	if (rc) {
-		RG_INFO(SIP, "call %s from %s to %s: refused 404: %s", c->id, c->from, c->to,
+		sip_invite_log(s, RG_LOG_INFO, "call %s from %s to %s: refused 404: %s", c->id, c->from, c->to,
 			rc == -ENOENT ? "no sip.dial_in rule matches" : "a template expands too long");
 		refuse(c, nh, 404, NULL);
 		return;
@@ -158,13 +164,13 @@ void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip)
 	const char *ct = sip->sip_content_type ? sip->sip_content_type->c_type : "";
 	const struct rg_config_sip_rule *rule = &s->d.cfg->sip_rules[route.rule];
 	if (rule->route_url[0]) { /* the rule's webhook decides (route.c), then sip_dialin_finish */
-		RG_INFO(SIP, "call %s from %s to %s: rule %u asks %s", c->id, c->from, c->to, route.rule,
+		sip_invite_log(s, RG_LOG_INFO, "call %s from %s to %s: rule %u asks %s", c->id, c->from, c->to, route.rule,
 			rule->route_url);
 		sip_route_ask(c, rule, uri_user, caller, pl ? pl->pl_data : NULL, pl ? pl->pl_len : 0, ct);
 		return;
 	}
-	RG_INFO(SIP, "call %s from %s to %s%s: rule %u, room %s, user %s", c->id, c->from, c->to,
-		over_tls ? " over TLS" : "", route.rule,
+	sip_invite_log(s, RG_LOG_INFO, "call %s from %s to %s%s: rule %u, room %s, user %s", c->id, c->from, c->to,
+		       over_tls ? " over TLS" : "", route.rule,
 		c->room_id, c->user_id);
 	sip_dialin_finish(c, pl ? pl->pl_data : NULL, pl ? pl->pl_len : 0, ct);
 }
@@ -184,7 +190,7 @@ void sip_dialin_finish(struct call *c, const char *body, size_t len, const char 
 		rc = sip_call_join(c, offer, msg, sizeof msg);
 		if (rc) {
 			status = status_of_join(rc);
-			RG_INFO(SIP, "call %s: refused %d: room %s: %s", c->id, status, c->room_id, msg);
+			sip_invite_log(c->sip, RG_LOG_INFO, "call %s: refused %d: room %s: %s", c->id, status, c->room_id, msg);
 		}
 	}
 	free(offer);
@@ -194,6 +200,7 @@ void sip_dialin_finish(struct call *c, const char *body, size_t len, const char 
 	}
 	nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(answer),
 		    TAG_IF(c->tls_sip, SIPTAG_CONTACT_STR(c->sip->tls_sip_contact)), TAG_END());
+	sip_invite_count(c->sip, 200);
 	c->status = 200;
 	if (c->late)
 		return; /* answered once the ACK brings the phone's answer (dialog.c) */

@@ -46,7 +46,8 @@ void rg_sip_free(struct rg_sip *s);
 /* POST /v1/rooms/{room}/sip-calls: dials out; *out the call. */
 int rg_sip_call_create(struct rg_sip *s, const char *room_id, const cJSON *body, cJSON **out,
 		       char *msg, size_t msglen);
-/* GET: the room's calls (ended ones stay listed for 60 s), one call. */
+/* GET: the room's calls (ended ones stay listed for 60 s, at most the last
+ * 256 ended and 16 refused ones of the gateway), one call. */
 cJSON *rg_sip_call_list(struct rg_sip *s, const char *room_id);
 cJSON *rg_sip_call_get(struct rg_sip *s, const char *room_id, const char *id);
 /* POST .../{id}/dtmf {"digits"}: RFC 4733 when telephone-event was
@@ -55,6 +56,8 @@ int rg_sip_call_dtmf(struct rg_sip *s, const char *room_id, const char *id, cons
 		     size_t msglen);
 /* DELETE: hangs up (BYE, or CANCEL); 0, or -RG_E_NOT_FOUND. */
 int rg_sip_call_hangup(struct rg_sip *s, const char *room_id, const char *id, const char *reason);
+/* Prometheus text for /metrics (malloc'd, the caller frees), or NULL. */
+char *rg_sip_metrics(const struct rg_sip *s);
 
 /* GET /v1/sip/trunks: every trunk's settings (never a password) and
  * active calls; GET /v1/sip/registrations: the registration of each trunk

@@ -18,13 +18,17 @@ struct call;
 
 #include "core/cidr.h"
 #include "core/config.h"
+#include "core/log.h"
+#include "core/ratelimit.h"
 #include "sip/rules.h"
 #include "sip/sdp_av.h"
 #include "sip/sip.h"
 #include "vp/vp.h"
 
 #define CALL_ID_LEN 16
-#define CALL_LINGER_MS 60000 /* an ended call stays listed this long */
+#define CALL_LINGER_MS 60000 /* an ended call stays listed this long, */
+#define CALL_LINGER_MAX 256   /* but at most this many ended calls (the first ended goes), */
+#define CALL_REFUSED_MAX 16   /* and of refused ones at most this many */
 
 enum call_state { CS_CALLING = 0, CS_RINGING, CS_EARLY, CS_ANSWERED, CS_ENDED };
 enum reg_state { REG_UNREGISTERED = 0, REG_REGISTERING, REG_REGISTERED, REG_FAILED };
@@ -82,6 +86,7 @@ struct call {
 	char *reason;              /* why it ended */
 	int64_t created_ms, answered_ms, ended_ms;
 	unsigned ring_timer, linger_timer;
+	bool refused;              /* an inbound call we refused (logged by dial-in) */
 	/* the session (dialog.c) */
 	bool mux;                  /* rtcp-mux in use */
 	bool late;                 /* our offer went in the 200; the answer comes with the ACK */
@@ -102,6 +107,10 @@ struct call {
 	unsigned max_duration_s;
 	uint64_t dtmf_received;
 };
+
+/* Outcomes of incoming INVITEs counted for /metrics (stats.c): 200, 401,
+ * 403, 404, 486, 488, 500, 503. */
+#define SIP_INVITE_RESULTS 8
 
 struct rg_sip {
 	struct rg_sip_deps d;
@@ -126,6 +135,11 @@ struct rg_sip {
 	uint8_t nonce_key[32];             /* random per start: the HMAC key of our nonces */
 	unsigned route_pending;            /* route.c: webhook requests under way */
 	struct route_box *route_box;       /* route.c */
+	/* stats.c */
+	uint64_t invites[SIP_INVITE_RESULTS];
+	struct rg_ratelimit invite_log;
+	unsigned invite_log_timer;
+	uint64_t invite_log_suppressed;
 };
 
 /* ua.c: nua listening on url (UDP and TCP) and, when not NULL, on
@@ -164,6 +178,17 @@ void sip_call_on_terminated(struct call *c);
 char *sip_url_string(struct rg_sip *s, const url_t *u);
 /* The codec list of a trunk (its own, else sip.codecs). */
 const enum rg_codec_id *sip_call_prefs(const struct call *c, size_t *n);
+/* stats.c */
+void sip_stats_init(struct rg_sip *s);
+void sip_stats_stop(struct rg_sip *s);
+/* Counts an incoming INVITE's outcome: 200, or the status it was refused with. */
+void sip_invite_count(struct rg_sip *s, int status);
+/* Logs a line about an incoming INVITE (its rule, its refusal), at most a
+ * few a second: an INVITE flood is no log flood (a summary of the rest
+ * follows). */
+void sip_invite_log(struct rg_sip *s, enum rg_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* dialin.c */
 void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip);
 /* Negotiates the offer (body NULL: a late offer), joins, answers 200. */

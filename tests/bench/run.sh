@@ -10,7 +10,8 @@
 # directory as its argument (the mixer and SIP benchmarks add theirs so).
 #
 # Environment: RG_BENCH_SECONDS (measured window per relay case, 10),
-# RG_BENCH_LISTENERS (the 1 -> N cases, "100 500 1000 2000").
+# RG_BENCH_LISTENERS (the 1 -> N cases, "100 500 1000 2000"); the mixer and
+# SIP benchmarks read their own (RG_MIX_*, RG_SIP_BENCH_*: their READMEs).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)

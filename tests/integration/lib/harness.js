@@ -22,7 +22,8 @@ function deepMerge(a, b) {
   return out;
 }
 
-// Starts a server; resolves when it logs its port. opts.config overrides keys.
+// Starts a server; resolves when it logs its port. opts.config overrides keys;
+// opts.asanOptions is appended to ASAN_OPTIONS (a sanitized build).
 async function startServer(opts = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rg-test-'));
   const config = deepMerge({
@@ -39,7 +40,10 @@ async function startServer(opts = {}) {
   fs.writeFileSync(cfgPath, '// test config\n' + JSON.stringify(config, null, 2));
   const proc = spawn(BIN, ['--config', cfgPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...(opts.env || {}), ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0:exitcode=23' },
+    env: {
+      ...process.env, ...(opts.env || {}),
+      ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0:exitcode=23' + (opts.asanOptions ? `:${opts.asanOptions}` : ''),
+    },
   });
   let log = '';
   const port = await new Promise((resolve, reject) => {
