@@ -305,7 +305,7 @@ test('an INVITE flood and junk SIP leave a call in progress, memory and the log 
   const listed = (await srv.admin('GET', '/v1/rooms/fbad/sip-calls')).json.sip_calls;
   const refused404 = await metric('roomgate_sip_invites_total{result="refused_404"}');
   const refused488 = await metric('roomgate_sip_invites_total{result="refused_488"}');
-  const notLogged = await metric('roomgate_sip_refusals_not_logged_total');
+  const notLogged = await metric('roomgate_sip_invite_log_suppressed_total');
   const endedGauge = await metric('roomgate_sip_calls{state="ended"}');
 
   // the audio before and after
@@ -325,7 +325,7 @@ test('an INVITE flood and junk SIP leave a call in progress, memory and the log 
   console.log(`# a round: ${f404.ok} x 404, ${f488.ok} x 488, ${fTcp.ok} x 488 over TCP and junk in ${floodS.toFixed(1)} s;`
     + ` RSS ${rssPre} kB before any flood, ${rss0} kB after the first round, ${rss1} kB after the second;`
     + ` log +${lines1 - lines0} lines; ${listed.length} calls listed in the flooded room; metrics: refused_404 ${refused404},`
-    + ` refused_488 ${refused488}, not logged ${notLogged}, ended listed ${endedGauge}`);
+    + ` refused_488 ${refused488}, log lines held back ${notLogged}, ended listed ${endedGauge}`);
   console.log(`# the room hears the phone (440 Hz): ${heard.before} before, ${heard.after} after (1000 Hz ${heard.other});`
     + ` the phone hears the room (1000 Hz): ${ph.before} before, ${ph.after} after (440 Hz ${ph.other})`);
 
@@ -340,7 +340,7 @@ test('an INVITE flood and junk SIP leave a call in progress, memory and the log 
   assert.ok(listed.length <= 16, `${listed.length} refused calls listed`);
   assert.ok(endedGauge <= 16 + 2, `roomgate_sip_calls{state="ended"} ${endedGauge}`);
   assert.ok(refused404 >= 2 * FLOOD_N && refused488 >= 2 * (FLOOD_N + 200), `refused_404 ${refused404}, refused_488 ${refused488}`);
-  assert.ok(notLogged > 2 * FLOOD_N, `roomgate_sip_refusals_not_logged_total ${notLogged}`);
+  assert.ok(notLogged > 2 * FLOOD_N, `roomgate_sip_invite_log_suppressed_total ${notLogged}`);
   assert.ok(heard.before > 0.1 && heard.after > 0.1 && heard.other < heard.after / 10, `room hears ${JSON.stringify(heard)}`);
   assert.ok(heard.after / heard.before > 0.7 && heard.after / heard.before < 1.4, `room hears ${JSON.stringify(heard)}`);
   assert.ok(ph.before > 0.05 && ph.after > 0.05 && ph.other < ph.after / 10, `phone hears ${JSON.stringify(ph)}`);
