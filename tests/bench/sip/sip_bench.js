@@ -156,6 +156,21 @@ async function rg(srv, method, p, body) {
   return { status: r.status, text, json };
 }
 
+// The mixer clock of the worker that mixes (the one with the most ticks):
+// ticks run and ticks caught up late (roomgate_mixer_ticks_total and
+// roomgate_mixer_tick_overruns_total in /metrics).
+async function mixerTicks(srv) {
+  let text;
+  try {
+    text = await (await fetch(srv.url + '/metrics', { signal: AbortSignal.timeout(10000) })).text();
+  } catch { return null; }
+  const per = (name) => Object.fromEntries([...text.matchAll(new RegExp(`^${name}\\{worker="(\\d+)"\\} (\\S+)$`, 'gm'))]
+    .map((m) => [m[1], Number(m[2])]));
+  const ticks = per('roomgate_mixer_ticks_total'), overruns = per('roomgate_mixer_tick_overruns_total');
+  const w = Object.keys(ticks).reduce((a, b) => (a === null || ticks[b] > ticks[a] ? b : a), null);
+  return w === null ? null : { w, ticks: ticks[w], overruns: overruns[w] || 0 };
+}
+
 async function listCalls(srv) {
   const r = await rg(srv, 'GET', `/v1/rooms/${ROOM}/sip-calls`);
   return r.status === 200 ? r.json.sip_calls : [];
@@ -317,6 +332,7 @@ async function main() {
     await sleep(WARMUP * 1000);
     const ids = answered.map((c) => c.id);
     const st0 = await callStats(srv, ids);
+    const m0 = await mixerTicks(srv);
     const s0 = sample(srv.proc.pid);
     const load0 = loadavg();
     const perf = process.env.RG_SIP_BENCH_PERF ? spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '499', '--call-graph', 'dwarf,16384',
@@ -325,6 +341,7 @@ async function main() {
     const s1 = sample(srv.proc.pid);
     if (perf) { const done = new Promise((r) => perf.once('exit', r)); perf.kill('SIGINT'); await done; }
     const load1 = loadavg();
+    const m1 = await mixerTicks(srv);
     const st1 = await callStats(srv, ids);
     // the window's figures
     const wall = Number(s1.t - s0.t) / 1e9;
@@ -373,6 +390,8 @@ async function main() {
       cpu_pct: fmt(cpuPct, 1), cpu_pct_per_call: fmt(cpuPct / up, 3), worker_cpu_pct: fmt(workerPct, 1),
       rss_idle_mb: fmt(idleRss / 1024, 1), rss_mb: fmt(s1.rss / 1024, 1), rss_kb_per_call: fmt(rssKbPerCall, 0),
       rtp_in_pps: fmt(inPkts / statWall, 0), rtp_out_pps: fmt(outPkts / statWall, 0), rtp_expected_pps: up * 50,
+      mixer_ticks_per_s: m0 && m1 && m0.w === m1.w ? fmt((m1.ticks - m0.ticks) / wall, 1) : 'n/a',
+      mixer_tick_overruns: m0 && m1 && m0.w === m1.w ? m1.overruns - m0.overruns : 'n/a',
       packets_lost: lost, send_errors: sendErrors, calls_received_nothing: mute, calls_sent_nothing: deaf,
       calls_hearing_no_talker: noTalkers,
       tone_rms: heard ? fmt(heard.tone, 3) : 'n/a', tone_other_rms: heard ? fmt(heard.other, 4) : 'n/a',
