@@ -156,7 +156,7 @@ static void on_rtp(void *arg, const uint8_t *pkt, size_t len)
 		relay_forward(wl->w->relay, wl->rl, pkt, len);
 }
 
-static const struct rg_leg_cb leg_cb = { on_candidate, on_state, on_rtp };
+static const struct rg_leg_cb leg_cb = { on_candidate, on_state, on_rtp, NULL };
 
 static bool stats_tick(void *arg)
 {

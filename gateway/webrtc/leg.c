@@ -45,7 +45,7 @@ struct rg_leg {
 	struct rg_srtp *srtp;
 	enum rg_srtp_profile profile;
 
-	uint8_t opus_pt, level_id;
+	uint8_t opus_pt, level_id, capture_id;
 	uint32_t ssrc;       /* our SSRC: the sender SSRC of our RTCP, the media SSRC of a SEND leg */
 	char cname[17];
 	unsigned rtcp_timer;
@@ -185,11 +185,37 @@ static void rtcp_in(struct rg_leg *leg, const uint8_t *buf, size_t len)
 
 /* ---- receiving ---- */
 
+static void rx_count(struct rg_leg *leg, const struct rtp_header *h)
+{
+	if (!leg->rx_started) {
+		rtp_rx_stats_init(&leg->rx, h->ssrc);
+		leg->rx_started = true;
+	}
+	rtp_rx_stats_update(&leg->rx, h->seq, h->ts, (uint64_t)rg_mono_us() * 48 / 1000);
+}
+
+/* The counting receiver (cb->srtp): the header only, no unprotect. */
+static void srtp_in_raw(struct rg_leg *leg, const uint8_t *buf, size_t len)
+{
+	struct rtp_header h;
+	size_t tag = rg_srtp_tag_len(leg->profile);
+	if (len < 12 + tag || rtp_header_decode(&h, buf, len - tag) != 0 || h.pt != leg->opus_pt) {
+		leg->dropped++;
+		return;
+	}
+	rx_count(leg, &h);
+	leg->cb->srtp(leg->arg, buf, len);
+}
+
 static void srtp_in(struct rg_leg *leg, uint8_t *buf, size_t len, bool rtcp)
 {
 	int n = (int)len;
 	if (!leg->srtp)
 		return;
+	if (!rtcp && leg->cb->srtp) {
+		srtp_in_raw(leg, buf, len);
+		return;
+	}
 	if ((rtcp ? rg_srtp_unprotect_rtcp(leg->srtp, buf, &n) : rg_srtp_unprotect_rtp(leg->srtp, buf, &n)) != 0) {
 		leg->srtp_errors++;
 		return;
@@ -203,11 +229,7 @@ static void srtp_in(struct rg_leg *leg, uint8_t *buf, size_t len, bool rtcp)
 		leg->dropped++;
 		return;
 	}
-	if (!leg->rx_started) {
-		rtp_rx_stats_init(&leg->rx, h.ssrc);
-		leg->rx_started = true;
-	}
-	rtp_rx_stats_update(&leg->rx, h.seq, h.ts, (uint64_t)rg_mono_us() * 48 / 1000);
+	rx_count(leg, &h);
 	if (leg->cb->rtp)
 		leg->cb->rtp(leg->arg, buf, (size_t)n);
 }
@@ -477,6 +499,8 @@ static int build(struct rg_leg *leg, const struct rg_leg_config *cfg, const stru
 				sdp_direction_name(m->dir), leg->dir == RG_LEG_RECV ? "publish" : "play"), -EINVAL;
 	leg->opus_pt = (uint8_t)m->opus_pt;
 	leg->level_id = m->ext_audio_level;
+	/* what the answer accepts (sdp_build.c: one-byte ids) */
+	leg->capture_id = m->ext_abs_capture_time <= 14 ? m->ext_abs_capture_time : 0;
 	/* the worker pushed its context as the thread default (core/loop.c) */
 	int rc = ice_setup(leg, cfg, g_main_context_get_thread_default(), err, errlen);
 	if (rc)
@@ -540,6 +564,7 @@ static int offer(struct rg_leg *leg, char **out, char *err, size_t errlen)
 		.direction = leg->dir == RG_LEG_RECV ? SDP_DIR_RECVONLY : SDP_DIR_SENDONLY,
 		.opus_pt = OFFER_OPUS_PT,
 		.ext_audio_level = OFFER_LEVEL_ID,
+		.ext_abs_capture_time = RG_LEG_OFFER_CAPTURE_TIME_ID,
 		.ssrc = leg->ssrc,
 		.cname = leg->cname,
 		.msid_stream = "roomgate",
@@ -596,6 +621,8 @@ int rg_leg_set_answer(struct rg_leg *leg, const char *answer_sdp, size_t len, ch
 		rc = -EINVAL, snprintf(err, errlen, "the answer changed the Opus payload type");
 	if (!rc) {
 		leg->level_id = m->ext_audio_level == OFFER_LEVEL_ID ? OFFER_LEVEL_ID : 0;
+		leg->capture_id = m->ext_abs_capture_time == RG_LEG_OFFER_CAPTURE_TIME_ID
+					  ? RG_LEG_OFFER_CAPTURE_TIME_ID : 0;
 		/* the answerer took one DTLS role: we take the other */
 		rc = remote_setup(leg, ans, m->setup == SDP_SETUP_PASSIVE, err, errlen);
 	}
@@ -638,6 +665,7 @@ void rg_leg_free(struct rg_leg *leg)
 enum rg_leg_state rg_leg_state(const struct rg_leg *leg) { return leg->state; }
 uint8_t rg_leg_opus_pt(const struct rg_leg *leg) { return leg->opus_pt; }
 uint8_t rg_leg_audio_level_id(const struct rg_leg *leg) { return leg->level_id; }
+uint8_t rg_leg_capture_time_id(const struct rg_leg *leg) { return leg->capture_id; }
 uint32_t rg_leg_ssrc(const struct rg_leg *leg) { return leg->ssrc; }
 
 cJSON *rg_leg_to_json(const struct rg_leg *leg)

@@ -62,7 +62,7 @@ static void on_rtp(void *arg, const uint8_t *pkt, size_t len)
 	s->last_len = len;
 }
 
-static const struct rg_leg_cb cb = { on_candidate, on_state, on_rtp };
+static const struct rg_leg_cb cb = { on_candidate, on_state, on_rtp, NULL };
 
 /* Hands what each side gathered to the other. */
 static void trickle(struct side *s)

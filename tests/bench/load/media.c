@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/loop.h"
@@ -107,44 +108,77 @@ static void count_latency(struct lstats *st, int64_t us)
 		st->lat_max_us = (uint64_t)us;
 }
 
+/* The wall clock as a UQ32.32 NTP timestamp (abs-capture-time). */
+static uint64_t ntp_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t sec = (uint64_t)ts.tv_sec + 2208988800u;
+	return sec << 32 | (((uint64_t)ts.tv_nsec << 32) / 1000000000u);
+}
+
+static int64_t ntp_diff_us(uint64_t later, uint64_t earlier)
+{
+	int64_t d = (int64_t)(later - earlier); /* Q32.32 seconds */
+	return (d / 4294967296) * 1000000 + ((d % 4294967296) * 1000000) / 4294967296;
+}
+
+static void count_seq(struct cleg *l, uint16_t seq)
+{
+	int64_t ext = l->seen ? l->max_ext + (int16_t)(uint16_t)(seq - l->last_seq) : 0;
+	if (!l->seen) {
+		l->first_ext = l->max_ext = 0;
+		l->seen = true;
+		l->last_seq = seq;
+	} else if (ext > l->max_ext) {
+		l->max_ext = ext;
+		l->last_seq = seq;
+	}
+	l->rx++;
+}
+
+/* A decrypting player: latency from abs-capture-time, and the count. */
 static void on_rtp(void *arg, const uint8_t *pkt, size_t len)
 {
 	struct cleg *l = arg;
 	struct lworker *w = l->w;
-	int64_t now = rg_mono_us();
 	if (!w->counting)
 		return;
+	uint64_t now = ntp_now();
 	struct rtp_header h;
 	struct rtp_ext_elem e;
-	if (rtp_header_decode(&h, pkt, len) != 0 || rtp_ext_find(&h, LOAD_EXT_SEND_TIME, &e) != 0 ||
-	    e.len != 8) {
+	uint8_t ct = rg_leg_capture_time_id(l->leg);
+	if (rtp_header_decode(&h, pkt, len) != 0 || !ct || rtp_ext_find(&h, ct, &e) != 0 || e.len < 8) {
 		w->st.bad++;
 		return;
 	}
 	uint64_t sent = 0;
 	for (int i = 0; i < 8; i++)
 		sent = sent << 8 | e.data[i];
-	count_latency(&w->st, now - (int64_t)sent);
-	int64_t ext = l->seen ? l->max_ext + (int16_t)(uint16_t)(h.seq - l->last_seq) : 0;
-	if (!l->seen) {
-		l->first_ext = l->max_ext = 0;
-		l->seen = true;
-		l->last_seq = h.seq;
-	} else if (ext > l->max_ext) {
-		l->max_ext = ext;
-		l->last_seq = h.seq;
-	}
-	l->rx++;
+	count_latency(&w->st, ntp_diff_us(now, sent));
+	w->st.rx_decrypted++;
+	count_seq(l, h.seq);
 }
 
-static const struct rg_leg_cb leg_cb = { on_candidate, on_state, on_rtp };
+/* A counting player: the packet as it came (the leg checked its length). */
+static void on_srtp(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct cleg *l = arg;
+	(void)len;
+	if (l->w->counting)
+		count_seq(l, (uint16_t)(pkt[2] << 8 | pkt[3]));
+}
+
+static const struct rg_leg_cb leg_cb = { on_candidate, on_state, on_rtp, NULL };
+static const struct rg_leg_cb leg_cb_count = { on_candidate, on_state, NULL, on_srtp };
 
 /* ---- publishing ---- */
 
-/* RTP header, the extension block (audio level id 1, send time) and the
- * Opus frame; returns the length. */
+/* RTP header, the extension block (audio level, abs-capture-time: the send
+ * time) and the Opus frame; returns the length. */
 static size_t build_packet(uint8_t *p, struct cleg *l, const uint8_t *opus, size_t olen, uint64_t now)
 {
+	uint8_t level_id = rg_leg_audio_level_id(l->leg), ct = rg_leg_capture_time_id(l->leg);
 	uint32_t ssrc = rg_leg_ssrc(l->leg);
 	p[0] = 0x90; /* V=2, X=1 */
 	p[1] = rg_leg_opus_pt(l->leg);
@@ -154,9 +188,15 @@ static size_t build_packet(uint8_t *p, struct cleg *l, const uint8_t *opus, size
 		p[4 + i] = (uint8_t)(l->ts >> (24 - 8 * i));
 		p[8 + i] = (uint8_t)(ssrc >> (24 - 8 * i));
 	}
-	static const uint8_t ext_hdr[] = { 0xBE, 0xDE, 0x00, 0x03, 0x10, 0x28 /* -40 dBov */,
-					    (LOAD_EXT_SEND_TIME << 4) | 7 };
+	const uint8_t ext_hdr[] = { 0xBE, 0xDE, 0x00, 0x03, (uint8_t)(level_id << 4), 0x28 /* -40 dBov */,
+				    (uint8_t)(ct << 4 | 7) };
 	memcpy(p + 12, ext_hdr, sizeof ext_hdr);
+	if (!level_id)
+		p[16] = p[17] = 0; /* padding */
+	if (!ct) {
+		memset(p + 18, 0, 9);
+		now = 0;
+	}
 	for (int i = 0; i < 8; i++)
 		p[19 + i] = (uint8_t)(now >> (56 - 8 * i));
 	p[27] = 0; /* padding to 12 bytes of elements */
@@ -175,7 +215,7 @@ static bool send_tick(void *arg)
 		if (!l->leg || rg_leg_state(l->leg) != RG_LEG_CONNECTED)
 			continue;
 		uint8_t buf[1500 + RG_LEG_TRAILER_ROOM];
-		size_t n = build_packet(buf, l, opus, olen, (uint64_t)rg_mono_us());
+		size_t n = build_packet(buf, l, opus, olen, ntp_now());
 		if (rg_leg_send_rtp(l->leg, buf, n, sizeof buf) == 0 && w->counting)
 			w->st.sent++;
 		l->seq++;
@@ -204,7 +244,8 @@ static void do_offer(void *arg)
 	struct cleg *l = arg;
 	struct lworker *w = l->w;
 	char err[256] = "";
-	int rc = rg_leg_create_offer(&l->leg, w->loop, &w->cfg, l->dir, &leg_cb, l, &l->offer, err, sizeof err);
+	const struct rg_leg_cb *cb = l->dir == RG_LEG_RECV && !l->decrypt ? &leg_cb_count : &leg_cb;
+	int rc = rg_leg_create_offer(&l->leg, w->loop, &w->cfg, l->dir, cb, l, &l->offer, err, sizeof err);
 	if (!rc) {
 		if (w->nlegs == w->cap) {
 			w->cap = w->cap ? 2 * w->cap : 256;
@@ -250,6 +291,18 @@ static void do_candidate(void *arg)
 	if (j->leg->leg)
 		rg_leg_remote_candidate(j->leg->leg, j->cand);
 	free(j);
+}
+
+static void do_drop(void *arg)
+{
+	struct cleg *l = arg;
+	rg_leg_free(l->leg);
+	l->leg = NULL;
+}
+
+void lworker_drop(struct cleg *leg)
+{
+	rg_loop_call(leg->w->loop, do_drop, leg);
 }
 
 void lworker_offer(struct cleg *leg)
@@ -320,6 +373,7 @@ void lworker_window(struct lworker **ws, unsigned n, bool start, struct lstats *
 		const struct lstats *s = &ws[i]->st;
 		st->sent += s->sent;
 		st->rx += s->rx;
+		st->rx_decrypted += s->rx_decrypted;
 		st->expected += s->expected;
 		st->bad += s->bad;
 		for (size_t b = 0; b < LOAD_HIST_N; b++)
