@@ -220,6 +220,8 @@ static void srtp_in(struct rg_leg *leg, uint8_t *buf, size_t len, bool rtcp)
 		leg->srtp_errors++;
 		return;
 	}
+	if (!rg_dtls_released(leg->dtls))
+		rg_dtls_release(leg->dtls); /* the peer has its keys: the handshake is over for both */
 	if (rtcp) {
 		rtcp_in(leg, buf, (size_t)n);
 		return;
