@@ -78,6 +78,7 @@ static struct {
 	unsigned nusers;
 	unsigned logged_in, login_failed, closed;
 	unsigned legs_total, legs_connected, legs_failed, inflight, retries;
+	unsigned lost; /* connected legs that failed or closed later */
 	unsigned play_legs_made;
 	struct cleg **queue; /* legs waiting to start (first attempts and retries) */
 	size_t nqueue, next_queued, capqueue;
@@ -274,12 +275,25 @@ void load_leg_candidate(struct cleg *l, char *cand)
 	free(cand);
 }
 
+/* A leg failed or closed, at either end: one still being set up is given
+ * up; a connected one is lost (counted) and set up anew like a failed one. */
+static void leg_lost(struct cleg *l, const char *why)
+{
+	if (l->state == CL_CONNECTED) {
+		g.legs_connected--;
+		g.lost++;
+		l->state = CL_ANSWERED; /* back in flight, to be given up */
+		g.inflight++;
+	}
+	leg_done(l, false, why);
+}
+
 void load_leg_state(struct cleg *l, enum rg_leg_state st)
 {
 	if (st == RG_LEG_CONNECTED)
 		leg_done(l, true, NULL);
 	else if (st == RG_LEG_FAILED || st == RG_LEG_CLOSED)
-		leg_done(l, false, rg_leg_state_name(st));
+		leg_lost(l, rg_leg_state_name(st));
 }
 
 /* ---- what the server says ---- */
@@ -329,17 +343,31 @@ static void on_response(struct user *u, cJSON *m)
 	}
 }
 
+static struct cleg *leg_by_id(struct user *u, const char *id)
+{
+	for (unsigned i = 0; id && i < u->nlegs; i++)
+		if (u->legs[i]->state != CL_FAILED && strcmp(u->legs[i]->leg_id, id) == 0)
+			return u->legs[i];
+	return NULL;
+}
+
 static void on_event(struct user *u, cJSON *m)
 {
 	const char *ev = cJSON_GetStringValue(cJSON_GetObjectItem(m, "event"));
-	if (!ev || strcmp(ev, "candidate") != 0)
-		return;
 	cJSON *data = cJSON_GetObjectItem(m, "data");
-	const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(data, "leg_id"));
-	const char *cand = cJSON_GetStringValue(cJSON_GetObjectItem(data, "candidate"));
-	for (unsigned i = 0; id && cand && i < u->nlegs; i++)
-		if (u->legs[i]->state != CL_FAILED && strcmp(u->legs[i]->leg_id, id) == 0)
-			lworker_candidate(u->legs[i], cand);
+	struct cleg *l = ev ? leg_by_id(u, cJSON_GetStringValue(cJSON_GetObjectItem(data, "leg_id"))) : NULL;
+	if (!l)
+		return;
+	if (strcmp(ev, "candidate") == 0) {
+		const char *cand = cJSON_GetStringValue(cJSON_GetObjectItem(data, "candidate"));
+		if (cand)
+			lworker_candidate(l, cand);
+	} else if (strcmp(ev, "leg_state") == 0) {
+		/* the server's side of the leg ended: that side cannot come back */
+		const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(data, "state"));
+		if (st && (strcmp(st, "failed") == 0 || strcmp(st, "closed") == 0))
+			leg_lost(l, "the server's leg ended");
+	}
 }
 
 static void on_message(void *arg, const char *msg, size_t len)
@@ -507,6 +535,8 @@ static double pct(const struct lstats *st, double p)
 
 struct result {
 	unsigned publish_legs, play_legs, play_total, failed, retries, decrypting;
+	unsigned lost_in_window; /* legs that failed or closed during the window */
+	char loadavg[64];        /* /proc/loadavg at the end of the window */
 	double publish_setup_s, play_setup_s;
 	double window_s, server_cpu_s, client_cpu_s;
 	double rss_idle_kb, rss_base_kb, rss_kb;
@@ -531,12 +561,12 @@ static void report(const struct result *r)
 		       "\"latency_samples\":%" PRIu64 ",\"window_s\":%.2f,\"sent\":%" PRIu64 ",\"received\":%" PRIu64
 		       ",\"expected\":%" PRIu64 ",\"loss_pct\":%.4f,\"relayed_pps\":%.0f,\"latency_ms\":{\"p50\":%.3f,"
 		       "\"p99\":%.3f,\"max\":%.3f},\"server_cpu_pct\":%.1f,\"server_cpu_pct_per_listener\":%.4f,"
-		       "\"relayed_pps_per_core\":%.0f,\"server_rss_kb\":{\"idle\":%.0f,\"base\":%.0f,\"window\":%.0f,"
+		       "\"lost_in_window\":%u,\"loadavg\":\"%s\",\"relayed_pps_per_core\":%.0f,\"server_rss_kb\":{\"idle\":%.0f,\"base\":%.0f,\"window\":%.0f,"
 		       "\"per_play_leg\":%.1f},\"client_cpu_pct\":%.1f}\n",
 		       g.o.rooms, g.o.talkers, g.o.listeners, r->publish_legs, r->play_legs, r->play_total, r->failed,
 		       r->retries, r->decrypting, r->publish_setup_s, r->play_setup_s, st->rx_decrypted, r->window_s,
 		       st->sent, st->rx, st->expected, loss, rx_pps, p50, p99, mx, cpu_pct,
-		       r->play_legs ? cpu_pct / r->play_legs : 0, per_core, r->rss_idle_kb, r->rss_base_kb, r->rss_kb,
+		       r->play_legs ? cpu_pct / r->play_legs : 0, r->lost_in_window, r->loadavg, per_core, r->rss_idle_kb, r->rss_base_kb, r->rss_kb,
 		       rss_leg, 100.0 * r->client_cpu_s / r->window_s);
 	} else {
 		printf("rg-load: %u rooms x (%u talkers, %u listeners): %u publish legs, %u of %u play legs "
@@ -557,16 +587,20 @@ static void report(const struct result *r)
 			       "RSS idle %.1f MB, before play legs %.1f MB, with them %.1f MB (%.1f KB per play leg)\n",
 			       cpu_pct, r->play_legs ? cpu_pct / r->play_legs : 0, per_core, r->rss_idle_kb / 1024,
 			       r->rss_base_kb / 1024, r->rss_kb / 1024, rss_leg);
-		printf("  client CPU %.1f %%\n", 100.0 * r->client_cpu_s / r->window_s);
+		printf("  client CPU %.1f %%; machine load average (1, 5, 15 min) at the end: %.*s\n",
+		       100.0 * r->client_cpu_s / r->window_s, 14, r->loadavg);
+		if (r->lost_in_window)
+			printf("  %u legs failed or closed during the window\n", r->lost_in_window);
 	}
 	if (g.o.row) {
 		char floor_cmp[64] = "";
 		if (g.o.floor_pps > 0 && per_core > 0)
 			snprintf(floor_cmp, sizeof floor_cmp, ", floor/server %.1fx", g.o.floor_pps / per_core);
 		printf("ROW| %s | %.0f pkt/s relayed, %.0f pkt/s per core%s | %.1f %% (%.4f %% per listener) | "
-		       "%.2f / %.2f ms (max %.1f) | %.1f KB per play leg | %.3f %% (%u of %u legs failed, %u retries) |\n",
+		       "%.2f / %.2f ms (max %.1f) | %.1f KB per play leg | %.3f %% (%u of %u legs failed, %u retries; "
+		       "load %.14s) |\n",
 		       g.o.row, rx_pps, per_core, floor_cmp, cpu_pct, r->play_legs ? cpu_pct / r->play_legs : 0, p50,
-		       p99, mx, rss_leg, loss, r->failed, r->play_total + r->publish_legs, r->retries);
+		       p99, mx, rss_leg, loss, r->failed, r->play_total + r->publish_legs, r->retries, r->loadavg);
 	}
 	fflush(stdout);
 }
@@ -637,12 +671,25 @@ static int run(void)
 		return 1;
 	}
 	wait_until(NULL, g.o.warmup);
+	if (!legs_settled()) { /* legs lost in the warm-up: set up again first */
+		fprintf(stderr, "rg-load: %u legs lost in the warm-up, set up again\n", g.lost);
+		wait_until(legs_settled, 600);
+		wait_until(NULL, g.o.warmup);
+	}
+	unsigned lost0 = g.lost;
 	double cpu0 = pid > 0 ? proc_cpu_s(pid) : 0, self0 = self_cpu_s();
 	int64_t t0 = rg_mono_us();
 	lworker_window(g.workers, g.o.workers, true, NULL);
 	wait_until(NULL, g.o.duration);
 	lworker_window(g.workers, g.o.workers, false, &r.st);
 	r.window_s = (double)(rg_mono_us() - t0) / 1e6;
+	r.lost_in_window = g.lost - lost0;
+	FILE *la = fopen("/proc/loadavg", "r");
+	if (!la || !fgets(r.loadavg, sizeof r.loadavg, la))
+		snprintf(r.loadavg, sizeof r.loadavg, "?");
+	r.loadavg[strcspn(r.loadavg, "\n")] = 0;
+	if (la)
+		fclose(la);
 	r.server_cpu_s = pid > 0 ? proc_cpu_s(pid) - cpu0 : 0;
 	r.client_cpu_s = self_cpu_s() - self0;
 	if (pid > 0)
