@@ -37,6 +37,10 @@ struct rg_leg {
 
 	NiceAgent *agent;
 	guint stream;
+	bool epoll_rx;                /* cfg->epoll_rx */
+	unsigned rx_switch_timer;     /* moving the receive side to rx_watch */
+	struct rg_fd_watch *rx_watch; /* the selected socket in the loop's epoll set */
+	GMainContext *rx_ctx;         /* libnice's sources then, iterated only by its reads */
 	char ufrag[64], pwd[64];
 	bool remote_done;
 
@@ -280,6 +284,45 @@ static void dtls_arm(struct rg_leg *leg)
 		leg->dtls_timer = rg_timer_add(leg->loop, (unsigned)(ms > 0 ? ms : 1), dtls_timeout, leg);
 }
 
+static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf, gpointer data);
+
+/* ---- receiving through the loop's epoll set (cfg->epoll_rx) ----
+ *
+ * Once ICE has selected a pair, libnice's receive source moves to a
+ * GMainContext of the leg's own (rx_ctx) that no loop runs; the selected
+ * socket goes into the worker's epoll set, and when it is readable that
+ * context is iterated here: libnice reads the socket, handles STUN itself
+ * and calls on_recv with the rest, as before. The worker's GLib loop then
+ * no longer polls this leg's socket on every wakeup. */
+
+#define RX_ROUNDS 16 /* iterations per readiness event; then other watches get their turn */
+
+static void rx_ready(int fd, unsigned events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	struct rg_leg *leg = arg;
+	for (int i = 0; i < RX_ROUNDS && leg->rx_ctx && g_main_context_iteration(leg->rx_ctx, FALSE); i++)
+		;
+}
+
+static bool rx_switch(void *arg)
+{
+	struct rg_leg *leg = arg;
+	leg->rx_switch_timer = 0;
+	GSocket *s = nice_agent_get_selected_socket(leg->agent, leg->stream, 1);
+	if (!s)
+		return false; /* a TURN relay: libnice's source stays on the worker */
+	int fd = g_socket_get_fd(s);
+	g_object_unref(s); /* the agent keeps its own */
+	leg->rx_watch = rg_fd_watch_add(leg->loop, fd, RG_FD_IN, rx_ready, leg);
+	if (!leg->rx_watch)
+		return false;
+	leg->rx_ctx = g_main_context_new();
+	nice_agent_attach_recv(leg->agent, leg->stream, 1, leg->rx_ctx, on_recv, leg);
+	return false;
+}
+
 static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf, gpointer data)
 {
 	(void)agent;
@@ -371,6 +414,9 @@ static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint
 		set_state(leg, RG_LEG_DTLS, NULL);
 		rg_dtls_start(leg->dtls);
 		dtls_arm(leg);
+		/* not from inside libnice's signal: it may be receiving */
+		if (leg->epoll_rx && !leg->rx_watch && !leg->rx_switch_timer)
+			leg->rx_switch_timer = rg_timer_add(leg->loop, 0, rx_switch, leg);
 	}
 }
 
@@ -521,6 +567,7 @@ static void leg_init(struct rg_leg *leg, struct rg_loop *worker, const struct rg
 	leg->cb = cb;
 	leg->arg = arg;
 	leg->cert = cfg->cert;
+	leg->epoll_rx = cfg->epoll_rx;
 	snprintf(leg->public_address, sizeof leg->public_address, "%s",
 		 cfg->public_address ? cfg->public_address : "");
 	rg_random_bytes(&leg->ssrc, sizeof leg->ssrc);
@@ -653,6 +700,10 @@ void rg_leg_free(struct rg_leg *leg)
 	}
 	rg_timer_cancel(leg->dtls_timer);
 	rg_timer_cancel(leg->rtcp_timer);
+	rg_timer_cancel(leg->rx_switch_timer);
+	if (leg->rx_watch)
+		rg_fd_watch_remove(leg->rx_watch);
+	leg->rx_watch = NULL;
 	rg_dtls_free(leg->dtls); /* close_notify goes out through the agent */
 	rg_srtp_free(leg->srtp);
 	if (leg->agent) {
@@ -661,6 +712,8 @@ void rg_leg_free(struct rg_leg *leg)
 		nice_agent_remove_stream(leg->agent, leg->stream);
 		g_object_unref(leg->agent);
 	}
+	if (leg->rx_ctx)
+		g_main_context_unref(leg->rx_ctx);
 	free(leg);
 }
 

@@ -31,6 +31,13 @@ struct rg_leg_config {
 	const char *bind_address;   /* media.address: gathered and bound */
 	const char *public_address; /* media.public_address: advertised instead ("" none) */
 	uint16_t port_min, port_max;
+	/* Once ICE has selected a pair, receive from its socket through the
+	 * worker's epoll set (rg_fd_watch) instead of the GLib source libnice
+	 * keeps per socket: GLib polls every source on every wakeup, O(legs),
+	 * epoll only the ready ones (a worker receiving from thousands of legs,
+	 * such as the load client's). Falls back to libnice's source when the
+	 * selected pair has no plain socket of ours (a TURN relay). */
+	bool epoll_rx;
 };
 
 /* What the leg does with media: receive it (the server's publish legs,

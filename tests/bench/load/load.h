@@ -77,6 +77,8 @@ struct lstats {
 	uint64_t lat_max_us;
 };
 
+extern bool load_verbose; /* --verbose: leg states on stderr */
+
 /* media.c: the workers. */
 struct lworker *lworker_new(unsigned idx, struct rg_loop *control, const struct rg_leg_config *cfg);
 void lworker_free(struct lworker *w);

@@ -65,7 +65,7 @@ struct opts {
 	char secret[33];
 	int server_pid;
 	uint16_t port_min, port_max;
-	bool json;
+	bool json, verbose;
 	const char *row;      /* "area|case": print a ROW| line for make bench */
 	double floor_pps;     /* the floor's packets/s per core, for the comparison */
 };
@@ -87,6 +87,7 @@ static struct {
 	unsigned next_worker;
 	unsigned hb_timer;
 	char last_failure[160];
+	bool stopping; /* the run is over: what the workers still report is ignored */
 } g;
 
 /* ---- server figures from /proc ---- */
@@ -214,7 +215,7 @@ static void leg_start(struct cleg *l)
  * while attempts are left). */
 static void leg_done(struct cleg *l, bool ok, const char *why)
 {
-	if (l->state != CL_OFFERING && l->state != CL_ANSWERED)
+	if (g.stopping || (l->state != CL_OFFERING && l->state != CL_ANSWERED))
 		return;
 	l->state = ok ? CL_CONNECTED : CL_FAILED;
 	g.inflight--;
@@ -224,6 +225,8 @@ static void leg_done(struct cleg *l, bool ok, const char *why)
 	}
 	snprintf(g.last_failure, sizeof g.last_failure, "%s %s of %s, attempt %u: %s",
 		 l->dir == RG_LEG_SEND ? "publish" : "play", l->stream_id, l->u->user_id, l->attempt + 1, why);
+	if (g.o.verbose)
+		fprintf(stderr, "rg-load: %.3f s: %s\n", (double)(rg_mono_us() - g.pace_t0) / 1e6, g.last_failure);
 	lworker_drop(l);
 	struct cleg *again = l->attempt < g.o.retries ? leg_new(l->u, l->dir, l->stream_id, l->attempt + 1) : NULL;
 	if (again) {
@@ -252,7 +255,7 @@ static void check_timeouts(void)
 
 void load_offer_ready(struct cleg *l, int err, const char *msg)
 {
-	if (l->state != CL_OFFERING)
+	if (g.stopping || l->state != CL_OFFERING)
 		return; /* given up meanwhile */
 	if (err) {
 		leg_done(l, false, msg);
@@ -279,6 +282,8 @@ void load_leg_candidate(struct cleg *l, char *cand)
  * up; a connected one is lost (counted) and set up anew like a failed one. */
 static void leg_lost(struct cleg *l, const char *why)
 {
+	if (g.stopping)
+		return;
 	if (l->state == CL_CONNECTED) {
 		g.legs_connected--;
 		g.lost++;
@@ -373,6 +378,8 @@ static void on_event(struct user *u, cJSON *m)
 static void on_message(void *arg, const char *msg, size_t len)
 {
 	struct user *u = arg;
+	if (g.stopping)
+		return;
 	cJSON *m = cJSON_ParseWithLength(msg, len);
 	const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(m, "type"));
 	if (type && strcmp(type, "response") == 0)
@@ -722,6 +729,7 @@ static void usage(void)
 		"  --ports MIN-MAX             client UDP ports (30000-60000)\n"
 		"  --server-pid PID            read the server's CPU and RSS from /proc\n"
 		"  --json                      one JSON object instead of text\n"
+		"  --verbose                   every leg attempt given up, with its reason\n"
 		"  --row 'AREA|CASE'           also print a ROW| line for make bench\n"
 		"  --floor PPS                 the floor's packets/s per core, compared in the ROW line\n");
 	exit(2);
@@ -764,7 +772,7 @@ static void parse_opts(int argc, char **argv)
 		{ "ports", 1, 0, 'p' }, { "server-pid", 1, 0, 'S' }, { "json", 0, 0, 'j' },
 		{ "row", 1, 0, 'R' }, { "floor", 1, 0, 'f' }, { "help", 0, 0, 'h' },
 		{ "setup-rate", 1, 0, 'x' }, { "leg-timeout", 1, 0, 'T' }, { "retries", 1, 0, 'y' },
-		{ "decrypt-every", 1, 0, 'k' }, { 0, 0, 0, 0 } };
+		{ "decrypt-every", 1, 0, 'k' }, { "verbose", 0, 0, 'v' }, { 0, 0, 0, 0 } };
 	g.o = (struct opts){ .rooms = 1, .talkers = 1, .listeners = 10, .workers = 2, .window = 32,
 			     .talkers_play = -1, .duration = 10, .warmup = 2, .port_min = 30000, .port_max = 60000,
 			     .retries = 2, .setup_rate = 200, .leg_timeout = 20, .decrypt_every = LOAD_DECRYPT_EVERY };
@@ -799,6 +807,7 @@ static void parse_opts(int argc, char **argv)
 		case 'T': g.o.leg_timeout = atof(optarg); break;
 		case 'y': g.o.retries = (unsigned)atoi(optarg); break;
 		case 'k': g.o.decrypt_every = (unsigned)atoi(optarg); break;
+		case 'v': g.o.verbose = load_verbose = true; break;
 		default: usage();
 		}
 	}
@@ -817,11 +826,12 @@ int main(int argc, char **argv)
 	if (!cert)
 		return 1;
 	g.control = rg_loop_new_main("load");
-	struct rg_leg_config cfg = { cert, "127.0.0.1", "", g.o.port_min, g.o.port_max };
+	struct rg_leg_config cfg = { cert, "127.0.0.1", "", g.o.port_min, g.o.port_max, true };
 	g.workers = calloc(g.o.workers, sizeof *g.workers);
 	for (unsigned i = 0; i < g.o.workers; i++)
 		g.workers[i] = lworker_new(i, g.control, &cfg);
 	int rc = run();
+	g.stopping = true;
 	for (unsigned i = 0; i < g.o.workers; i++)
 		lworker_stop(g.workers[i]);
 	rg_timer_cancel(g.hb_timer);

@@ -89,9 +89,15 @@ static void on_candidate(void *arg, const char *cand)
 	post(arg, cand, -1);
 }
 
+bool load_verbose;
+
 static void on_state(void *arg, enum rg_leg_state st, const char *why)
 {
-	(void)why;
+	struct cleg *l = arg;
+	if (load_verbose)
+		fprintf(stderr, "rg-load: %.3f: %s %s leg %p, attempt %u: %s%s%s\n", (double)rg_mono_us() / 1e6,
+			l->dir == RG_LEG_SEND ? "publish" : "play", l->stream_id, (void *)l, l->attempt + 1,
+			rg_leg_state_name(st), why[0] ? ": " : "", why);
 	post(arg, NULL, (int)st);
 }
 
