@@ -732,6 +732,7 @@ cJSON *rg_leg_to_json(const struct rg_leg *leg)
 				: leg->state >= RG_LEG_DTLS && leg->state <= RG_LEG_CONNECTED ? "connected"
 				: leg->state == RG_LEG_FAILED ? "failed" : "new");
 	cJSON_AddStringToObject(o, "selected_pair", leg->selected);
+	cJSON_AddStringToObject(o, "receive", leg->rx_watch ? "epoll" : "glib");
 	cJSON_AddStringToObject(o, "dtls_state", leg->dtls ? rg_dtls_state_name(rg_dtls_state(leg->dtls)) : "new");
 	cJSON_AddStringToObject(o, "srtp_profile", rg_srtp_profile_name(leg->profile));
 	cJSON_AddNumberToObject(o, "packets_in", (double)leg->pkts_in);
