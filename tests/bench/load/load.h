@@ -80,7 +80,11 @@ struct lstats {
 extern bool load_verbose; /* --verbose: leg states on stderr */
 
 /* media.c: the workers. */
-struct lworker *lworker_new(unsigned idx, struct rg_loop *control, const struct rg_leg_config *cfg);
+/* batch_ms > 0: the worker's loop waits at most once per batch_ms for its
+ * sockets and timers (a counting worker: GLib's work per wakeup grows with
+ * the number of legs, so fewer wakeups, each reading more packets). */
+struct lworker *lworker_new(unsigned idx, struct rg_loop *control, const struct rg_leg_config *cfg,
+			    unsigned batch_ms);
 void lworker_free(struct lworker *w);
 /* From the control loop: creates the leg's offer on its worker; the worker
  * calls load_offer_ready (control loop) with leg->offer set, or failed. */

@@ -57,7 +57,7 @@ struct opts {
 	char host[64], path[64];
 	unsigned port;
 	unsigned rooms, talkers, listeners, workers, window;
-	unsigned retries, setup_rate, decrypt_every;
+	unsigned retries, setup_rate, decrypt_every, batch_ms;
 	double leg_timeout;
 	int talkers_play; /* -1: when there are no listeners */
 	double duration, warmup;
@@ -176,13 +176,17 @@ static void send_login(struct user *u)
 /* ---- legs ---- */
 
 /* A leg of u (an attempt: a retry is a new one). NULL when u has no room. */
-static struct cleg *leg_new(struct user *u, enum rg_leg_dir dir, const char *stream_id, unsigned attempt)
+static struct cleg *leg_new(struct user *u, enum rg_leg_dir dir, const char *stream_id, unsigned attempt,
+			    bool decrypt)
 {
 	if (u->nlegs == MAX_LEGS_PER_USER)
 		return NULL;
 	struct cleg *l = calloc(1, sizeof *l);
 	l->u = u;
-	l->w = g.workers[g.next_worker++ % g.o.workers];
+	/* worker 0 measures (publishers, decrypting players), the others count */
+	bool measuring = dir == RG_LEG_SEND || decrypt || g.o.workers == 1;
+	l->w = g.workers[measuring ? 0 : 1 + g.next_worker++ % (g.o.workers - 1)];
+	l->decrypt = decrypt;
 	l->dir = dir;
 	l->attempt = attempt;
 	snprintf(l->stream_id, sizeof l->stream_id, "%s", stream_id);
@@ -228,9 +232,8 @@ static void leg_done(struct cleg *l, bool ok, const char *why)
 	if (g.o.verbose)
 		fprintf(stderr, "rg-load: %.3f s: %s\n", (double)(rg_mono_us() - g.pace_t0) / 1e6, g.last_failure);
 	lworker_drop(l);
-	struct cleg *again = l->attempt < g.o.retries ? leg_new(l->u, l->dir, l->stream_id, l->attempt + 1) : NULL;
+	struct cleg *again = l->attempt < g.o.retries ? leg_new(l->u, l->dir, l->stream_id, l->attempt + 1, l->decrypt) : NULL;
 	if (again) {
-		again->decrypt = l->decrypt;
 		g.retries++;
 		enqueue(again);
 	} else {
@@ -338,7 +341,7 @@ static void on_response(struct user *u, cJSON *m)
 			g.login_failed++;
 		}
 	} else if (id == REQ_PUBLISH) {
-		struct cleg *l = ok ? leg_new(u, RG_LEG_SEND, u->stream_id, 0) : NULL;
+		struct cleg *l = ok ? leg_new(u, RG_LEG_SEND, u->stream_id, 0, false) : NULL;
 		if (l)
 			enqueue(l);
 		else
@@ -512,11 +515,10 @@ static void queue_play_legs(void)
 				struct user *tk = &g.users[r * per_room + t];
 				if (tk == u)
 					continue;
-				struct cleg *l = leg_new(u, RG_LEG_RECV, tk->stream_id, 0);
-				if (!l)
-					continue;
-				l->decrypt = g.play_legs_made++ % g.o.decrypt_every == 0;
-				enqueue(l);
+				bool decrypt = g.play_legs_made++ % g.o.decrypt_every == 0;
+				struct cleg *l = leg_new(u, RG_LEG_RECV, tk->stream_id, 0, decrypt);
+				if (l)
+					enqueue(l);
 			}
 		}
 	}
@@ -717,7 +719,9 @@ static void usage(void)
 		"  --listeners-per-room N      users that only play (10)\n"
 		"  --talkers-play 0|1          talkers also play the others (default: when no listeners)\n"
 		"  --duration S --warmup S     measured window (10) after a warm-up (2)\n"
-		"  --workers N --window N      client media threads (2), legs set up at once (32)\n"
+		"  --workers N --window N      client media threads (3: one measures, the others\n"
+		"                              count), legs set up at once (32)\n"
+		"  --count-batch-ms MS         counting threads wake at most once per MS (2; 0: always)\n"
 		"  --setup-rate N              legs started per second (200)\n"
 		"  --leg-timeout S             a leg not connected by then is given up (20)\n"
 		"  --retries N                 new attempts for a leg given up (2); a publish leg that\n"
@@ -772,8 +776,9 @@ static void parse_opts(int argc, char **argv)
 		{ "ports", 1, 0, 'p' }, { "server-pid", 1, 0, 'S' }, { "json", 0, 0, 'j' },
 		{ "row", 1, 0, 'R' }, { "floor", 1, 0, 'f' }, { "help", 0, 0, 'h' },
 		{ "setup-rate", 1, 0, 'x' }, { "leg-timeout", 1, 0, 'T' }, { "retries", 1, 0, 'y' },
-		{ "decrypt-every", 1, 0, 'k' }, { "verbose", 0, 0, 'v' }, { 0, 0, 0, 0 } };
-	g.o = (struct opts){ .rooms = 1, .talkers = 1, .listeners = 10, .workers = 2, .window = 32,
+		{ "decrypt-every", 1, 0, 'k' }, { "verbose", 0, 0, 'v' }, { "count-batch-ms", 1, 0, 'b' },
+		{ 0, 0, 0, 0 } };
+	g.o = (struct opts){ .rooms = 1, .talkers = 1, .listeners = 10, .workers = 3, .window = 32, .batch_ms = 2,
 			     .talkers_play = -1, .duration = 10, .warmup = 2, .port_min = 30000, .port_max = 60000,
 			     .retries = 2, .setup_rate = 200, .leg_timeout = 20, .decrypt_every = LOAD_DECRYPT_EVERY };
 	parse_url("ws://127.0.0.1:8080/ws");
@@ -808,6 +813,7 @@ static void parse_opts(int argc, char **argv)
 		case 'y': g.o.retries = (unsigned)atoi(optarg); break;
 		case 'k': g.o.decrypt_every = (unsigned)atoi(optarg); break;
 		case 'v': g.o.verbose = load_verbose = true; break;
+		case 'b': g.o.batch_ms = (unsigned)atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -829,7 +835,7 @@ int main(int argc, char **argv)
 	struct rg_leg_config cfg = { cert, "127.0.0.1", "", g.o.port_min, g.o.port_max, true };
 	g.workers = calloc(g.o.workers, sizeof *g.workers);
 	for (unsigned i = 0; i < g.o.workers; i++)
-		g.workers[i] = lworker_new(i, g.control, &cfg);
+		g.workers[i] = lworker_new(i, g.control, &cfg, i > 0 ? g.o.batch_ms : 0);
 	int rc = run();
 	g.stopping = true;
 	for (unsigned i = 0; i < g.o.workers; i++)

@@ -1,6 +1,7 @@
 /* rg-load media workers: client legs in the offering role, the
  * publishers' 20 ms packets and the players' counts (see load.h). */
 #include <errno.h>
+#include <glib.h>
 #include <math.h>
 #include <opus.h>
 #include <stdio.h>
@@ -391,7 +392,36 @@ void lworker_window(struct lworker **ws, unsigned n, bool start, struct lstats *
 
 /* ---- life ---- */
 
-struct lworker *lworker_new(unsigned idx, struct rg_loop *control, const struct rg_leg_config *cfg)
+/* GLib's poll, but a wait starts at most once per batch: the time since the
+ * last wait ended is slept first. Per thread: each loop polls from its own. */
+static __thread int64_t batch_us, last_wait_end_us;
+
+static gint batched_poll(GPollFD *fds, guint n, gint timeout_ms)
+{
+	if (timeout_ms != 0 && batch_us > 0) {
+		int64_t nap = last_wait_end_us + batch_us - rg_mono_us();
+		if (timeout_ms > 0 && nap > (int64_t)timeout_ms * 1000)
+			nap = (int64_t)timeout_ms * 1000;
+		if (nap > 0) {
+			usleep((useconds_t)nap);
+			if (timeout_ms > 0)
+				timeout_ms = timeout_ms - (gint)(nap / 1000) > 0 ? timeout_ms - (gint)(nap / 1000) : 0;
+		}
+	}
+	gint r = g_poll(fds, n, timeout_ms);
+	if (timeout_ms != 0)
+		last_wait_end_us = rg_mono_us();
+	return r;
+}
+
+static void set_batch(void *arg)
+{
+	batch_us = (int64_t)(uintptr_t)arg * 1000;
+	g_main_context_set_poll_func(g_main_context_get_thread_default(), batched_poll);
+}
+
+struct lworker *lworker_new(unsigned idx, struct rg_loop *control, const struct rg_leg_config *cfg,
+			    unsigned batch_ms)
 {
 	struct lworker *w = calloc(1, sizeof *w);
 	char name[32];
@@ -400,6 +430,8 @@ struct lworker *lworker_new(unsigned idx, struct rg_loop *control, const struct 
 	w->control = control;
 	w->cfg = *cfg;
 	w->loop = rg_loop_new_thread(name);
+	if (batch_ms)
+		rg_loop_call(w->loop, set_batch, (void *)(uintptr_t)batch_ms);
 	return w;
 }
 
