@@ -155,8 +155,13 @@ static void on_rtp(void *arg, const uint8_t *pkt, size_t len)
 	struct rtp_header h;
 	struct rtp_ext_elem e;
 	uint8_t ct = rg_leg_capture_time_id(l->leg);
-	if (rtp_header_decode(&h, pkt, len) != 0 || !ct || rtp_ext_find(&h, ct, &e) != 0 || e.len < 8) {
+	if (rtp_header_decode(&h, pkt, len) != 0) {
 		w->st.bad++;
+		return;
+	}
+	count_seq(l, h.seq);
+	if (!ct || rtp_ext_find(&h, ct, &e) != 0 || e.len < 8) {
+		w->st.bad++; /* no send time: a server that does not forward abs-capture-time */
 		return;
 	}
 	uint64_t sent = 0;
@@ -164,7 +169,6 @@ static void on_rtp(void *arg, const uint8_t *pkt, size_t len)
 		sent = sent << 8 | e.data[i];
 	count_latency(&w->st, ntp_diff_us(now, sent));
 	w->st.rx_decrypted++;
-	count_seq(l, h.seq);
 }
 
 /* A counting player: the packet as it came (the leg checked its length). */
