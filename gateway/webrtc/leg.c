@@ -707,7 +707,10 @@ void rg_leg_free(struct rg_leg *leg)
 	rg_dtls_free(leg->dtls); /* close_notify goes out through the agent */
 	rg_srtp_free(leg->srtp);
 	if (leg->agent) {
-		nice_agent_attach_recv(leg->agent, leg->stream, 1, NULL, NULL, NULL);
+		/* no callback from here on; a NULL context would be GLib's default
+		 * one, which another thread (the control loop) runs: the socket
+		 * sources would be dispatched there while this thread frees them */
+		nice_agent_attach_recv(leg->agent, leg->stream, 1, g_main_context_get_thread_default(), NULL, NULL);
 		g_signal_handlers_disconnect_by_data(leg->agent, leg);
 		nice_agent_remove_stream(leg->agent, leg->stream);
 		g_object_unref(leg->agent);
