@@ -206,6 +206,15 @@ static void enqueue(struct cleg *l)
 	g.queue[g.nqueue++] = l;
 }
 
+/* A publish leg set up again goes first: nothing is relayed without it. */
+static void enqueue_first(struct cleg *l)
+{
+	enqueue(l);
+	memmove(&g.queue[g.next_queued + 1], &g.queue[g.next_queued],
+		(g.nqueue - 1 - g.next_queued) * sizeof *g.queue);
+	g.queue[g.next_queued] = l;
+}
+
 static void leg_start(struct cleg *l)
 {
 	l->state = CL_OFFERING;
@@ -235,7 +244,10 @@ static void leg_done(struct cleg *l, bool ok, const char *why)
 	struct cleg *again = l->attempt < g.o.retries ? leg_new(l->u, l->dir, l->stream_id, l->attempt + 1, l->decrypt) : NULL;
 	if (again) {
 		g.retries++;
-		enqueue(again);
+		if (again->dir == RG_LEG_SEND)
+			enqueue_first(again);
+		else
+			enqueue(again);
 	} else {
 		g.legs_failed++;
 		fprintf(stderr, "rg-load: given up: %s\n", g.last_failure);
