@@ -95,6 +95,8 @@ void lworker_drop(struct cleg *leg);
 /* leg->answer set: applies it and starts gathering. */
 void lworker_answer(struct cleg *leg);
 void lworker_candidate(struct cleg *leg, const char *cand);
+/* Publishers send their packets (true) or pause (false: the start). */
+void lworker_talk(struct lworker **ws, unsigned n, bool on);
 /* Starts (true) or ends (false) the measured window on every worker and
  * waits until all have done it; at the end their figures are added to *st. */
 void lworker_window(struct lworker **ws, unsigned n, bool start, struct lstats *st);

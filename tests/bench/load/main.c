@@ -13,8 +13,10 @@
  *      s, or failed, is given up and opened again (a new offer; the server
  *      replaces the old leg), at most --retries times, then counted as
  *      failed: the run measures the others;
- *   5. once every leg has connected or failed, after --warmup s, the
- *      window of --duration s is measured;
+ *   5. once every leg has connected or failed, the talkers start sending
+ *      (they are silent during the setup, so that the server's worker is
+ *      not relaying while it sets up legs), and after --warmup s the window
+ *      of --duration s is measured;
  *   6. results; legs and connections closed. */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -691,11 +693,22 @@ static int run(void)
 		fprintf(stderr, "rg-load: aborted: the play legs did not settle\n");
 		return 1;
 	}
+	lworker_talk(g.workers, g.o.workers, true);
 	wait_until(NULL, g.o.warmup);
 	if (!legs_settled()) { /* legs lost in the warm-up: set up again first */
 		fprintf(stderr, "rg-load: %u legs lost in the warm-up, set up again\n", g.lost);
 		wait_until(legs_settled, 600);
 		wait_until(NULL, g.o.warmup);
+	}
+	unsigned talking = 0;
+	for (unsigned i = 0; i < g.nusers; i++)
+		for (unsigned k = 0; k < g.users[i].nlegs; k++)
+			talking += g.users[i].legs[k]->dir == RG_LEG_SEND && g.users[i].legs[k]->state == CL_CONNECTED;
+	if (talking < g.o.rooms * g.o.talkers) {
+		fprintf(stderr, "rg-load: aborted: %u of %u publish legs connected after the play legs' setup "
+			"(lost and not set up again; last failure: %s). Nothing would be relayed to measure.\n",
+			talking, g.o.rooms * g.o.talkers, g.last_failure);
+		return 3;
 	}
 	unsigned lost0 = g.lost;
 	double cpu0 = pid > 0 ? proc_cpu_s(pid) : 0, self0 = self_cpu_s();

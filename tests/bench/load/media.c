@@ -28,6 +28,7 @@ struct lworker {
 	unsigned npubs, tone_pos;
 	unsigned timer;
 	bool counting;
+	bool talking; /* publishers send (off while the play legs are set up) */
 	struct lstats st;
 };
 
@@ -218,6 +219,8 @@ static size_t build_packet(uint8_t *p, struct cleg *l, const uint8_t *opus, size
 static bool send_tick(void *arg)
 {
 	struct lworker *w = arg;
+	if (!w->talking)
+		return true;
 	const uint8_t *opus = tone[w->tone_pos];
 	size_t olen = tone_len[w->tone_pos];
 	w->tone_pos = (w->tone_pos + 1) % TONE_FRAMES;
@@ -366,6 +369,27 @@ static void do_window(void *arg)
 	}
 	atomic_fetch_add(j->done, 1);
 	free(j);
+}
+
+struct talk_job {
+	struct lworker *w;
+	bool on;
+};
+
+static void do_talk(void *arg)
+{
+	struct talk_job *j = arg;
+	j->w->talking = j->on;
+	free(j);
+}
+
+void lworker_talk(struct lworker **ws, unsigned n, bool on)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct talk_job *j = malloc(sizeof *j);
+		*j = (struct talk_job){ ws[i], on };
+		rg_loop_call(ws[i]->loop, do_talk, j);
+	}
 }
 
 void lworker_window(struct lworker **ws, unsigned n, bool start, struct lstats *st)
