@@ -295,15 +295,17 @@ static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar
  * and calls on_recv with the rest, as before. The worker's GLib loop then
  * no longer polls this leg's socket on every wakeup. */
 
-#define RX_ROUNDS 16 /* iterations per readiness event; then other watches get their turn */
-
+/* One iteration per readiness event: libnice's dispatch reads the socket
+ * until it would block, and for a publisher that read can relay for a long
+ * time on a worker that is behind; the other watches (other legs' consent
+ * checks) must get their turn before the next one. */
 static void rx_ready(int fd, unsigned events, void *arg)
 {
 	(void)fd;
 	(void)events;
 	struct rg_leg *leg = arg;
-	for (int i = 0; i < RX_ROUNDS && leg->rx_ctx && g_main_context_iteration(leg->rx_ctx, FALSE); i++)
-		;
+	if (leg->rx_ctx)
+		g_main_context_iteration(leg->rx_ctx, FALSE);
 }
 
 static bool rx_switch(void *arg)

@@ -62,7 +62,8 @@ struct cleg {
 	struct rg_leg *leg;
 	bool counting;        /* inside the measured window */
 	uint16_t seq;         /* publisher: next seq */
-	uint32_t ts;
+	uint32_t ts, ts0;     /* publisher: RTP time of the next packet, of the first */
+	int64_t t0_us;        /* publisher: when the first was sent */
 	int64_t first_ext, max_ext; /* player: extended seqs seen in the window */
 	uint16_t last_seq;
 	bool seen;

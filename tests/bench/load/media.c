@@ -228,12 +228,18 @@ static bool send_tick(void *arg)
 		struct cleg *l = w->pubs[i];
 		if (!l->leg || rg_leg_state(l->leg) != RG_LEG_CONNECTED)
 			continue;
+		/* the RTP time follows the clock (a tick that comes late skips
+		 * frames, as a real sender's would), so the server sees packets on
+		 * time even when this thread is not */
+		int64_t now = rg_mono_us();
+		if (!l->t0_us)
+			l->t0_us = now;
+		l->ts = l->ts0 + (uint32_t)((now - l->t0_us) * 48 / 1000 / 960 * 960);
 		uint8_t buf[1500 + RG_LEG_TRAILER_ROOM];
 		size_t n = build_packet(buf, l, opus, olen, ntp_now());
 		if (rg_leg_send_rtp(l->leg, buf, n, sizeof buf) == 0 && w->counting)
 			w->st.sent++;
 		l->seq++;
-		l->ts += 960;
 	}
 	return true;
 }
@@ -267,7 +273,7 @@ static void do_offer(void *arg)
 		}
 		w->legs[w->nlegs++] = l;
 		rg_random_bytes(&l->seq, sizeof l->seq);
-		rg_random_bytes(&l->ts, sizeof l->ts);
+		rg_random_bytes(&l->ts0, sizeof l->ts0);
 		if (l->dir == RG_LEG_SEND && w->npubs < MAX_PUB)
 			w->pubs[w->npubs++] = l;
 		if (l->dir == RG_LEG_SEND && !w->timer)
