@@ -620,10 +620,11 @@ static void report(const struct result *r)
 		if (g.o.floor_pps > 0 && per_core > 0)
 			snprintf(floor_cmp, sizeof floor_cmp, ", floor/server %.1fx", g.o.floor_pps / per_core);
 		printf("ROW| %s | %.0f pkt/s relayed, %.0f pkt/s per core%s | %.1f %% (%.4f %% per listener) | "
-		       "%.2f / %.2f ms (max %.1f) | %.1f KB per play leg | %.3f %% (%u of %u legs failed, %u retries; "
-		       "load %.14s) |\n",
+		       "%.2f / %.2f ms (max %.1f) | %.1f KB per play leg | %.3f %% (%u of %u legs failed, %u retries, "
+		       "%u lost in the window; load %.14s) |\n",
 		       g.o.row, rx_pps, per_core, floor_cmp, cpu_pct, r->play_legs ? cpu_pct / r->play_legs : 0, p50,
-		       p99, mx, rss_leg, loss, r->failed, r->play_total + r->publish_legs, r->retries, r->loadavg);
+		       p99, mx, rss_leg, loss, r->failed, r->play_total + r->publish_legs, r->retries, r->lost_in_window,
+		       r->loadavg);
 	}
 	fflush(stdout);
 }
