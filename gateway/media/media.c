@@ -156,7 +156,7 @@ static void on_rtp(void *arg, const uint8_t *pkt, size_t len)
 		relay_forward(wl->w->relay, wl->rl, pkt, len);
 }
 
-static const struct rg_leg_cb leg_cb = { on_candidate, on_state, on_rtp };
+static const struct rg_leg_cb leg_cb = { on_candidate, on_state, on_rtp, NULL };
 
 static bool stats_tick(void *arg)
 {
@@ -318,6 +318,7 @@ struct rg_media *rg_media_new(struct rg_loop *control, struct rg_loop **workers,
 	m->leg_cfg.public_address = cfg->public_address;
 	m->leg_cfg.port_min = cfg->rtp_port_min;
 	m->leg_cfg.port_max = cfg->rtp_port_max;
+	m->leg_cfg.epoll_rx = true; /* rg-load: 59k -> 80k relayed packets per CPU-second at 1 -> 1000 */
 	m->n = n;
 	m->workers = g_new0(struct worker, n);
 	for (unsigned i = 0; i < n; i++) {

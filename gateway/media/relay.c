@@ -7,6 +7,10 @@
  * stack buffer, rewrites and protects it there, and sends: no allocation,
  * no lock. Taps get the publisher's packet untouched, before the players.
  *
+ * Header extensions pass through, with two negotiated ones mapped to each
+ * player's ids: the audio level, and abs-capture-time (blanked for a
+ * player that did not negotiate it). Other elements are left as sent.
+ *
  * Talking: a packet with an RFC 6464 level feeds the stream's detector
  * (talk.h); a stream whose packets carry none is fed by the mixer when a
  * mix reads it (relay_stream_level), else it has no talking events. */
@@ -201,8 +205,10 @@ void relay_forward(struct relay *r, struct relay_leg *from, const uint8_t *pkt, 
 		struct relay_tap *t = s->taps->pdata[i];
 		t->fn(t->arg, pkt, len, in_id);
 	}
+	uint8_t in_ct = from->leg ? rg_leg_capture_time_id(from->leg) : 0;
 	uint64_t now = (uint64_t)now_us * 48 / 1000; /* 48 kHz RTP units */
 	uint8_t buf[1500 + RG_LEG_TRAILER_ROOM]; /* rewritten and protected in place */
+	static const uint8_t same[15] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
 	for (unsigned i = 0; i < s->players->len; i++) {
 		struct relay_leg *p = s->players->pdata[i];
 		if (rg_leg_state(p->leg) != RG_LEG_CONNECTED)
@@ -211,9 +217,18 @@ void relay_forward(struct relay *r, struct relay_leg *from, const uint8_t *pkt, 
 		if (rtp_rewriter_apply(&p->rw, buf, len, now) < 0)
 			continue;
 		buf[1] = (uint8_t)((buf[1] & 0x80) | rg_leg_opus_pt(p->leg));
-		uint8_t out_id = rg_leg_audio_level_id(p->leg);
-		if (in_id && out_id && in_id != out_id)
-			rtp_ext_renumber(buf, len, in_id, out_id);
+		uint8_t out_id = rg_leg_audio_level_id(p->leg), out_ct = rg_leg_capture_time_id(p->leg);
+		bool level_moves = in_id && out_id && in_id != out_id && in_id < sizeof same;
+		bool ct_moves = in_ct && in_ct != out_ct && in_ct < sizeof same;
+		if (level_moves || ct_moves) {
+			uint8_t map[sizeof same];
+			memcpy(map, same, sizeof map);
+			if (level_moves)
+				map[in_id] = out_id;
+			if (ct_moves)
+				map[in_ct] = out_ct; /* 0: blanked */
+			rtp_ext_remap(buf, len, map, sizeof map);
+		}
 		rg_leg_send_rtp(p->leg, buf, len, sizeof buf);
 	}
 }

@@ -168,6 +168,36 @@ int rtp_ext_renumber(uint8_t *pkt, size_t len, uint8_t from, uint8_t to)
 	return 1;
 }
 
+int rtp_ext_remap(uint8_t *pkt, size_t len, const uint8_t *map, size_t n)
+{
+	struct rtp_header h;
+	struct rtp_ext_iter it;
+	struct rtp_ext_elem e;
+	if (rtp_header_decode(&h, pkt, len) != 0)
+		return -EINVAL;
+	if (rtp_ext_iter_init(&it, &h) != 0)
+		return 0;
+	size_t hdr = it.two_byte ? 2 : 1;
+	int changed = 0, r;
+	while ((r = rtp_ext_next(&it, &e)) > 0) {
+		if (e.id >= n || map[e.id] == e.id)
+			continue;
+		/* the element's header sits just before its data, inside pkt */
+		size_t at = (size_t)(e.data - pkt) - hdr;
+		uint8_t to = map[e.id];
+		if (to == 0)
+			memset(pkt + at, 0, hdr + e.len);
+		else if (it.two_byte)
+			pkt[at] = to;
+		else if (to > ONE_BYTE_MAX_ID)
+			return -EINVAL;
+		else
+			pkt[at] = (uint8_t)((to << 4) | (pkt[at] & 0x0f));
+		changed++;
+	}
+	return r < 0 ? -EINVAL : changed;
+}
+
 int rtp_level_packet_build(uint8_t *buf, size_t size, uint8_t pt, uint16_t seq, uint32_t ts,
 			   uint32_t ssrc, uint8_t level_id, uint8_t level, const uint8_t *payload,
 			   size_t len)

@@ -116,6 +116,15 @@ int rtp_ext_find(const struct rtp_header *h, uint8_t id, struct rtp_ext_elem *e)
  * the packet is malformed. */
 int rtp_ext_renumber(uint8_t *pkt, size_t len, uint8_t from, uint8_t to);
 
+/* Rewrites, in place and in one pass, the ids of an RTP packet's extension
+ * elements (a relay between sides that negotiated different ids, or none):
+ * an element whose id is below n gets map[id]; map[id] == 0 blanks it (its
+ * header and data bytes become padding, so a receiver that did not
+ * negotiate it never sees it); ids from n up are left alone. The packet
+ * keeps its length. Returns the number of elements changed, or -EINVAL
+ * (malformed packet or block, a one-byte id mapped above 14). */
+int rtp_ext_remap(uint8_t *pkt, size_t len, const uint8_t *map, size_t n);
+
 /* Writes the elements as an extension block (data only, padded with zeros
  * to a multiple of 4) and sets *profile: the one-byte form when every id
  * is 1..14 and every len 1..16, else the two-byte form. Use the result as

@@ -26,7 +26,8 @@ struct rg_dtls_cert {
 };
 
 struct rg_dtls {
-	SSL *ssl;
+	SSL *ssl;           /* NULL once released */
+	const char *version; /* SSL_get_version's, static */
 	BIO *in;
 	enum rg_dtls_state state;
 	const char *error;
@@ -216,10 +217,24 @@ void rg_dtls_free(struct rg_dtls *d)
 {
 	if (!d)
 		return;
-	if (d->state == RG_DTLS_CONNECTED)
+	if (d->state == RG_DTLS_CONNECTED && d->ssl)
 		SSL_shutdown(d->ssl); /* close_notify to the peer */
 	SSL_free(d->ssl);
 	free(d);
+}
+
+void rg_dtls_release(struct rg_dtls *d)
+{
+	if (d->state != RG_DTLS_CONNECTED || !d->ssl)
+		return;
+	d->version = SSL_get_version(d->ssl);
+	SSL_free(d->ssl);
+	d->ssl = NULL;
+}
+
+bool rg_dtls_released(const struct rg_dtls *d)
+{
+	return d->state == RG_DTLS_CONNECTED && !d->ssl;
 }
 
 static bool peer_fingerprint_ok(struct rg_dtls *d)
@@ -238,6 +253,15 @@ static enum rg_dtls_state fail(struct rg_dtls *d, const char *why)
 	d->state = RG_DTLS_FAILED;
 	d->error = why;
 	ERR_clear_error();
+	return d->state;
+}
+
+/* After rg_dtls_release: only an alert record is read, from its clear
+ * header (content type 21, RFC 6347 4.1): the peer ends the association. */
+static enum rg_dtls_state released_feed(struct rg_dtls *d, const uint8_t *buf, size_t len)
+{
+	if (len >= 13 && buf[0] == 21)
+		d->state = RG_DTLS_CLOSED;
 	return d->state;
 }
 
@@ -277,6 +301,8 @@ enum rg_dtls_state rg_dtls_feed(struct rg_dtls *d, const uint8_t *buf, size_t le
 {
 	if (d->state == RG_DTLS_FAILED || d->state == RG_DTLS_CLOSED)
 		return d->state;
+	if (!d->ssl)
+		return released_feed(d, buf, len);
 	if (d->state == RG_DTLS_NEW)
 		d->state = RG_DTLS_HANDSHAKE;
 	BIO_write(d->in, buf, (int)len);
@@ -310,12 +336,12 @@ const char *rg_dtls_error(const struct rg_dtls *d)
 
 const char *rg_dtls_version(const struct rg_dtls *d)
 {
-	return SSL_get_version(d->ssl);
+	return d->ssl ? SSL_get_version(d->ssl) : d->version;
 }
 
 int rg_dtls_srtp_keys(struct rg_dtls *d, struct rg_srtp_keys *k)
 {
-	SRTP_PROTECTION_PROFILE *p = SSL_get_selected_srtp_profile(d->ssl);
+	SRTP_PROTECTION_PROFILE *p = d->ssl ? SSL_get_selected_srtp_profile(d->ssl) : NULL;
 	if (d->state != RG_DTLS_CONNECTED || !p)
 		return -EINVAL;
 	memset(k, 0, sizeof *k);

@@ -68,6 +68,18 @@ enum rg_dtls_state rg_dtls_state(const struct rg_dtls *d);
 const char *rg_dtls_error(const struct rg_dtls *d);
 /* After RG_DTLS_CONNECTED. */
 int rg_dtls_srtp_keys(struct rg_dtls *d, struct rg_srtp_keys *keys);
+/* Frees the OpenSSL connection of a CONNECTED association whose keys have
+ * been exported (rg_dtls_srtp_keys), to save its memory (the handshake
+ * buffer and records OpenSSL keeps for retransmissions: tens of KB per
+ * leg). Call it only when the peer has shown it has the keys too (it sent
+ * authenticated SRTP or SRTCP): from then on nothing of the handshake can be
+ * asked again. Afterwards the state stays CONNECTED; a datagram fed in is
+ * read only as far as its record header: an alert record (close_notify or
+ * a fatal alert: the only ones a peer sends once connected; encrypted, so
+ * not verified) makes the state CLOSED; no close_notify is sent at
+ * rg_dtls_free. */
+void rg_dtls_release(struct rg_dtls *d);
+bool rg_dtls_released(const struct rg_dtls *d);
 /* "DTLSv1.2" etc. */
 const char *rg_dtls_version(const struct rg_dtls *d);
 

@@ -37,6 +37,10 @@ struct rg_leg {
 
 	NiceAgent *agent;
 	guint stream;
+	bool epoll_rx;                /* cfg->epoll_rx */
+	unsigned rx_switch_timer;     /* moving the receive side to rx_watch */
+	struct rg_fd_watch *rx_watch; /* the selected socket in the loop's epoll set */
+	GMainContext *rx_ctx;         /* libnice's sources then, iterated only by its reads */
 	char ufrag[64], pwd[64];
 	bool remote_done;
 
@@ -45,7 +49,7 @@ struct rg_leg {
 	struct rg_srtp *srtp;
 	enum rg_srtp_profile profile;
 
-	uint8_t opus_pt, level_id;
+	uint8_t opus_pt, level_id, capture_id;
 	uint32_t ssrc;       /* our SSRC: the sender SSRC of our RTCP, the media SSRC of a SEND leg */
 	char cname[17];
 	unsigned rtcp_timer;
@@ -185,15 +189,43 @@ static void rtcp_in(struct rg_leg *leg, const uint8_t *buf, size_t len)
 
 /* ---- receiving ---- */
 
+static void rx_count(struct rg_leg *leg, const struct rtp_header *h)
+{
+	if (!leg->rx_started) {
+		rtp_rx_stats_init(&leg->rx, h->ssrc);
+		leg->rx_started = true;
+	}
+	rtp_rx_stats_update(&leg->rx, h->seq, h->ts, (uint64_t)rg_mono_us() * 48 / 1000);
+}
+
+/* The counting receiver (cb->srtp): the header only, no unprotect. */
+static void srtp_in_raw(struct rg_leg *leg, const uint8_t *buf, size_t len)
+{
+	struct rtp_header h;
+	size_t tag = rg_srtp_tag_len(leg->profile);
+	if (len < 12 + tag || rtp_header_decode(&h, buf, len - tag) != 0 || h.pt != leg->opus_pt) {
+		leg->dropped++;
+		return;
+	}
+	rx_count(leg, &h);
+	leg->cb->srtp(leg->arg, buf, len);
+}
+
 static void srtp_in(struct rg_leg *leg, uint8_t *buf, size_t len, bool rtcp)
 {
 	int n = (int)len;
 	if (!leg->srtp)
 		return;
+	if (!rtcp && leg->cb->srtp) {
+		srtp_in_raw(leg, buf, len);
+		return;
+	}
 	if ((rtcp ? rg_srtp_unprotect_rtcp(leg->srtp, buf, &n) : rg_srtp_unprotect_rtp(leg->srtp, buf, &n)) != 0) {
 		leg->srtp_errors++;
 		return;
 	}
+	if (!rg_dtls_released(leg->dtls))
+		rg_dtls_release(leg->dtls); /* the peer has its keys: the handshake is over for both */
 	if (rtcp) {
 		rtcp_in(leg, buf, (size_t)n);
 		return;
@@ -203,11 +235,7 @@ static void srtp_in(struct rg_leg *leg, uint8_t *buf, size_t len, bool rtcp)
 		leg->dropped++;
 		return;
 	}
-	if (!leg->rx_started) {
-		rtp_rx_stats_init(&leg->rx, h.ssrc);
-		leg->rx_started = true;
-	}
-	rtp_rx_stats_update(&leg->rx, h.seq, h.ts, (uint64_t)rg_mono_us() * 48 / 1000);
+	rx_count(leg, &h);
 	if (leg->cb->rtp)
 		leg->cb->rtp(leg->arg, buf, (size_t)n);
 }
@@ -254,6 +282,47 @@ static void dtls_arm(struct rg_leg *leg)
 	int ms = rg_dtls_timeout_ms(leg->dtls);
 	if (ms >= 0)
 		leg->dtls_timer = rg_timer_add(leg->loop, (unsigned)(ms > 0 ? ms : 1), dtls_timeout, leg);
+}
+
+static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf, gpointer data);
+
+/* ---- receiving through the loop's epoll set (cfg->epoll_rx) ----
+ *
+ * Once ICE has selected a pair, libnice's receive source moves to a
+ * GMainContext of the leg's own (rx_ctx) that no loop runs; the selected
+ * socket goes into the worker's epoll set, and when it is readable that
+ * context is iterated here: libnice reads the socket, handles STUN itself
+ * and calls on_recv with the rest, as before. The worker's GLib loop then
+ * no longer polls this leg's socket on every wakeup. */
+
+/* One iteration per readiness event: libnice's dispatch reads the socket
+ * until it would block, and for a publisher that read can relay for a long
+ * time on a worker that is behind; the other watches (other legs' consent
+ * checks) must get their turn before the next one. */
+static void rx_ready(int fd, unsigned events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	struct rg_leg *leg = arg;
+	if (leg->rx_ctx)
+		g_main_context_iteration(leg->rx_ctx, FALSE);
+}
+
+static bool rx_switch(void *arg)
+{
+	struct rg_leg *leg = arg;
+	leg->rx_switch_timer = 0;
+	GSocket *s = nice_agent_get_selected_socket(leg->agent, leg->stream, 1);
+	if (!s)
+		return false; /* a TURN relay: libnice's source stays on the worker */
+	int fd = g_socket_get_fd(s);
+	g_object_unref(s); /* the agent keeps its own */
+	leg->rx_watch = rg_fd_watch_add(leg->loop, fd, RG_FD_IN, rx_ready, leg);
+	if (!leg->rx_watch)
+		return false;
+	leg->rx_ctx = g_main_context_new();
+	nice_agent_attach_recv(leg->agent, leg->stream, 1, leg->rx_ctx, on_recv, leg);
+	return false;
 }
 
 static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf, gpointer data)
@@ -347,6 +416,9 @@ static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint
 		set_state(leg, RG_LEG_DTLS, NULL);
 		rg_dtls_start(leg->dtls);
 		dtls_arm(leg);
+		/* not from inside libnice's signal: it may be receiving */
+		if (leg->epoll_rx && !leg->rx_watch && !leg->rx_switch_timer)
+			leg->rx_switch_timer = rg_timer_add(leg->loop, 0, rx_switch, leg);
 	}
 }
 
@@ -477,6 +549,8 @@ static int build(struct rg_leg *leg, const struct rg_leg_config *cfg, const stru
 				sdp_direction_name(m->dir), leg->dir == RG_LEG_RECV ? "publish" : "play"), -EINVAL;
 	leg->opus_pt = (uint8_t)m->opus_pt;
 	leg->level_id = m->ext_audio_level;
+	/* what the answer accepts (sdp_build.c: one-byte ids) */
+	leg->capture_id = m->ext_abs_capture_time <= 14 ? m->ext_abs_capture_time : 0;
 	/* the worker pushed its context as the thread default (core/loop.c) */
 	int rc = ice_setup(leg, cfg, g_main_context_get_thread_default(), err, errlen);
 	if (rc)
@@ -495,6 +569,7 @@ static void leg_init(struct rg_leg *leg, struct rg_loop *worker, const struct rg
 	leg->cb = cb;
 	leg->arg = arg;
 	leg->cert = cfg->cert;
+	leg->epoll_rx = cfg->epoll_rx;
 	snprintf(leg->public_address, sizeof leg->public_address, "%s",
 		 cfg->public_address ? cfg->public_address : "");
 	rg_random_bytes(&leg->ssrc, sizeof leg->ssrc);
@@ -540,6 +615,7 @@ static int offer(struct rg_leg *leg, char **out, char *err, size_t errlen)
 		.direction = leg->dir == RG_LEG_RECV ? SDP_DIR_RECVONLY : SDP_DIR_SENDONLY,
 		.opus_pt = OFFER_OPUS_PT,
 		.ext_audio_level = OFFER_LEVEL_ID,
+		.ext_abs_capture_time = RG_LEG_OFFER_CAPTURE_TIME_ID,
 		.ssrc = leg->ssrc,
 		.cname = leg->cname,
 		.msid_stream = "roomgate",
@@ -596,6 +672,8 @@ int rg_leg_set_answer(struct rg_leg *leg, const char *answer_sdp, size_t len, ch
 		rc = -EINVAL, snprintf(err, errlen, "the answer changed the Opus payload type");
 	if (!rc) {
 		leg->level_id = m->ext_audio_level == OFFER_LEVEL_ID ? OFFER_LEVEL_ID : 0;
+		leg->capture_id = m->ext_abs_capture_time == RG_LEG_OFFER_CAPTURE_TIME_ID
+					  ? RG_LEG_OFFER_CAPTURE_TIME_ID : 0;
 		/* the answerer took one DTLS role: we take the other */
 		rc = remote_setup(leg, ans, m->setup == SDP_SETUP_PASSIVE, err, errlen);
 	}
@@ -624,20 +702,30 @@ void rg_leg_free(struct rg_leg *leg)
 	}
 	rg_timer_cancel(leg->dtls_timer);
 	rg_timer_cancel(leg->rtcp_timer);
+	rg_timer_cancel(leg->rx_switch_timer);
+	if (leg->rx_watch)
+		rg_fd_watch_remove(leg->rx_watch);
+	leg->rx_watch = NULL;
 	rg_dtls_free(leg->dtls); /* close_notify goes out through the agent */
 	rg_srtp_free(leg->srtp);
 	if (leg->agent) {
-		nice_agent_attach_recv(leg->agent, leg->stream, 1, NULL, NULL, NULL);
+		/* no callback from here on; a NULL context would be GLib's default
+		 * one, which another thread (the control loop) runs: the socket
+		 * sources would be dispatched there while this thread frees them */
+		nice_agent_attach_recv(leg->agent, leg->stream, 1, g_main_context_get_thread_default(), NULL, NULL);
 		g_signal_handlers_disconnect_by_data(leg->agent, leg);
 		nice_agent_remove_stream(leg->agent, leg->stream);
 		g_object_unref(leg->agent);
 	}
+	if (leg->rx_ctx)
+		g_main_context_unref(leg->rx_ctx);
 	free(leg);
 }
 
 enum rg_leg_state rg_leg_state(const struct rg_leg *leg) { return leg->state; }
 uint8_t rg_leg_opus_pt(const struct rg_leg *leg) { return leg->opus_pt; }
 uint8_t rg_leg_audio_level_id(const struct rg_leg *leg) { return leg->level_id; }
+uint8_t rg_leg_capture_time_id(const struct rg_leg *leg) { return leg->capture_id; }
 uint32_t rg_leg_ssrc(const struct rg_leg *leg) { return leg->ssrc; }
 
 cJSON *rg_leg_to_json(const struct rg_leg *leg)
@@ -649,6 +737,7 @@ cJSON *rg_leg_to_json(const struct rg_leg *leg)
 				: leg->state >= RG_LEG_DTLS && leg->state <= RG_LEG_CONNECTED ? "connected"
 				: leg->state == RG_LEG_FAILED ? "failed" : "new");
 	cJSON_AddStringToObject(o, "selected_pair", leg->selected);
+	cJSON_AddStringToObject(o, "receive", leg->rx_watch ? "epoll" : "glib");
 	cJSON_AddStringToObject(o, "dtls_state", leg->dtls ? rg_dtls_state_name(rg_dtls_state(leg->dtls)) : "new");
 	cJSON_AddStringToObject(o, "srtp_profile", rg_srtp_profile_name(leg->profile));
 	cJSON_AddNumberToObject(o, "packets_in", (double)leg->pkts_in);

@@ -31,6 +31,13 @@ struct rg_leg_config {
 	const char *bind_address;   /* media.address: gathered and bound */
 	const char *public_address; /* media.public_address: advertised instead ("" none) */
 	uint16_t port_min, port_max;
+	/* Once ICE has selected a pair, receive from its socket through the
+	 * worker's epoll set (rg_fd_watch) instead of the GLib source libnice
+	 * keeps per socket: GLib polls every source on every wakeup, O(legs),
+	 * epoll only the ready ones (a worker receiving from thousands of legs,
+	 * such as the load client's). Falls back to libnice's source when the
+	 * selected pair has no plain socket of ours (a TURN relay). */
+	bool epoll_rx;
 };
 
 /* What the leg does with media: receive it (the server's publish legs,
@@ -53,6 +60,14 @@ struct rg_leg_cb {
 	void (*state)(void *arg, enum rg_leg_state state, const char *why);
 	/* One decrypted RTP packet from the peer (valid during the call). */
 	void (*rtp)(void *arg, const uint8_t *pkt, size_t len);
+	/* Optional, for receivers that only count packets (the load client's
+	 * sampled players): when set, RTP packets come here as they arrived,
+	 * still protected, and rtp gets none. SRTP leaves the RTP header in the
+	 * clear, so seq, timestamp and header extensions can be read, but
+	 * nothing is authenticated: only packets shorter than an RTP header
+	 * plus the profile's authentication tag are dropped before the call.
+	 * RTCP is unprotected as usual. */
+	void (*srtp)(void *arg, const uint8_t *pkt, size_t len);
 };
 
 /* Parses the offer and answers it. On success *out is the leg and
@@ -62,7 +77,8 @@ int rg_leg_create(struct rg_leg **out, struct rg_loop *worker, const struct rg_l
 		  enum rg_leg_dir dir, const char *offer, size_t offer_len, const struct rg_leg_cb *cb,
 		  void *arg, char **answer, char *err, size_t errlen);
 /* The offering role. On success *out is the leg (state NEW) and *offer a
- * malloc'd SDP (Opus PT 111, audio level id 1, setup:actpass; sendonly for
+ * malloc'd SDP (Opus PT 111, audio level id 1, abs-capture-time id 5
+ * (RG_LEG_OFFER_CAPTURE_TIME_ID), setup:actpass; sendonly for
  * RG_LEG_SEND, recvonly for RG_LEG_RECV); on failure a negative errno and
  * a message in err. The caller owns both; worker loop only. */
 int rg_leg_create_offer(struct rg_leg **out, struct rg_loop *worker, const struct rg_leg_config *cfg,
@@ -90,6 +106,9 @@ int rg_leg_send_rtp(struct rg_leg *leg, uint8_t *pkt, size_t len, size_t cap);
 enum rg_leg_state rg_leg_state(const struct rg_leg *leg);
 uint8_t rg_leg_opus_pt(const struct rg_leg *leg);
 uint8_t rg_leg_audio_level_id(const struct rg_leg *leg); /* 0 = not negotiated */
+/* The abs-capture-time extension id (sdp.h), 0 = not negotiated. */
+uint8_t rg_leg_capture_time_id(const struct rg_leg *leg);
+#define RG_LEG_OFFER_CAPTURE_TIME_ID 5
 uint32_t rg_leg_ssrc(const struct rg_leg *leg);          /* the SSRC a SEND leg uses */
 /* Frees; sends DTLS close_notify and RTCP BYE when connected. */
 void rg_leg_free(struct rg_leg *leg);

@@ -4,7 +4,7 @@
  * (for the load client, later for cascading) writes offers and parses the
  * answers to them; one peer connection per published or played stream,
  * audio only: Opus 48000/2,
- * the RFC 6464 audio-level extension, rtcp-mux required, BUNDLE of one
+ * the RFC 6464 audio-level and abs-capture-time extensions, rtcp-mux required, BUNDLE of one
  * m-line. Every other m-line (video, application, a second audio) is
  * rejected in the answer with port 0 without failing the audio.
  *
@@ -57,6 +57,9 @@
 #define SDP_EXT_ABS_SEND_TIME "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 #define SDP_EXT_TWCC "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 #define SDP_EXT_MID "urn:ietf:params:rtp-hdrext:sdes:mid"
+/* Capture time of the media (8 bytes: a UQ32.32 NTP timestamp, optionally 8
+ * more: the capture clock offset), meant to be forwarded by relays. */
+#define SDP_EXT_ABS_CAPTURE_TIME "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"
 
 enum sdp_media_kind {
 	SDP_MEDIA_OTHER = 0,  /* text, message, ...: kept only to be rejected */
@@ -181,6 +184,7 @@ struct sdp_mline {
 	uint8_t ext_abs_send_time;
 	uint8_t ext_twcc;
 	uint8_t ext_mid;
+	uint8_t ext_abs_capture_time;
 	bool rtcp_mux, rtcp_mux_only, rtcp_rsize, bundle_only, end_of_candidates;
 	struct sdp_ice ice;
 	struct sdp_fingerprint fingerprint;
@@ -269,6 +273,7 @@ struct sdp_offer_params {
 	enum sdp_direction direction;
 	uint8_t opus_pt;                   /* 96..127 */
 	uint8_t ext_audio_level;           /* extmap id 1..14, 0 = not offered */
+	uint8_t ext_abs_capture_time;      /* extmap id 1..14, 0 = not offered */
 	/* Our send stream: needed when the offer sends. */
 	uint32_t ssrc;
 	const char *cname;

@@ -127,6 +127,8 @@ static void ext_note(struct sdp_mline *m, const char *uri, uint8_t id)
 		slot = &m->ext_twcc;
 	else if (strcmp(uri, SDP_EXT_MID) == 0)
 		slot = &m->ext_mid;
+	else if (strcmp(uri, SDP_EXT_ABS_CAPTURE_TIME) == 0)
+		slot = &m->ext_abs_capture_time;
 	if (slot && !*slot)
 		*slot = id;
 }

@@ -197,13 +197,16 @@ static void put_opus(struct out *w, const struct sdp_answer_params *p, const str
 	put(w, "\r\n");
 }
 
-/* The offer's audio-level (and transport-cc) ids, in id order. One-byte
- * header ids only (1..14): the answer does not accept extmap-allow-mixed. */
+/* The offer's audio-level, abs-capture-time (and transport-cc) ids, in id
+ * order. One-byte header ids only (1..14): the answer does not accept
+ * extmap-allow-mixed. */
 static void put_extmaps(struct out *w, const struct sdp_mline *a, bool twcc)
 {
 	for (unsigned id = 1; id <= 14; id++) {
 		if (id == a->ext_audio_level)
 			put(w, "a=extmap:%u %s\r\n", id, SDP_EXT_AUDIO_LEVEL);
+		else if (id == a->ext_abs_capture_time)
+			put(w, "a=extmap:%u %s\r\n", id, SDP_EXT_ABS_CAPTURE_TIME);
 		else if (twcc && id == a->ext_twcc)
 			put(w, "a=extmap:%u %s\r\n", id, SDP_EXT_TWCC);
 	}
@@ -337,7 +340,9 @@ static int check_offer_params(const struct sdp_offer_params *p, bool send, char 
 	if (!p->ice_ufrag || !sdp_ice_ufrag_valid(p->ice_ufrag, strlen(p->ice_ufrag)) || !p->ice_pwd ||
 	    !sdp_ice_pwd_valid(p->ice_pwd, strlen(p->ice_pwd)))
 		return fail(err, errlen, -EINVAL, "bad ICE ufrag/pwd");
-	if (p->opus_pt < 96 || p->opus_pt > 127 || p->ext_audio_level > 14)
+	if (p->opus_pt < 96 || p->opus_pt > 127 || p->ext_audio_level > 14 ||
+	    p->ext_abs_capture_time > 14 ||
+	    (p->ext_audio_level && p->ext_audio_level == p->ext_abs_capture_time))
 		return fail(err, errlen, -EINVAL, "bad payload type or extmap id");
 	if (p->direction != SDP_DIR_SENDONLY && p->direction != SDP_DIR_RECVONLY &&
 	    p->direction != SDP_DIR_SENDRECV)
@@ -380,6 +385,8 @@ int sdp_offer_build(char *out, size_t outcap, const struct sdp_offer_params *p, 
 	put(&w, "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\na=mid:0\r\n", fp);
 	if (p->ext_audio_level)
 		put(&w, "a=extmap:%u %s\r\n", (unsigned)p->ext_audio_level, SDP_EXT_AUDIO_LEVEL);
+	if (p->ext_abs_capture_time)
+		put(&w, "a=extmap:%u %s\r\n", (unsigned)p->ext_abs_capture_time, SDP_EXT_ABS_CAPTURE_TIME);
 	put(&w, "a=%s\r\n", sdp_direction_name(p->direction));
 	if (send && p->msid_track)
 		put(&w, "a=msid:%s %s\r\n", stream, p->msid_track);

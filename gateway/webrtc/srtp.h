@@ -16,6 +16,9 @@ struct rg_srtp;
 int rg_srtp_global_init(void);
 void rg_srtp_global_shutdown(void);
 
+/* Bytes of authentication tag an SRTP packet of the profile carries. */
+size_t rg_srtp_tag_len(enum rg_srtp_profile p);
+
 struct rg_srtp *rg_srtp_new(const struct rg_srtp_keys *keys);
 void rg_srtp_free(struct rg_srtp *s);
 

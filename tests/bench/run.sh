@@ -10,7 +10,8 @@
 # directory as its argument (the mixer and SIP benchmarks add theirs so).
 #
 # Environment: RG_BENCH_SECONDS (measured window per relay case, 10),
-# RG_BENCH_LISTENERS (the 1 -> N cases, "100 500 1000 2000"); the mixer and
+# RG_BENCH_LISTENERS (the 1 -> N cases, "100 500 1000 2000"),
+# RG_BENCH_ONLY=relay (the floor and the relay cases only); the mixer and
 # SIP benchmarks read their own (RG_MIX_*, RG_SIP_BENCH_*: their READMEs).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,6 +19,7 @@ root=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-build}" && pwd)
 secs=${RG_BENCH_SECONDS:-10}
 listeners=${RG_BENCH_LISTENERS:-100 500 1000 2000}
+only=${RG_BENCH_ONLY:-}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 tmp=$(mktemp -d)
 rows="$tmp/rows"
@@ -80,6 +82,7 @@ relay() {
 	local label=$1
 	shift
 	start_server
+	echo "uptime before the case: $(uptime)" | collect "relay: $label (machine)"
 	"$build/tests/bench/load/rg-load" --url "ws://127.0.0.1:$port/ws" --server-pid "$spid" \
 		--duration "$secs" --warmup 3 --row "$label" --floor "$floor_pps" "$@" 2>&1 | collect "relay: $label"
 	stop_server
@@ -98,9 +101,11 @@ done
 relay "relay | 10 rooms x 10 talkers (each plays the other 9)" --rooms 10 --talkers-per-room 10 \
 	--listeners-per-room 0
 
-node "$here/login_storm.js" "$build" 1000 100 2>&1 | collect "login storm (login_storm.js build 1000 100)"
+[ "$only" = relay ] || node "$here/login_storm.js" "$build" 1000 100 2>&1 |
+	collect "login storm (login_storm.js build 1000 100)"
 
 for sub in "$here"/*/run.sh; do
+	[ "$only" = relay ] && break
 	[ -x "$sub" ] || continue
 	"$sub" "$build" 2>&1 | collect "$(basename "$(dirname "$sub")") ($sub)"
 done

@@ -146,6 +146,39 @@ static void test_loss_is_recovered_by_timers(void **state)
 	free(ba);
 }
 
+/* Released after the keys: the version stays, handshake records are
+ * ignored, the peer's close_notify (an alert record) closes, and nothing
+ * is sent at free. */
+static void test_release_after_keys(void **state)
+{
+	(void)state;
+	struct pipe *ab = calloc(1, sizeof *ab), *ba = calloc(1, sizeof *ba);
+	struct rg_dtls *a = rg_dtls_new(ca, true, rg_dtls_cert_fingerprint(cb), to_pipe, ab);
+	struct rg_dtls *b = rg_dtls_new(cb, false, rg_dtls_cert_fingerprint(ca), to_pipe, ba);
+	run_handshake(a, b, ab, ba);
+	struct rg_srtp_keys ka;
+	assert_int_equal(rg_dtls_srtp_keys(a, &ka), 0);
+	assert_false(rg_dtls_released(a));
+	rg_dtls_release(a);
+	assert_true(rg_dtls_released(a));
+	assert_int_equal(rg_dtls_state(a), RG_DTLS_CONNECTED);
+	assert_string_equal(rg_dtls_version(a), "DTLSv1.2");
+	assert_int_equal(rg_dtls_srtp_keys(a, &ka), -EINVAL);
+	uint8_t hs[40] = { 22, 0xfe, 0xfd, 0, 1 };
+	assert_int_equal(rg_dtls_feed(a, hs, sizeof hs), RG_DTLS_CONNECTED);
+	ba->n = 0;
+	rg_dtls_free(b); /* its close_notify */
+	assert_int_equal(ba->n, 1);
+	assert_int_equal(ba->buf[0][0], 21);
+	deliver(ba, a);
+	assert_int_equal(rg_dtls_state(a), RG_DTLS_CLOSED);
+	ab->n = 0;
+	rg_dtls_free(a);
+	assert_int_equal(ab->n, 0);
+	free(ab);
+	free(ba);
+}
+
 static void test_wrong_fingerprint_fails(void **state)
 {
 	(void)state;
@@ -185,6 +218,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handshake_keys_and_srtp),
 		cmocka_unit_test(test_loss_is_recovered_by_timers),
+		cmocka_unit_test(test_release_after_keys),
 		cmocka_unit_test(test_wrong_fingerprint_fails),
 		cmocka_unit_test(test_garbage_does_not_crash),
 	};

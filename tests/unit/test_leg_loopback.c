@@ -17,6 +17,7 @@
 #include "core/util.h"
 #include "webrtc/dtls.h"
 #include "webrtc/leg.h"
+#include "webrtc/sdp.h"
 #include "webrtc/srtp.h"
 
 #define MAX_CANDS 16
@@ -62,7 +63,9 @@ static void on_rtp(void *arg, const uint8_t *pkt, size_t len)
 	s->last_len = len;
 }
 
-static const struct rg_leg_cb cb = { on_candidate, on_state, on_rtp };
+static const struct rg_leg_cb cb = { on_candidate, on_state, on_rtp, NULL };
+/* A counting receiver: the packets still protected. */
+static const struct rg_leg_cb cb_count = { on_candidate, on_state, NULL, on_rtp };
 
 /* Hands what each side gathered to the other. */
 static void trickle(struct side *s)
@@ -127,14 +130,16 @@ static void send_one(struct side *from, uint8_t fill, uint8_t *copy, size_t *cop
 	assert_int_equal(rg_leg_send_rtp(from->leg, buf, n, sizeof buf), 0);
 }
 
-static void loopback(enum rg_leg_dir offerer_dir)
+/* The offerer receives through the worker's epoll set (cfg.epoll_rx); with
+ * count_only it gets its packets still protected (rg_leg_cb.srtp). */
+static void loopback(enum rg_leg_dir offerer_dir, bool count_only)
 {
 	struct rg_dtls_cert *c1 = rg_dtls_cert_new(), *c2 = rg_dtls_cert_new();
 	assert_non_null(c1);
 	assert_non_null(c2);
 	struct rg_loop *loop = rg_loop_new_main("test");
 	g_main_context_push_thread_default(g_main_context_default());
-	struct rg_leg_config cfg_o = { c1, "127.0.0.1", "", 0, 0 }, cfg_a = { c2, "127.0.0.1", "", 0, 0 };
+	struct rg_leg_config cfg_o = { c1, "127.0.0.1", "", 0, 0, true }, cfg_a = { c2, "127.0.0.1", "", 0, 0, false };
 	struct side *o = calloc(1, sizeof *o), *a = calloc(1, sizeof *a);
 	o->name = "offerer";
 	a->name = "answerer";
@@ -142,7 +147,8 @@ static void loopback(enum rg_leg_dir offerer_dir)
 	a->peer = o;
 	char err[256] = "", *offer = NULL, *answer = NULL;
 
-	int rc = rg_leg_create_offer(&o->leg, loop, &cfg_o, offerer_dir, &cb, o, &offer, err, sizeof err);
+	int rc = rg_leg_create_offer(&o->leg, loop, &cfg_o, offerer_dir, count_only ? &cb_count : &cb, o, &offer,
+				     err, sizeof err);
 	assert_int_equal(rc, 0);
 	assert_int_equal(rg_leg_state(o->leg), RG_LEG_NEW);
 	assert_non_null(strstr(offer, "a=setup:actpass\r\n"));
@@ -158,6 +164,9 @@ static void loopback(enum rg_leg_dir offerer_dir)
 	/* a second answer is refused */
 	assert_int_equal(rg_leg_set_answer(o->leg, answer, strlen(answer), err, sizeof err), -EINVAL);
 	assert_int_equal(rg_leg_audio_level_id(o->leg), rg_leg_audio_level_id(a->leg));
+	assert_int_equal(rg_leg_capture_time_id(o->leg), RG_LEG_OFFER_CAPTURE_TIME_ID);
+	assert_int_equal(rg_leg_capture_time_id(a->leg), RG_LEG_OFFER_CAPTURE_TIME_ID);
+	assert_non_null(strstr(answer, "a=extmap:5 " SDP_EXT_ABS_CAPTURE_TIME "\r\n"));
 	assert_int_equal(rg_leg_opus_pt(o->leg), rg_leg_opus_pt(a->leg));
 
 	rg_leg_start(a->leg);
@@ -173,11 +182,17 @@ static void loopback(enum rg_leg_dir offerer_dir)
 	assert_true(run_until(received, o, a));
 	assert_int_equal(a->last_len, len_o);
 	assert_memory_equal(a->last, sent_o, len_o);
-	assert_int_equal(o->last_len, len_a);
-	assert_memory_equal(o->last, sent_a, len_a);
+	if (count_only) { /* the clear header and extension, then payload and tag */
+		assert_int_equal(o->last_len, len_a + rg_srtp_tag_len(RG_SRTP_AEAD_AES_128_GCM));
+		assert_memory_equal(o->last, sent_a, 20);
+	} else {
+		assert_int_equal(o->last_len, len_a);
+		assert_memory_equal(o->last, sent_a, len_a);
+	}
 
 	cJSON *j = rg_leg_to_json(o->leg);
 	assert_string_equal(cJSON_GetObjectItem(j, "state")->valuestring, "connected");
+	assert_string_equal(cJSON_GetObjectItem(j, "receive")->valuestring, "epoll");
 	cJSON_Delete(j);
 	rg_leg_free(o->leg);
 	rg_leg_free(a->leg);
@@ -195,13 +210,19 @@ static void loopback(enum rg_leg_dir offerer_dir)
 static void test_offerer_publishes(void **state)
 {
 	(void)state;
-	loopback(RG_LEG_SEND);
+	loopback(RG_LEG_SEND, false);
 }
 
 static void test_offerer_plays(void **state)
 {
 	(void)state;
-	loopback(RG_LEG_RECV);
+	loopback(RG_LEG_RECV, false);
+}
+
+static void test_offerer_counts(void **state)
+{
+	(void)state;
+	loopback(RG_LEG_RECV, true);
 }
 
 /* Answers the offering leg cannot take. */
@@ -211,7 +232,7 @@ static void test_bad_answers(void **state)
 	struct rg_dtls_cert *c1 = rg_dtls_cert_new();
 	struct rg_loop *loop = rg_loop_new_main("test");
 	g_main_context_push_thread_default(g_main_context_default());
-	struct rg_leg_config cfg = { c1, "127.0.0.1", "", 0, 0 };
+	struct rg_leg_config cfg = { c1, "127.0.0.1", "", 0, 0, false };
 	struct side s = { .name = "offerer" };
 	char err[256], *offer = NULL;
 	assert_int_equal(rg_leg_create_offer(&s.leg, loop, &cfg, RG_LEG_SEND, &cb, &s, &offer, err, sizeof err), 0);
@@ -246,6 +267,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_offerer_publishes),
 		cmocka_unit_test(test_offerer_plays),
+		cmocka_unit_test(test_offerer_counts),
 		cmocka_unit_test(test_bad_answers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -81,6 +81,35 @@ static void test_ext_renumber(void **state)
 	assert_int_equal(rtp_ext_renumber(pkt, 5, 5, 1), -EINVAL);
 }
 
+static void test_ext_remap(void **state)
+{
+	(void)state;
+	uint8_t pkt[sizeof chrome_opus];
+	memcpy(pkt, chrome_opus, sizeof pkt);
+	struct rtp_header h;
+	struct rtp_ext_elem e;
+	uint8_t level = 0;
+	bool vad = false;
+	/* level 1 -> 3 and transport-cc 3 -> 1 in one pass (the ids cross),
+	 * abs-send-time (id 2) becomes padding */
+	uint8_t map[15] = { 0, 3, 0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
+	assert_int_equal(rtp_ext_remap(pkt, sizeof pkt, map, 15), 3);
+	assert_int_equal(rtp_header_decode(&h, pkt, sizeof pkt), 0);
+	assert_int_equal(h.header_len, 28);
+	assert_int_equal(rtp_ext_find(&h, 2, &e), -ENOENT);
+	assert_int_equal(rtp_audio_level_get(&h, 3, &level, &vad), 0);
+	assert_int_equal(level, 42);
+	assert_int_equal(rtp_ext_find(&h, 1, &e), 0);
+	assert_int_equal(e.data[0] << 8 | e.data[1], 7);
+	assert_memory_equal(pkt + 18, "\0\0\0\0", 4);
+	assert_memory_equal(pkt + 28, chrome_opus + 28, sizeof pkt - 28);
+	uint8_t same[4] = { 0, 1, 2, 3 };
+	assert_int_equal(rtp_ext_remap(pkt, sizeof pkt, same, 4), 0);
+	uint8_t bad[2] = { 0, 15 };
+	assert_int_equal(rtp_ext_remap(pkt, sizeof pkt, bad, 2), -EINVAL);
+	assert_int_equal(rtp_ext_remap(pkt, 5, same, 4), -EINVAL);
+}
+
 static void test_round_trip_csrc_ext_padding(void **state)
 {
 	(void)state;
@@ -394,6 +423,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode_chrome_opus),
 		cmocka_unit_test(test_ext_renumber),
+		cmocka_unit_test(test_ext_remap),
 		cmocka_unit_test(test_round_trip_csrc_ext_padding),
 		cmocka_unit_test(test_two_byte_extension),
 		cmocka_unit_test(test_one_byte_walk_rules),

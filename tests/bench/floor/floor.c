@@ -3,7 +3,8 @@
  * is from it.
  *
  * One talker, N listeners. Per packet from the talker: SRTP unprotect once
- * (libsrtp2, AEAD_AES_128_GCM, the profile the legs negotiate first); per
+ * (libsrtp2; AEAD_AES_128_GCM, or AES_CM_128_HMAC_SHA1_80 with --profile
+ * cm: the two profiles the legs can negotiate); per
  * listener: copy, rewrite SSRC/seq, SRTP protect with that listener's own
  * session, and send to that listener's UDP socket on loopback. Variants:
  *   crypto   no send: unprotect + N x (copy, rewrite, protect)
@@ -11,10 +12,16 @@
  *            listener (as the server's legs: one socket each)
  *   sendmmsg + one sendmmsg(2) per talker packet, from one socket, carrying
  *            the N listener packets (a batched send)
+ * SRTP is initialised as the server does it (rg_srtp_global_init: NSS
+ * first, sized for many keys, when libsrtp2 runs over NSS); --nss-space
+ * leaves NSS to libsrtp2 (its "optimise space" tables: the cost per packet
+ * then grows with the number of sessions).
  * Nobody reads the listener sockets: what the kernel does to deliver
  * (and drop) is charged to the sender, as it is to the server.
  * Figures: relayed packets per CPU-second of this process (= per core). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -27,6 +34,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "webrtc/srtp.h"
 
 #define PKT 1500
 #define TRAILER 148
@@ -48,14 +57,21 @@ static double cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static bool profile_cm; /* --profile cm: AES_CM_128_HMAC_SHA1_80, else AEAD_AES_128_GCM */
+
 static int session(srtp_t *s, bool inbound, uint8_t fill)
 {
 	srtp_policy_t p;
-	uint8_t key[16 + 12];
+	uint8_t key[16 + 14];
 	memset(&p, 0, sizeof p);
 	memset(key, fill, sizeof key);
-	srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
-	srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
+	if (profile_cm) {
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
+	} else {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
+	}
 	p.key = key;
 	p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
 	p.window_size = 1024;
@@ -155,8 +171,19 @@ int main(int argc, char **argv)
 {
 	unsigned n = argc > 1 ? (unsigned)atoi(argv[1]) : 2000;
 	unsigned total = argc > 2 ? (unsigned)atoi(argv[2]) : 400000; /* relayed packets per variant */
-	bool rows = argc > 3 && strcmp(argv[3], "--row") == 0;
-	if (!n || srtp_init() != srtp_err_status_ok)
+	bool rows = false, nss_space = false;
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--row") == 0)
+			rows = true;
+		else if (strcmp(argv[i], "--nss-space") == 0)
+			nss_space = true;
+		else if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc)
+			profile_cm = strcmp(argv[++i], "cm") == 0;
+		else
+			return fprintf(stderr, "usage: rg-floor [LISTENERS [PACKETS [--row] [--profile gcm|cm] [--nss-space]]]\n"), 2;
+	}
+	const char *pname = profile_cm ? "AES_CM_128_HMAC_SHA1_80" : "AEAD_AES_128_GCM";
+	if (!n || (nss_space ? (srtp_init() == srtp_err_status_ok ? 0 : -1) : rg_srtp_global_init()) != 0)
 		return 1;
 	struct listener *ls = calloc(n, sizeof *ls);
 	int batch_fd = udp_socket(NULL);
@@ -175,14 +202,17 @@ int main(int argc, char **argv)
 	for (int v = CRYPTO; v <= SENDMMSG; v++) {
 		pps[v] = run((enum variant)v, ls, n, n_in, batch_fd);
 		if (!rows)
-			printf("floor, 1 talker -> %u listeners, %s: %.0f relayed packets per CPU-second\n", n,
-			       variant_name[v], pps[v]);
+			printf("floor, 1 talker -> %u listeners, %s, %s: %.0f relayed packets per CPU-second\n", n,
+			       pname, variant_name[v], pps[v]);
 	}
 	if (rows) {
-		printf("ROW| floor | 1 -> %u, SRTP + sendto per packet | %.0f pkt/s per core | | | | |\n", n, pps[SENDTO]);
-		printf("ROW| floor | 1 -> %u, SRTP + sendmmsg batches | %.0f pkt/s per core | | | | |\n", n,
+		const char *pn = profile_cm ? "CM" : "GCM";
+		printf("ROW| floor | 1 -> %u, SRTP (%s) + sendto per packet | %.0f pkt/s per core | | | | |\n", n, pn,
+		       pps[SENDTO]);
+		printf("ROW| floor | 1 -> %u, SRTP (%s) + sendmmsg batches | %.0f pkt/s per core | | | | |\n", n, pn,
 		       pps[SENDMMSG]);
-		printf("ROW| floor | 1 -> %u, SRTP only (no send) | %.0f pkt/s per core | | | | |\n", n, pps[CRYPTO]);
+		printf("ROW| floor | 1 -> %u, SRTP (%s) only (no send) | %.0f pkt/s per core | | | | |\n", n, pn,
+		       pps[CRYPTO]);
 	}
 	printf("FLOOR_PPS=%.0f\n", pps[SENDTO]);
 	for (unsigned k = 0; k < n; k++) {
@@ -192,6 +222,9 @@ int main(int argc, char **argv)
 	}
 	close(batch_fd);
 	free(ls);
-	srtp_shutdown();
+	if (nss_space)
+		srtp_shutdown();
+	else
+		rg_srtp_global_shutdown();
 	return 0;
 }
