@@ -16,7 +16,6 @@ const { startServer, sleep } = require('./lib/harness');
 const { sendTone, tones, soxStat } = require('./lib/rtp_tools');
 
 let srv, dir, recDir;
-let nextPort = 36100;
 
 before(async () => {
   for (const tool of ['/usr/bin/gst-launch-1.0', '/usr/bin/sox', '/usr/bin/opusinfo', '/usr/bin/ffprobe', '/usr/bin/ffmpeg']) {
@@ -41,17 +40,18 @@ async function endpoint(s, room, user) {
 // A tone through a relay: resolves the wall time of its first packet.
 function tone(freq, toPort, seconds) {
   const sock = dgram.createSocket('udp4');
-  const port = nextPort++;
-  let first = null;
+  let first = null, gst = null, stopped = false;
   const firstP = new Promise((resolve) => {
     sock.on('message', (m) => {
       if (first === null) { first = Date.now(); resolve(first); }
       sock.send(m, toPort, '127.0.0.1');
     });
   });
-  sock.bind(port, '127.0.0.1');
-  const gst = sendTone('opus', freq, port, { seconds });
-  return { first: firstP, stop: () => { gst.kill('SIGKILL'); sock.close(); } };
+  // a port the kernel picks: fixed ones may be taken by other jobs of the machine
+  sock.bind(0, '127.0.0.1', () => {
+    if (!stopped) gst = sendTone('opus', freq, sock.address().port, { seconds });
+  });
+  return { first: firstP, stop: () => { stopped = true; if (gst) gst.kill('SIGKILL'); sock.close(); } };
 }
 
 async function startRec(s, room, body) {
