@@ -84,7 +84,7 @@ before(async () => {
   const deadPort = await freePort();
   srv = await startServer({
     config: {
-      media: { workers: 2, rtp_ports: '34000-34199' },
+      media: { workers: 2, rtp_ports: '24000-24199' },
       sip: {
         listen: `127.0.0.1:${sipPort}`, media_timeout_ms: 20000, codecs: 'pcmu,pcma',
         dial_in: [
