@@ -120,7 +120,7 @@ test('PIN by RFC 4733: prompt, wrong PIN, right PIN, then the room; a later digi
   const phone = sipp(dir, 'scen_pin_dtmf.xml', ['-s', 'pin-alpha', '-set', 'recport', String(rec1),
     '-mp', String(mp), '-p', String(sp), `127.0.0.1:${sipPort}`], { timeout: '40s' });
   // in the lobby: answered, not in the room
-  const lobby = await waitFor(srv, 'the call in the lobby', async () => (await callsOf(room)).find((c) => c.state === 'answered'));
+  const lobby = await waitFor(srv, 'the call in the lobby', async () => (await callsOf(room)).find((c) => c.state === 'answered'), 20000);
   assert.strictEqual(lobby.pin_pending, true);
   assert.strictEqual(lobby.stream_id, null);
   const users = await srv.admin('GET', `/v1/rooms/${room}/users`);
@@ -336,7 +336,7 @@ test('dial-out: a SIPp echo comes back into the room as the phone stream (N-1), 
   const dur = w.x.length / w.rate;
   const early = windowRms(w, 1000, 0.5, dur / 2), late = windowRms(w, 1000, dur / 2, dur);
   assert.ok(early > 0.1, `the echo of the room's 1000 Hz did not come back as the phone's stream: ${early}`);
-  assert.ok(Math.abs(late - early) < 0.05, `the echo level moves (feedback?): ${early} then ${late}`);
+  assert.ok(late < early + 0.1, `the echo grows (feedback?): ${early} then ${late}`);
   await srv.admin('DELETE', `/v1/rooms/${room}/sip-calls/${c.json.id}`);
   await sippDone(dir, 'scen_uas_echo.xml', uas);
   // busy
