@@ -13,23 +13,14 @@ const dgram = require('node:dgram');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { freePort, run, track, stopAll } = require('./lib/sip_tools');
+const { freePort, run, track, stopAll, waitFor: waitForServer } = require('./lib/sip_tools');
 const { startServer, sleep } = require('./lib/harness');
 const { sendTone, recordRtp, tones } = require('./lib/rtp_tools');
 
 const SIPP_DIR = path.join(__dirname, 'sipp');
 let srv, dir, sipPort;
 
-async function waitFor(what, fn, ms = 10000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last) return last;
-    await sleep(100);
-  }
-  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)}\n${srv.log().slice(-3000)}`);
-}
+const waitFor = (what, fn, ms) => waitForServer(srv, what, fn, ms);
 
 // A baresip 1.0.0 (headless) in its own directory: plays wav, records what
 // it hears into rec/, answers automatically when auto.
