@@ -316,6 +316,10 @@ static void publish_opus(struct rtpep *e, const uint8_t *payload, size_t len, ui
 
 static void transcode_in(struct rtpep *e, const struct rtp_header *h)
 {
+	if (!e->dec || !e->opus || !e->fifo) { /* a codec that could not be made */
+		e->decode_errors++;
+		return;
+	}
 	if (e->rx_started) {
 		uint16_t gap = (uint16_t)(h->seq - e->last_seq - 1);
 		if (gap > 0 && gap <= MAX_GAP_CONCEAL) {
