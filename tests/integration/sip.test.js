@@ -13,7 +13,7 @@ const dgram = require('node:dgram');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { freePort, run, track, stopAll, waitFor: waitForServer } = require('./lib/sip_tools');
+const { freePort, run, track, stopAll, baresipDir, waitFor: waitForServer } = require('./lib/sip_tools');
 const { startServer, sleep } = require('./lib/harness');
 const { sendTone, recordRtp, tones } = require('./lib/rtp_tools');
 
@@ -22,24 +22,8 @@ let srv, dir, sipPort;
 
 const waitFor = (what, fn, ms) => waitForServer(srv, what, fn, ms);
 
-// A baresip 1.0.0 (headless) in its own directory: plays wav, records what
-// it hears into rec/, answers automatically when auto.
-async function baresip(name, { wav, codecs, auto = false, rtpPorts }) {
-  const d = path.join(dir, name), rec = path.join(d, 'rec');
-  fs.mkdirSync(rec, { recursive: true });
-  const port = await freePort();
-  fs.writeFileSync(path.join(d, 'config'), [
-    'poll_method epoll', `sip_listen 127.0.0.1:${port}`, 'net_interface 127.0.0.1',
-    `rtp_ports ${rtpPorts}`, 'call_local_timeout 120', 'audio_player alsa,null',
-    `audio_source aufile,${wav}`, 'audio_alert alsa,null', 'rtcp_mux no', 'jitter_buffer_delay 5-10',
-    'module_path /usr/lib/baresip/modules', 'module g711.so', 'module opus.so', 'module alsa.so',
-    'module aufile.so', 'module sndfile.so', 'module_tmp uuid.so', 'module_tmp account.so',
-    'module_app menu.so', `snd_path ${rec}`, 'opus_bitrate 64000', ''].join('\n'));
-  fs.writeFileSync(path.join(d, 'accounts'),
-    `<sip:${name}@127.0.0.1:${port}>;regint=0;answermode=${auto ? 'auto' : 'manual'};audio_codecs=${codecs}\n`);
-  fs.writeFileSync(path.join(d, 'contacts'), '');
-  return { dir: d, rec, port };
-}
+// A baresip 1.0.0 (headless) in its own directory (lib/sip_tools.js).
+const baresip = (name, opts) => baresipDir(dir, name, opts);
 
 function recording(rec) {
   const f = fs.readdirSync(rec).find((n) => n.endsWith('-dec.wav'));

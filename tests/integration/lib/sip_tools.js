@@ -4,6 +4,7 @@
 'use strict';
 const assert = require('node:assert');
 const { spawn } = require('node:child_process');
+const dgram = require('node:dgram');
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -35,15 +36,26 @@ async function freePorts(n) {
 
 // A free TCP port whose next one is free too (baresip listens for TLS on
 // its SIP port + 1).
+function udpFree(port) {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', () => resolve(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+// A port free over TCP and UDP whose next port is free over TCP and UDP
+// too (a SIP listener and its TLS neighbour).
 async function freePortPair() {
   for (let i = 0; i < 50; i++) {
     const [p] = await freePorts(1);
+    if (p >= 65535) continue;
     const ok = await new Promise((resolve) => {
       const s = net.createServer();
       s.once('error', () => resolve(false));
       s.listen(p + 1, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-    if (ok && p < 65535) return p;
+    if (ok && await udpFree(p) && await udpFree(p + 1)) return p;
   }
   throw new Error('no free pair of ports');
 }
