@@ -140,8 +140,9 @@ static int parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* "host:port" or "[v6]:port" */
-static int parse_listen(struct rg_config *c, const char *s)
+/* "host:port" or "[v6]:port" into host (brackets removed) and port; the
+ * host is not checked here. */
+static int split_hostport(const char *s, char *host, size_t hostcap, uint16_t *port)
 {
 	const char *colon = strrchr(s, ':');
 	if (!colon || colon == s)
@@ -154,13 +155,18 @@ static int parse_listen(struct rg_config *c, const char *s)
 		h++;
 		hl -= 2;
 	}
-	uint64_t port;
-	if (hl >= sizeof c->http_host || parse_u64(colon + 1, &port) || port > 65535)
+	uint64_t p;
+	if (hl >= hostcap || parse_u64(colon + 1, &p) || p > 65535)
 		return -EINVAL;
-	memcpy(c->http_host, h, hl);
-	c->http_host[hl] = '\0';
-	c->http_port = (uint16_t)port;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (uint16_t)p;
 	return 0;
+}
+
+static int parse_listen(struct rg_config *c, const char *s)
+{
+	return split_hostport(s, c->http_host, sizeof c->http_host, &c->http_port);
 }
 
 static int parse_ports(struct rg_config *c, const char *s)
@@ -755,26 +761,13 @@ int rg_config_apply_env(struct rg_config *cfg, char *err, size_t errlen)
 
 int rg_config_split_hostport(const char *s, char *host, size_t hostcap, uint16_t *port)
 {
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s)
+	uint16_t p;
+	if (split_hostport(s, host, hostcap, &p))
 		return -EINVAL;
-	size_t hl = (size_t)(colon - s);
-	const char *h = s;
-	if (s[0] == '[') {
-		if (hl < 3 || s[hl - 1] != ']')
-			return -EINVAL;
-		h++;
-		hl -= 2;
-	}
-	uint64_t p;
-	if (hl >= hostcap || parse_u64(colon + 1, &p) || p > 65535)
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
 	unsigned char a[16];
 	if (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1)
 		return -EINVAL;
-	*port = (uint16_t)p;
+	*port = p;
 	return 0;
 }
 
