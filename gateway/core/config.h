@@ -63,10 +63,11 @@ struct rg_config_sip_rule {
 #define RG_CFG_SIP_NAME_MAX 64
 #define RG_CFG_SIP_CRED_MAX 128
 enum rg_cfg_srtp { RG_CFG_SRTP_OFF = 0, RG_CFG_SRTP_OPTIONAL, RG_CFG_SRTP_REQUIRED };
+enum rg_cfg_sip_transport { RG_CFG_SIP_UDP = 0, RG_CFG_SIP_TCP, RG_CFG_SIP_TLS };
 struct rg_config_sip_trunk {
 	char name[RG_CFG_SIP_NAME_MAX];
 	char address[RG_CFG_ADDR_MAX];      /* "host:port" of the registrar / proxy (host may be a name) */
-	bool tcp;                           /* transport "tcp" (else "udp") */
+	enum rg_cfg_sip_transport transport;
 	char username[RG_CFG_SIP_CRED_MAX]; /* "" = none */
 	char password[RG_CFG_SIP_CRED_MAX];
 	char auth_username[RG_CFG_SIP_CRED_MAX]; /* "" = username */

@@ -277,11 +277,9 @@ static int walk_trunk_member(struct walk *w, const cJSON *it, const char *mp, st
 	}
 	if (!strcmp(k, "transport")) {
 		const char *v = cJSON_IsString(it) ? it->valuestring : "";
-		if (!strcmp(v, "tls"))
-			return cfg_walk_fail(w, mp, "\"tls\" is not supported in this version (\"udp\" or \"tcp\")");
-		if (strcmp(v, "udp") && strcmp(v, "tcp"))
-			return cfg_walk_fail(w, mp, "expected \"udp\" or \"tcp\"");
-		t->tcp = !strcmp(v, "tcp");
+		if (strcmp(v, "udp") && strcmp(v, "tcp") && strcmp(v, "tls"))
+			return cfg_walk_fail(w, mp, "expected \"udp\", \"tcp\" or \"tls\"");
+		t->transport = !strcmp(v, "udp") ? RG_CFG_SIP_UDP : !strcmp(v, "tcp") ? RG_CFG_SIP_TCP : RG_CFG_SIP_TLS;
 		return 0;
 	}
 	if (!strcmp(k, "srtp")) {
@@ -442,5 +440,9 @@ int cfg_validate_sip(const struct rg_config *c, char *err, size_t errlen)
 		if (!found)
 			return cfg_fail(err, errlen, "sip.dial_in[%u].trunk: no trunk named \"%s\" in sip.trunks", i, t);
 	}
+	for (unsigned i = 0; i < c->n_sip_trunks; i++)
+		if (c->sip_trunks[i].transport == RG_CFG_SIP_TLS && !c->sip_tls_listen[0])
+			return cfg_fail(err, errlen, "sip.trunks[%u].transport: \"tls\" needs SIP over TLS (sip.tls_listen "
+					"and sip.tls_certificate_dir)", i);
 	return 0;
 }

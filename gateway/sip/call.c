@@ -576,9 +576,9 @@ static int parse_to(struct rg_sip *s, const cJSON *t, struct dial *o, char *msg,
 	o->to = t->valuestring;
 	bool tls = false;
 	if (sip_uri_ok(s, o->to, &tls)) {
-		if (tls && o->trunk)
+		if (tls && o->trunk && o->trunk->cfg->transport != RG_CFG_SIP_TLS)
 			return bad(msg, msglen, "field \"to\": a sips: URI or ;transport=tls cannot go through a trunk "
-						"(its transport is udp or tcp)");
+						"whose transport is udp or tcp");
 		if (tls && !s->tls)
 			return bad(msg, msglen, "field \"to\": a sips: URI or ;transport=tls needs SIP over TLS "
 						"(sip.tls_listen)");

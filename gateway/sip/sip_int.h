@@ -138,6 +138,7 @@ struct rg_sip {
 	/* stats.c */
 	uint64_t invites[SIP_INVITE_RESULTS];
 	struct rg_ratelimit invite_log;
+	struct rg_ratelimit tls_log; /* sofia's TLS errors (ua.c) */
 	unsigned invite_log_timer;
 	uint64_t invite_log_suppressed;
 };

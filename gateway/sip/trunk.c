@@ -170,10 +170,17 @@ static void reg_fail(struct trunk *t, int code, const char *reason)
 		t->retry_timer = rg_timer_add(s->d.control, t->backoff_s * 1000u, reg_retry, t);
 }
 
-/* "sip:host:port[;transport=tcp]" of the trunk's address. */
+/* The URI parameter of the trunk's transport ("" for UDP). */
+static const char *transport_param(const struct trunk *t)
+{
+	return t->cfg->transport == RG_CFG_SIP_TCP ? ";transport=tcp"
+	       : t->cfg->transport == RG_CFG_SIP_TLS ? ";transport=tls" : "";
+}
+
+/* "sip:host:port[;transport=tcp|tls]" of the trunk's address. */
 static void trunk_url(const struct trunk *t, char *out, size_t cap)
 {
-	snprintf(out, cap, "sip:%s%s", t->cfg->address, t->cfg->tcp ? ";transport=tcp" : "");
+	snprintf(out, cap, "sip:%s%s", t->cfg->address, transport_param(t));
 }
 
 static void reg_send(struct trunk *t)
@@ -350,11 +357,12 @@ static void add_str_or_null(cJSON *o, const char *k, const char *v)
 static cJSON *trunk_json(const struct trunk *t)
 {
 	static const char *const srtp[] = { "off", "optional", "required" };
+	static const char *const transports[] = { "udp", "tcp", "tls" };
 	const struct rg_config_sip_trunk *c = t->cfg;
 	cJSON *j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "name", c->name);
 	add_str_or_null(j, "address", c->address);
-	cJSON_AddStringToObject(j, "transport", c->tcp ? "tcp" : "udp");
+	cJSON_AddStringToObject(j, "transport", transports[c->transport]);
 	add_str_or_null(j, "username", c->username);
 	add_str_or_null(j, "auth_username", c->auth_username[0] ? c->auth_username : c->username);
 	add_str_or_null(j, "from_user", c->from_user[0] ? c->from_user : c->username);
@@ -447,7 +455,7 @@ int sip_trunk_number_uri(const struct trunk *t, const char *to, char *out, size_
 	num[n] = '\0';
 	if (*p || n == 0 || !strcmp(num, "+"))
 		return -EINVAL;
-	int len = snprintf(out, cap, "sip:%s@%s%s", num, t->cfg->address, t->cfg->tcp ? ";transport=tcp" : "");
+	int len = snprintf(out, cap, "sip:%s@%s%s", num, t->cfg->address, transport_param(t));
 	return len < 0 || (size_t)len >= cap ? -EINVAL : 0;
 }
 
@@ -462,5 +470,5 @@ void sip_trunk_from(const struct trunk *t, char *out, size_t cap)
 
 void sip_trunk_route(const struct trunk *t, char *out, size_t cap)
 {
-	snprintf(out, cap, "<sip:%s;lr%s>", t->cfg->address, t->cfg->tcp ? ";transport=tcp" : "");
+	snprintf(out, cap, "<sip:%s;lr%s>", t->cfg->address, transport_param(t));
 }

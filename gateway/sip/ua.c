@@ -27,6 +27,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/util.h"
 
 #define SHUTDOWN_WAIT_MS 2000
 #define ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
@@ -113,18 +114,31 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 	}
 }
 
-/* sofia's own logging goes to our log at debug level. */
+/* sofia's own logging goes to our log at debug level, except what it says
+ * of a TLS connection that failed (a peer's certificate that does not
+ * verify, a failed handshake): sofia reports that nowhere else (a REGISTER
+ * or INVITE over it just times out), so those lines are warnings, at most
+ * TLS_LOG_BURST a minute. */
+#define TLS_LOG_BURST 20
+
+static bool tls_problem(const char *line)
+{
+	return strstr(line, "TLS setup failed") || strstr(line, "Error with certificate") || !strncmp(line, "  err ", 6);
+}
+
 __attribute__((format(printf, 2, 0))) static void su_logger(void *ctx, char const *fmt, va_list ap)
 {
-	(void)ctx;
-	if (!rg_log_enabled(RG_SUB_SIP, RG_LOG_DEBUG))
-		return;
+	struct rg_sip *s = ctx;
 	char line[512];
 	vsnprintf(line, sizeof line, fmt, ap);
 	size_t n = strlen(line);
 	while (n && line[n - 1] == '\n')
 		line[--n] = '\0';
-	if (n)
+	if (!n)
+		return;
+	if (tls_problem(line) && rg_ratelimit_allow(&s->tls_log, rg_mono_us() / 1000))
+		rg_log(RG_SUB_SIP, RG_LOG_WARN, "TLS: %s", line);
+	else if (rg_log_enabled(RG_SUB_SIP, RG_LOG_DEBUG))
 		rg_log(RG_SUB_SIP, RG_LOG_DEBUG, "sofia: %s", line);
 }
 
@@ -134,7 +148,8 @@ int sip_ua_start(struct rg_sip *s, const char *url, const char *sips_url, char *
 	unsigned policy = s->tls_ca ? TPTLS_VERIFY_ALL : TPTLS_VERIFY_NONE;
 	su_init();
 	su_home_init(s->home);
-	su_log_redirect(NULL, su_logger, NULL);
+	s->tls_log = (struct rg_ratelimit)RG_RATELIMIT_INIT(60000, TLS_LOG_BURST);
+	su_log_redirect(NULL, su_logger, s);
 	s->root = su_glib_root_create(s);
 	if (!s->root) {
 		snprintf(err, errlen, "sip: cannot create the sofia-sip root");
@@ -193,6 +208,7 @@ void sip_ua_stop(struct rg_sip *s)
 		su_root_destroy(s->root);
 		s->root = NULL;
 	}
+	su_log_redirect(NULL, NULL, NULL);
 	su_home_deinit(s->home);
 	su_deinit();
 }

@@ -12,6 +12,11 @@
 //    a TCP connection to that port, bob's RTP arrives;
 //  - with cafile.pem (a second server): a phone with a certificate from it
 //    is answered, a phone without one cannot connect;
+//  - a trunk over TLS (transport "tls") to SIPp behind node's TLS server:
+//    REGISTER with digest, refreshed, over a verified connection
+//    (cafile.pem); a registrar whose certificate is not in cafile.pem
+//    fails; a dial-out through the trunk is answered and echoed, its
+//    INVITE, ACK and BYE over TLS;
 //  - configuration: tls_listen without a certificate directory, without
 //    sip.listen, a directory without agent.pem, an agent.pem without its
 //    key (the server refuses to start), and a sips: dial-out without TLS.
@@ -29,7 +34,7 @@ const path = require('node:path');
 const tls = require('node:tls');
 const { startServer, sleep, BIN } = require('./lib/harness');
 const { recordRtp, tones } = require('./lib/rtp_tools');
-const { freePorts, baresipDir, run, stopAll, waitFor } = require('./lib/sip_tools');
+const { SIPP_DIR, freePort, freePorts, baresipDir, run, stopAll, waitFor } = require('./lib/sip_tools');
 
 const SUPP = path.join(__dirname, 'lsan_sofia_tls.supp');
 const LSAN = { LSAN_OPTIONS: `suppressions=${SUPP}:fast_unwind_on_malloc=0` };
@@ -91,6 +96,27 @@ function sniffProxy(target) {
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     port: server.address().port, first,
+    close: () => { for (const s of conns) s.destroy(); return new Promise((r) => server.close(r)); },
+  })));
+}
+
+// node's TLS server in front of a TCP port (what a provider's TLS edge
+// does): keeps the first plaintext line of each connection and the
+// handshake errors.
+function tlsTerminator(pair, target) {
+  const lines = [], errors = [], conns = new Set();
+  const server = tls.createServer({ key: fs.readFileSync(pair.key), cert: fs.readFileSync(pair.cert) }, (c) => {
+    const u = net.connect(target, '127.0.0.1');
+    conns.add(c).add(u);
+    c.pipe(u);
+    u.pipe(c);
+    c.once('data', (d) => lines.push(d.toString('latin1').split('\r\n')[0]));
+    const end = () => { c.destroy(); u.destroy(); };
+    for (const s of [c, u]) { s.on('error', end); s.on('close', end); }
+  });
+  server.on('tlsClientError', (e) => errors.push(e.message));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    port: server.address().port, lines, errors,
     close: () => { for (const s of conns) s.destroy(); return new Promise((r) => server.close(r)); },
   })));
 }
@@ -238,6 +264,102 @@ test('with cafile.pem a phone needs a certificate from it', async () => {
     await Promise.all([pa.done, pk.done]);
   } finally {
     assert.strictEqual(await s2.stop(), 0, `second server's exit code\n${s2.log().slice(-3000)}`);
+  }
+});
+
+test('a trunk over TLS: REGISTER with digest over a verified connection, a dial-out through it', async () => {
+  const SECRET = 'trunk-s3cret-pw'; // the SIPp registrar's
+  const provider = selfSigned('provider', '127.0.0.1'), rogue = selfSigned('rogue', '127.0.0.1');
+  const cdir = path.join(dir, 'server_trunk');
+  fs.mkdirSync(cdir);
+  fs.copyFileSync(path.join(certDir, 'agent.pem'), path.join(cdir, 'agent.pem'));
+  fs.copyFileSync(provider.cert, path.join(cdir, 'cafile.pem'));
+  const sippLog = (name) => ['-trace_err', '-error_file', path.join(dir, `${name}.err`), '-trace_logs', '-log_file',
+    path.join(dir, `${name}.log`)];
+  const readOr = (f) => { try { return fs.readFileSync(f, 'utf8'); } catch { return ''; } };
+  // SIPp over TCP behind the terminators: a registrar (401, then 200 with
+  // expires=4), a UAS that echoes RTP
+  const [regPort, uasPort, badPort] = await freePorts(3);
+  const registrar = run('sipp', ['-sf', path.join(SIPP_DIR, 'scen_registrar.xml'), '-t', 't1', '-i', '127.0.0.1',
+    '-p', String(regPort), '-m', '1', '-timeout', '90s', '-timeout_error', '-nostdin', ...sippLog('tls_registrar')], { cwd: dir });
+  const termReg = await tlsTerminator(provider, regPort);
+  const termUas = await tlsTerminator(provider, uasPort);
+  const termBad = await tlsTerminator(rogue, badPort);
+  const uas = run('sipp', ['-sf', path.join(SIPP_DIR, 'scen_uas_tls.xml'), '-t', 't1', '-i', '127.0.0.1', '-p', String(uasPort),
+    '-mp', String(await freePort()), '-rtp_echo', '-set', 'contact_port', String(termUas.port), '-m', '1',
+    '-timeout', '60s', '-timeout_error', '-nostdin', ...sippLog('tls_uas')], { cwd: dir });
+  const rogueSipp = run('sipp', ['-sf', path.join(SIPP_DIR, 'scen_registrar.xml'), '-t', 't1', '-i', '127.0.0.1',
+    '-p', String(badPort), '-m', '1', '-nostdin'], { cwd: dir });
+  await sleep(500);
+  const { server: s3 } = await startOnFreePorts((a, b) => ({
+    media: { workers: 1, rtp_ports: '37800-37899' },
+    sip: {
+      listen: `127.0.0.1:${a}`, tls_listen: `127.0.0.1:${b}`, tls_certificate_dir: cdir, media_timeout_ms: 0,
+      trunks: [
+        { name: 'prov', address: `127.0.0.1:${termReg.port}`, transport: 'tls', username: 'trunkuser', password: SECRET,
+          register: true, register_expires_s: 60 },
+        { name: 'out', address: `127.0.0.1:${termUas.port}`, transport: 'tls', codecs: 'pcmu' },
+        { name: 'rogue', address: `127.0.0.1:${termBad.port}`, transport: 'tls', username: 'trunkuser', password: SECRET,
+          register: true },
+      ],
+    },
+    log: { level: 'info' },
+  }), LSAN);
+  try {
+    const regs = async () => Object.fromEntries((await s3.admin('GET', '/v1/sip/registrations')).json.registrations
+      .map((x) => [x.trunk, x]));
+    const r = await waitFor(s3, 'prov registered over TLS', async () => { const x = (await regs()).prov; return x.status === 'registered' && x; }, 15000);
+    assert.strictEqual(r.expires_s, 4);
+    await waitFor(s3, 'a refresh', async () => (readOr(path.join(dir, 'tls_registrar.log')).match(/^REGISTER at/mg) || []).length >= 1, 10000);
+    assert.strictEqual((await regs()).prov.status, 'registered');
+    assert.ok(termReg.lines.length >= 1 && termReg.lines.every((l) => /^REGISTER sip:127\.0\.0\.1:\d+;transport=tls SIP\/2\.0$/.test(l)),
+      `what came out of the TLS connections to the registrar: ${JSON.stringify(termReg.lines)}`);
+    const t = (await s3.admin('GET', '/v1/sip/trunks')).json.trunks;
+    assert.deepStrictEqual(t.map((x) => x.transport), ['tls', 'tls', 'tls']);
+    // dial-out through the TLS trunk: answered, SIPp's echo comes back
+    const room = 'tlstrunk';
+    const c = await s3.admin('POST', `/v1/rooms/${room}/sip-calls`, { trunk: 'out', to: '+4930123' });
+    assert.strictEqual(c.status, 201, c.text);
+    assert.strictEqual(c.json.to, `sip:+4930123@127.0.0.1:${termUas.port};transport=tls`);
+    const ans = await waitFor(s3, 'answered', async () => {
+      const g = await s3.admin('GET', `/v1/rooms/${room}/sip-calls/${c.json.id}`);
+      return (g.json.state === 'answered' || g.json.state === 'ended') && g.json;
+    }, 15000);
+    assert.strictEqual(ans.state, 'answered', JSON.stringify(ans));
+    assert.strictEqual(ans.codec.name, 'pcmu');
+    await sleep(1500);
+    const g = await s3.admin('GET', `/v1/rooms/${room}/sip-calls/${c.json.id}`);
+    assert.ok(g.json.stats.received.packets > 20, `echo packets: ${JSON.stringify(g.json.stats)}`);
+    const d = await s3.admin('DELETE', `/v1/rooms/${room}/sip-calls/${c.json.id}`);
+    assert.strictEqual(d.status, 200, d.text);
+    assert.strictEqual(await uas.done, 0, `sipp uas: ${uas.out.slice(-1000)}\n${readOr(path.join(dir, 'tls_uas.err')).slice(-1500)}`);
+    const ulog = readOr(path.join(dir, 'tls_uas.log'));
+    assert.match(ulog, new RegExp(`^INVITE sip:\\+4930123@127\\.0\\.0\\.1:${termUas.port};transport=tls$`, 'm'), ulog.slice(-1500));
+    assert.match(ulog, /^BYE sip:sipp@127\.0\.0\.1:\d+;transport=tls$/m, ulog.slice(-1500));
+    assert.ok(termUas.lines.length >= 1 && termUas.lines.every((l) => /^(INVITE|ACK|BYE) /.test(l)), JSON.stringify(termUas.lines));
+    // a sips: to through the TLS trunk is accepted (422 only for udp/tcp trunks: sip_trunks)
+    const v = await s3.admin('POST', `/v1/rooms/${room}/sip-calls`, { trunk: 'out', to: 'sips:+1@example.invalid', ring_timeout_s: 1 });
+    assert.strictEqual(v.status, 201, v.text);
+    await s3.admin('DELETE', `/v1/rooms/${room}/sip-calls/${v.json.id}`);
+    // the rogue registrar's certificate is not in cafile.pem: the handshake
+    // fails (our alert: unknown CA), no REGISTER reaches it, the log says
+    // why at once, and the registration fails when the REGISTER times out
+    assert.deepStrictEqual(termBad.lines, [], 'nothing sent to a registrar we cannot verify');
+    assert.ok(termBad.errors.some((e) => /unknown ca/i.test(e)), JSON.stringify(termBad.errors));
+    assert.match(s3.log(), /warn +sip: TLS: .*(certificate|TLS setup failed)/);
+    const bad = await waitFor(s3, 'rogue failed', async () => { const x = (await regs()).rogue; return x.status === 'failed' && x; }, 45000);
+    assert.strictEqual(bad.code, 408, JSON.stringify(bad));
+    assert.ok(bad.next_attempt_ms > Date.now(), JSON.stringify(bad));
+    assert.deepStrictEqual(termBad.lines, []);
+    console.log(`# TLS trunk: registered (expires ${r.expires_s}); rogue registrar: ${bad.code} ${bad.reason}, `
+      + `its TLS server saw: ${termBad.errors[0].split(':').slice(-2).join(':').trim()}`);
+  } finally {
+    assert.strictEqual(await s3.stop(), 0, `trunk server's exit code\n${s3.log().slice(-3000)}`);
+    // the un-REGISTER at shutdown ends the registrar's scenario
+    const code = await Promise.race([registrar.done, sleep(10000).then(() => 'timeout')]);
+    assert.strictEqual(code, 0, `sipp registrar: ${registrar.out.slice(-800)}\n${readOr(path.join(dir, 'tls_registrar.err')).slice(-1500)}`);
+    rogueSipp.kill('SIGKILL');
+    for (const x of [termReg, termUas, termBad]) await x.close();
   }
 });
 

@@ -222,7 +222,8 @@ test('dial-out through a trunk: a tel: number, the provider\'s 407 answered, ans
   assert.strictEqual(kv.response, md5(`${ha1}:${kv.nonce}:${kv.nc}:${kv.cnonce}:${kv.qop}:${ha2}`), pa[1]);
   // bad requests name the field
   for (const [body, field] of [[{ trunk: 'nope', to: '+123' }, 'trunk'], [{ to: '+4930123' }, 'to'],
-    [{ trunk: 'out', to: '12ab' }, 'to'], [{ trunk: 3, to: '+1' }, 'trunk'], [{ trunk: 'pbx', to: '+1' }, 'trunk']]) {
+    [{ trunk: 'out', to: '12ab' }, 'to'], [{ trunk: 3, to: '+1' }, 'trunk'], [{ trunk: 'pbx', to: '+1' }, 'trunk'],
+    [{ trunk: 'out', to: 'sips:bob@127.0.0.1' }, 'to']]) {
     const e = await srv.admin('POST', `/v1/rooms/${room}/sip-calls`, body);
     assert.strictEqual(e.status, 422, `${JSON.stringify(body)}: ${e.text}`);
     assert.match(e.json.error.message, new RegExp(`field "${field}"`), e.text);
@@ -285,11 +286,12 @@ test('GET /v1/sip/trunks: settings without passwords; the log holds none either'
 
 test('bad trunk configurations are refused, naming the field', () => {
   const cases = [
-    [{ trunks: [{ name: 'a', address: 'h:1' }, { name: 'b', address: 'h:1', transport: 'sctp' }] }, /sip\.trunks\[1\]\.transport.*"udp" or "tcp"/],
+    [{ trunks: [{ name: 'a', address: 'h:1' }, { name: 'b', address: 'h:1', transport: 'sctp' }] }, /sip\.trunks\[1\]\.transport.*"udp", "tcp" or "tls"/],
     [{ trunks: [{ name: 'a', address: 'h:1' }, { name: 'a', address: 'h:2' }] }, /sip\.trunks\[1\]\.name.*unique/],
     [{ trunks: [{ name: 'a', address: 'h:1', inbound: { cidrs: ['10.0.0.300/8'] } }] }, /sip\.trunks\[0\]\.inbound\.cidrs\[0\]/],
     [{ trunks: [{ name: 'a', address: 'h:1', register: true, password: SECRET }] }, /sip\.trunks\[0\]\.register.*username/],
     [{ trunks: [{ name: 'a', address: 'h:1' }], dial_in: [{ user_regex: 'x', room: 'r', trunk: 'b' }] }, /sip\.dial_in\[0\]\.trunk: no trunk named "b"/],
+    [{ listen: '127.0.0.1:5060', trunks: [{ name: 'a', address: 'h:1', transport: 'tls' }] }, /sip\.trunks\[0\]\.transport: "tls" needs SIP over TLS/],
   ];
   for (const [sip, re] of cases) {
     const f = path.join(dir, 'bad.jsonc');

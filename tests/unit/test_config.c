@@ -198,10 +198,10 @@ static void test_sip_trunks(void **state)
 	assert_int_equal(c.n_sip_trunks, 2);
 	assert_string_equal(c.sip_trunks[0].name, "prov");
 	assert_true(c.sip_trunks[0].reg);
-	assert_false(c.sip_trunks[0].tcp);
+	assert_int_equal(c.sip_trunks[0].transport, RG_CFG_SIP_UDP);
 	assert_int_equal(c.sip_trunks[0].register_expires_s, 600);
 	assert_int_equal(c.sip_trunks[0].srtp, RG_CFG_SRTP_OFF);
-	assert_true(c.sip_trunks[1].tcp);
+	assert_int_equal(c.sip_trunks[1].transport, RG_CFG_SIP_TCP);
 	assert_int_equal(c.sip_trunks[1].n_cidrs, 2);
 	assert_string_equal(c.sip_trunks[1].in_username, "pbx");
 	assert_int_equal(c.sip_trunks[1].srtp, RG_CFG_SRTP_REQUIRED);
@@ -212,9 +212,9 @@ static void test_sip_trunks(void **state)
 	expect_err(BASE "\"trunks\":{}}}", "key \"sip.trunks\": expected an array");
 	expect_err(BASE "\"trunks\":[{\"address\":\"a:1\"}]}}", "key \"sip.trunks[0]\": \"name\" is required");
 	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\"},{\"name\":\"b\",\"address\":\"h:1\",\"transport\":\"sctp\"}]}}",
-		   "sip.trunks[1].transport\": expected \"udp\" or \"tcp\"");
+		   "sip.trunks[1].transport\": expected \"udp\", \"tcp\" or \"tls\"");
 	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\",\"transport\":\"tls\"}]}}",
-		   "sip.trunks[0].transport\": \"tls\" is not supported");
+		   "sip.trunks[0].transport: \"tls\" needs SIP over TLS (sip.tls_listen");
 	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h:1\"},{\"name\":\"a\",\"address\":\"h:1\"}]}}",
 		   "sip.trunks[1].name\": \"a\" is the name of an earlier trunk");
 	expect_err(BASE "\"trunks\":[{\"name\":\"a\",\"address\":\"h\"}]}}", "sip.trunks[0].address\": expected \"host:port\"");
@@ -269,6 +269,13 @@ static void test_sip_tls(void **state)
 	assert_int_equal(rg_config_validate(&c, err, sizeof err), 0);
 	assert_string_equal(c.sip_tls_listen, "127.0.0.1:5061");
 	assert_string_equal(c.sip_tls_cert_dir, dir);
+	/* a trunk over TLS, with SIP over TLS configured */
+	snprintf(text, sizeof text, BASE "\"listen\":\"127.0.0.1:5060\",\"tls_listen\":\"127.0.0.1:5061\","
+		 "\"tls_certificate_dir\":\"%s\",\"trunks\":[{\"name\":\"t\",\"address\":\"sbc.example:5061\","
+		 "\"transport\":\"tls\"}]}}", dir);
+	assert_int_equal(parse(&c, text, err), 0);
+	assert_int_equal(rg_config_validate(&c, err, sizeof err), 0);
+	assert_int_equal(c.sip_trunks[0].transport, RG_CFG_SIP_TLS);
 	/* the directory alone (no tls_listen) is not looked at */
 	assert_int_equal(parse(&c, TLS("127.0.0.1:5060", "", "/nonexistent-rg"), err), 0);
 	assert_int_equal(rg_config_validate(&c, err, sizeof err), 0);
