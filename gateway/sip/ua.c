@@ -120,6 +120,10 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
  * or INVITE over it just times out), so those lines are warnings, at most
  * TLS_LOG_BURST a minute. */
 #define TLS_LOG_BURST 20
+/* The SIP UDP socket's receive buffer: a burst of INVITEs while the control
+ * loop is busy waits there instead of being dropped (the kernel caps it at
+ * net.core.rmem_max: docs/deployment.md). */
+#define SIP_UDP_RMEM (2u << 20)
 
 static bool tls_problem(const char *line)
 {
@@ -160,6 +164,7 @@ int sip_ua_start(struct rg_sip *s, const char *url, const char *sips_url, char *
 	s->nua = nua_create(s->root, on_event, s, NUTAG_URL(url), TAG_IF(sips_url, NUTAG_SIPS_URL(sips_url)),
 			    TAG_IF(sips_url, TPTAG_CERTIFICATE(cert_dir)), TAG_IF(sips_url, TPTAG_TLS_VERSION(0)),
 			    TAG_IF(sips_url, TPTAG_TLS_VERIFY_POLICY(policy)), NUTAG_MEDIA_ENABLE(0),
+			    TPTAG_UDP_RMEM(SIP_UDP_RMEM),
 			    NUTAG_ALLOW(ALLOW), NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEINVITE(1),
 			    NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_USER_AGENT("roomgate/" RG_VERSION),
 			    NUTAG_SESSION_TIMER(s->d.cfg->sip_session_expires_s), NUTAG_MIN_SE(90),

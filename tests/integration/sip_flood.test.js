@@ -230,6 +230,11 @@ after(async () => {
 
 test('an INVITE flood and junk SIP leave a call in progress, memory and the log alone', async () => {
   const room = 'fcall';
+  // the SIP UDP socket's receive buffer: 2 MiB asked for, capped by the kernel at rmem_max (ss shows twice that)
+  const rmemMax = Number(fs.readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+  const skmem = execFileSync('ss', ['-Hulmn', `sport = :${sipPort}`], { encoding: 'utf8' });
+  const rb = Number((/rb(\d+)/.exec(skmem) || [])[1]);
+  assert.strictEqual(rb, 2 * Math.min(2 << 20, rmemMax), skmem);
   // the room: a talker at 1000 Hz and the phone at 440 Hz
   const ep = await srv.admin('POST', `/v1/rooms/${room}/rtp-endpoints`, { user_id: 'tone1k', direction: 'recv', codec: 'opus' });
   assert.strictEqual(ep.status, 201, ep.text);
