@@ -42,6 +42,7 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 	case nua_i_invite:
 		if (!c && s->closing) {
 			nua_respond(nh, 503, "Service Unavailable", TAG_END());
+			sip_invite_count(s, 503);
 			return;
 		}
 		if (!c)
