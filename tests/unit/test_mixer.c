@@ -205,7 +205,7 @@ static void test_real_mixer(void **state)
 	(void)state;
 	struct fixture *f = g_new0(struct fixture, 1);
 	f->relay = relay_new(NULL, NULL);
-	struct mixer_config cfg = { 3, 40, 200 };
+	struct mixer_config cfg = { .max_talkers = 3, .jb_min_ms = 40, .jb_max_ms = 200 };
 	f->mx = mixer_new(f->relay, &cfg);
 	struct rg_codec_params op;
 	rg_codec_params_default(&op, RG_CODEC_OPUS);
@@ -324,7 +324,7 @@ static void test_mix_heard_by_mix(void **state)
 	(void)state;
 	struct fixture *f = g_new0(struct fixture, 1);
 	f->relay = relay_new(NULL, NULL);
-	struct mixer_config cfg = { 3, 40, 200 };
+	struct mixer_config cfg = { .max_talkers = 3, .jb_min_ms = 40, .jb_max_ms = 200 };
 	f->mx = mixer_new(f->relay, &cfg);
 	struct rg_codec_params op;
 	rg_codec_params_default(&op, RG_CODEC_OPUS);
