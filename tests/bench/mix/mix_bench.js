@@ -15,6 +15,8 @@
 //                   (exactly the window's ticks) even when /metrics has them
 //   RG_MIX_PERF     a folder: record each roomgate case's measured window with
 //                   perf (cpu-clock, DWARF call graphs) to <folder>/<case>.data
+//   RG_MIX_THREADS  media.mix_threads of the roomgate server (default: its own
+//                   default, one less than the cores)
 //   RG_MIX_SMAPS    a folder: copy each server's /proc/PID/smaps when idle and
 //                   at the end of the window to <folder>/<case>.{idle,end}.smaps
 //                   and print where the RSS grew, per mapping
@@ -121,8 +123,11 @@ function smapsGrowth(a, b) {
   return [...byKind].filter(([, kb]) => kb).sort((x, y) => y[1] - x[1]);
 }
 
-function sample(pid, threadRe) {
-  return { t: process.hrtime.bigint(), cpu: cpuTicks(pid), rss: rssKb(pid), thr: threadRe ? threadTicks(pid, threadRe) : null };
+function sample(pid, threadRe, helperRe) {
+  return {
+    t: process.hrtime.bigint(), cpu: cpuTicks(pid), rss: rssKb(pid), thr: threadRe ? threadTicks(pid, threadRe) : null,
+    hel: helperRe ? threadTicks(pid, helperRe) : null,
+  };
 }
 
 // ---- ports ----
@@ -203,6 +208,7 @@ async function startRoomgate(dir) {
     limits: { max_users_per_room: 100000 },
     log: { level: 'warn,main=info' },
   };
+  if (process.env.RG_MIX_THREADS) cfg.media.mix_threads = Number(process.env.RG_MIX_THREADS);
   const cfgPath = path.join(dir, 'roomgate.jsonc');
   fs.writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
   const proc = spawn(path.join(BUILD, 'roomgate'), ['--config', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -272,6 +278,7 @@ async function rgMetricsTicks(srv) {
     ticks: ticks[w], overruns: per('roomgate_mixer_tick_overruns_total')[w],
     p50: per('roomgate_mixer_tick_p50_microseconds')[w], p99: per('roomgate_mixer_tick_p99_microseconds')[w],
     max: per('roomgate_mixer_tick_max_microseconds')[w], source: 'metrics',
+    parallel: per('roomgate_mixer_parallel_jobs_total')[w], helped: per('roomgate_mixer_helper_jobs_total')[w],
   };
 }
 
@@ -361,7 +368,7 @@ async function runRoomgate(n, kase) {
     log(`  ${name}: ${n} endpoints created in ${Date.now() - t0} ms`);
     const targets = path.join(dir, 'targets');
     fs.writeFileSync(targets, eps.map((e) => e.local).join('\n') + '\n');
-    const threads = /^media\d+$/;
+    const threads = /^media\d+$/, helpers = /^rg-mix-\d+$/;
     const metrics = process.env.RG_MIX_TICKS === 'memory' ? null : await rgMetricsTicks(srv);
     const probe = metrics ? null : await rgTickProbe(srv);
     if (probe && probe.error) log(`  ${name}: tick figures unavailable: ${probe.error}`);
@@ -369,7 +376,7 @@ async function runRoomgate(n, kase) {
     const stats = await runSwarm(['--targets-file', targets, '--talkers', String(talkers), '--bind-base', String(base),
       '--warmup', String(WARMUP), '--window', String(WINDOW), '--duration', String(WARMUP + WINDOW + TAIL)], {
       start: async () => {
-        s0 = sample(srv.proc.pid, threads);
+        s0 = sample(srv.proc.pid, threads, helpers);
         m0 = metrics ? await rgMetricsTicks(srv) : null;
         tk0 = probe ? rgTickRead(srv.proc.pid, probe) : null;
         if (process.env.RG_MIX_PERF) {
@@ -379,7 +386,7 @@ async function runRoomgate(n, kase) {
         }
       },
       end: async () => {
-        s1 = sample(srv.proc.pid, threads);
+        s1 = sample(srv.proc.pid, threads, helpers);
         const smapsEnd = smapsSave(process.env.RG_MIX_SMAPS, name, 'end', srv.proc.pid);
         if (smapsEnd) {
           log(`  ${name}: RSS growth since idle by mapping (kB): ` +
@@ -390,7 +397,11 @@ async function runRoomgate(n, kase) {
           ticks = tickFigures(tk0, rgTickRead(srv.proc.pid, probe));
         } else {
           const m1 = await rgMetricsTicks(srv);
-          ticks = m1 && { ...m1, ticks: m0 ? m1.ticks - m0.ticks : undefined, overruns: m0 ? m1.overruns - m0.overruns : undefined };
+          ticks = m1 && {
+            ...m1, ticks: m0 ? m1.ticks - m0.ticks : undefined, overruns: m0 ? m1.overruns - m0.overruns : undefined,
+            parallel: m0 && m1.parallel !== undefined ? m1.parallel - m0.parallel : undefined,
+            helped: m0 && m1.helped !== undefined ? m1.helped - m0.helped : undefined,
+          };
         }
         // still under load: one silent participant's view of the mixer
         const r = await rgRequest(srv, 'GET', `/v1/rooms/${ROOM}/rtp-endpoints/${eps[n - 1].id}`);
@@ -633,6 +644,15 @@ function report(name, server, n, talkers, maxTalkers, idleRss, s0, s1, st, extra
     if (s0.thr && s1.thr) {
       const us = ((s1.thr.ticks - s0.thr.ticks) / CLK_TCK) * 1e6;
       r.fields.worker_us_per_tick = fmt(us / (wall * PPS_PER_PARTICIPANT), 0);
+    }
+    if (s0.hel && s1.hel && s1.hel.n) {
+      const us = ((s1.hel.ticks - s0.hel.ticks) / CLK_TCK) * 1e6;
+      r.fields.helper_threads = s1.hel.n;
+      r.fields.helper_us_per_tick = fmt(us / (wall * PPS_PER_PARTICIPANT), 0);
+    }
+    if (t.parallel !== undefined && t.ticks) {
+      r.fields.parallel_jobs_per_tick = fmt(t.parallel / t.ticks, 1);
+      r.fields.helper_jobs_pct = fmt(t.parallel ? (100 * t.helped) / t.parallel : 0, 1);
     }
     const mix = extra.epStats && extra.epStats.mix;
     if (mix) r.fields.talkers_mixed = (mix.talkers || []).length;
