@@ -123,10 +123,23 @@ function smapsGrowth(a, b) {
   return [...byKind].filter(([, kb]) => kb).sort((x, y) => y[1] - x[1]);
 }
 
-function sample(pid, threadRe, helperRe) {
+// Busy CPU ticks of the whole machine (every core), and the 1-minute load
+// average: what else ran during a window (other users of the machine).
+function machineTicks() {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return f[0] + f[1] + f[2] + f[5] + f[6] + f[7]; // user nice system irq softirq steal
+}
+
+function load1() {
+  return Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
+function sample(pid, threadRe, helperRe, swarmPid) {
+  let swarm = null;
+  try { swarm = swarmPid ? cpuTicks(swarmPid) : null; } catch { /* it ended */ }
   return {
     t: process.hrtime.bigint(), cpu: cpuTicks(pid), rss: rssKb(pid), thr: threadRe ? threadTicks(pid, threadRe) : null,
-    hel: helperRe ? threadTicks(pid, helperRe) : null,
+    hel: helperRe ? threadTicks(pid, helperRe) : null, mach: machineTicks(), load: load1(), swarm,
   };
 }
 
@@ -183,8 +196,8 @@ function runSwarm(args, hooks) {
     readline.createInterface({ input: p.stdout }).on('line', (line) => {
       let m;
       try { m = JSON.parse(line); } catch { return; }
-      if (m.event === 'measure_start') pending.push(Promise.resolve(hooks.start && hooks.start()));
-      else if (m.event === 'measure_end') pending.push(Promise.resolve(hooks.end && hooks.end()));
+      if (m.event === 'measure_start') pending.push(Promise.resolve(hooks.start && hooks.start(p.pid)));
+      else if (m.event === 'measure_end') pending.push(Promise.resolve(hooks.end && hooks.end(p.pid)));
       else if (!m.event) stats = m;
     });
     p.on('error', reject);
@@ -375,8 +388,8 @@ async function runRoomgate(n, kase) {
     let s0, s1, ticks, epStats, tk0, m0, perf = null;
     const stats = await runSwarm(['--targets-file', targets, '--talkers', String(talkers), '--bind-base', String(base),
       '--warmup', String(WARMUP), '--window', String(WINDOW), '--duration', String(WARMUP + WINDOW + TAIL)], {
-      start: async () => {
-        s0 = sample(srv.proc.pid, threads, helpers);
+      start: async (swarmPid) => {
+        s0 = sample(srv.proc.pid, threads, helpers, swarmPid);
         m0 = metrics ? await rgMetricsTicks(srv) : null;
         tk0 = probe ? rgTickRead(srv.proc.pid, probe) : null;
         if (process.env.RG_MIX_PERF) {
@@ -385,8 +398,8 @@ async function runRoomgate(n, kase) {
             '-p', String(srv.proc.pid), '-o', path.join(process.env.RG_MIX_PERF, `${name}.data`)], { stdio: 'ignore' });
         }
       },
-      end: async () => {
-        s1 = sample(srv.proc.pid, threads, helpers);
+      end: async (swarmPid) => {
+        s1 = sample(srv.proc.pid, threads, helpers, swarmPid);
         const smapsEnd = smapsSave(process.env.RG_MIX_SMAPS, name, 'end', srv.proc.pid);
         if (smapsEnd) {
           log(`  ${name}: RSS growth since idle by mapping (kB): ` +
@@ -595,8 +608,8 @@ async function runJanus(janus, n, kase) {
     let s0, s1;
     const stats = await runSwarm(['--targets-file', targets, '--talkers', String(talkers), '--bind-base', String(base),
       '--warmup', String(WARMUP), '--window', String(WINDOW), '--duration', String(WARMUP + WINDOW + 1), '--janus'], {
-      start: () => { s0 = sample(srv.proc.pid, null); },
-      end: () => { s1 = sample(srv.proc.pid, null); },
+      start: (swarmPid) => { s0 = sample(srv.proc.pid, null, null, swarmPid); },
+      end: (swarmPid) => { s1 = sample(srv.proc.pid, null, null, swarmPid); },
     });
     return report(name, 'janus', n, talkers, 'all', idleRss, s0, s1, stats, { threads: fs.readdirSync(`/proc/${srv.proc.pid}/task`).length });
   } finally {
@@ -633,6 +646,14 @@ function report(name, server, n, talkers, maxTalkers, idleRss, s0, s1, st, extra
       heard_dbov: silent ? fmt(silent.rms_dbov, 1) : 'n/a',
       talker_heard_dbov: talker ? fmt(talker.rms_dbov, 1) : 'n/a',
       swarm_late_ticks: st.late_ticks_window,
+      load1_start: fmt(s0.load, 2),
+      load1_end: fmt(s1.load, 2),
+      machine_cpu_pct: fmt((s1.mach - s0.mach) / CLK_TCK / wall * 100, 1),
+      swarm_cpu_pct: s0.swarm !== null && s1.swarm !== null ? fmt((s1.swarm - s0.swarm) / CLK_TCK / wall * 100, 1) : 'n/a',
+      // the machine's busy time is sampled per kernel tick, a process's is
+      // exact: a few % apart, so "nothing else" can come out slightly below 0
+      others_cpu_pct: s0.swarm !== null && s1.swarm !== null
+        ? fmt(Math.max(0, ((s1.mach - s0.mach) - (s1.cpu - s0.cpu) - (s1.swarm - s0.swarm)) / CLK_TCK / wall * 100), 1) : 'n/a',
     },
   };
   if (server === 'roomgate') {
