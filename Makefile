@@ -2,11 +2,12 @@
 BUILD      ?= build
 TEST_BUILD ?= build-test
 FUZZ_BUILD ?= build-fuzz
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 CONFIG     ?= config/roomgate.jsonc
 FUZZ_SECONDS ?= 30
 
-.PHONY: all build run test deps deps-test npm-test configure-test fuzz bench docker-check clean
+.PHONY: all build run test deps deps-test npm-test configure-test fuzz tsan bench docker-check clean
 
 all: build
 
@@ -47,6 +48,16 @@ fuzz: deps-test
 		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_BUILD)/corpus/$$name || exit 1; \
 	done
 
+# The unit tests of threaded code (the mixer's helper threads) under
+# ThreadSanitizer (clang); a race fails the run.
+TSAN_TESTS ?= test_mixer
+empty :=
+space := $(empty) $(empty)
+tsan: deps-test
+	CC=clang cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOMGATE_TSAN=ON -DROOMGATE_TESTS=ON -DROOMGATE_BENCH=OFF
+	cmake --build $(TSAN_BUILD) -j$(JOBS) --target $(TSAN_TESTS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R 'unit\.($(subst $(space),|,$(strip $(TSAN_TESTS))))$$'
+
 bench: deps-test npm-test build
 	tests/bench/run.sh $(BUILD)
 
@@ -55,4 +66,4 @@ docker-check: deps-test build
 	docker/check.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)

@@ -140,6 +140,8 @@ static void media_metrics(GString *s, struct rg_api *api)
 		{ "tick_p50_us", "roomgate_mixer_tick_p50_microseconds", "gauge", "Median duration of the last 256 ticks." },
 		{ "tick_p99_us", "roomgate_mixer_tick_p99_microseconds", "gauge", "99th percentile duration of the last 256 ticks." },
 		{ "tick_max_us", "roomgate_mixer_tick_max_microseconds", "gauge", "Longest of the last 256 ticks." },
+		{ "parallel_jobs", "roomgate_mixer_parallel_jobs_total", "counter", "Codec jobs of ticks shared with the mixer helper threads." },
+		{ "helper_jobs", "roomgate_mixer_helper_jobs_total", "counter", "Of those, jobs a helper thread ran." },
 	};
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
 		g_string_append_printf(s, "# HELP %s %s\n# TYPE %s %s\n", f[i].name, f[i].help, f[i].name, f[i].type);

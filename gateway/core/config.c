@@ -51,6 +51,7 @@ static const struct field fields[] = {
 	{ "media.public_address", F_STR, STR(public_address), 0, 0, "ROOMGATE_PUBLIC_ADDRESS" },
 	{ "media.rtp_ports", F_PORTS, 0, 0, 0, 0, "ROOMGATE_RTP_PORTS" },
 	{ "media.workers", F_U32, OFF(media_workers), 0, 0, 256, "ROOMGATE_MEDIA_WORKERS" },
+	{ "media.mix_threads", F_U32, OFF(mix_threads), 0, 0, 64, "ROOMGATE_MIX_THREADS" },
 	{ "media.mix_max_talkers", F_U32, OFF(mix_max_talkers), 0, 1, 1024, NULL },
 	{ "media.jitter_min_ms", F_U32, OFF(jitter_min_ms), 0, 0, 1000, NULL },
 	{ "media.jitter_max_ms", F_U32, OFF(jitter_max_ms), 0, 20, 600, NULL },
@@ -93,6 +94,7 @@ void rg_config_defaults(struct rg_config *c)
 	snprintf(c->media_address, sizeof c->media_address, "127.0.0.1");
 	c->rtp_port_min = 20000;
 	c->rtp_port_max = 20999;
+	c->mix_threads = RG_CFG_MIX_THREADS_AUTO;
 	c->mix_max_talkers = 3;
 	c->jitter_min_ms = 40;
 	c->jitter_max_ms = 200;

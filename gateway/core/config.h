@@ -12,6 +12,7 @@
 #include "core/log.h"
 
 #define RG_CFG_ADDR_MAX 256
+#define RG_CFG_MIX_THREADS_AUTO UINT32_MAX /* media.mix_threads not given */
 
 /* Webhook endpoints ("webhooks", docs/webhooks.md). The secret is private:
  * never logged and never shown by the admin API. */
@@ -103,6 +104,8 @@ struct rg_config {
 	char public_address[RG_CFG_ADDR_MAX];
 	uint16_t rtp_port_min, rtp_port_max;
 	unsigned media_workers; /* 0 = number of CPUs */
+	unsigned mix_threads;   /* the mixers' helper threads; RG_CFG_MIX_THREADS_AUTO:
+				   one less than the CPUs; 0 = none */
 	unsigned mix_max_talkers; /* loudest inputs mixed, unless a mix says otherwise */
 	unsigned jitter_min_ms, jitter_max_ms; /* mixed inputs' jitter buffer bounds */
 	char recordings_dir[1024]; /* recording.dir: recordings go to <dir>/<room>/<id>/ */

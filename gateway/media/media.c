@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/util.h"
 #include "media/media_int.h"
+#include "media/mixpool.h"
 #include "media/recorder.h"
 #include "media/relay.h"
 #include "record/writer.h"
@@ -299,6 +301,27 @@ static void on_writer_report(void *arg, const struct rg_writer_report *r)
 	g_free(id);
 }
 
+/* The mixers' helper threads (media.mix_threads, by default one less than
+ * the CPUs: with the worker that ticks a room, one thread per core). A
+ * server without them still mixes, each room on its worker alone. */
+static void mix_pool_start(struct rg_media *m, const struct rg_config *cfg)
+{
+	unsigned n = cfg->mix_threads;
+	if (n == RG_CFG_MIX_THREADS_AUTO) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cpus > 1 ? (unsigned)MIN(cpus - 1, 64) : 0;
+	}
+	if (n == 0)
+		return;
+	int err = mixpool_new(&m->pool, n, m->n, MIXER_SCRATCH_BYTES);
+	if (err) {
+		RG_WARN(MEDIA, "mixer helper threads: %s; mixing on the media workers alone", strerror(-err));
+		m->pool = NULL;
+		return;
+	}
+	RG_INFO(MEDIA, "%u mixer helper thread%s", n, n == 1 ? "" : "s");
+}
+
 struct rg_media *rg_media_new(struct rg_loop *control, struct rg_loop **workers, unsigned n,
 			      const struct rg_config *cfg, const struct rg_media_events *ev, void *ctx,
 			      char *err, size_t errlen)
@@ -330,6 +353,7 @@ struct rg_media *rg_media_new(struct rg_loop *control, struct rg_loop **workers,
 	m->mixcfg.max_talkers = cfg->mix_max_talkers;
 	m->mixcfg.jb_min_ms = cfg->jitter_min_ms;
 	m->mixcfg.jb_max_ms = cfg->jitter_max_ms;
+	mix_pool_start(m, cfg);
 	vp_control_init(m);
 	g_mutex_init(&m->rec_lock);
 	m->rec_files = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
@@ -368,6 +392,7 @@ void rg_media_free(struct rg_media *m)
 	/* the workers are gone: nothing queues any more; its last reports run
 	 * (and are dropped: closing) before m goes */
 	rg_writer_free(m->writer);
+	mixpool_free(m->pool);
 	rg_loop_drain(m->control);
 	g_hash_table_destroy(m->rec_files);
 	g_hash_table_destroy(m->rec_parked);

@@ -10,6 +10,7 @@
 
 struct rg_loop;
 struct rg_fd_watch;
+struct mixpool;
 
 struct rg_mixer_cfg {
 	unsigned max_talkers, jb_min_ms, jb_max_ms;
@@ -63,6 +64,8 @@ struct rg_media {
 	GHashTable *vps;  /* id -> struct cvp * (control loop) */
 	bool closing;
 	struct rg_mixer_cfg mixcfg;
+	struct mixpool *pool;     /* the mixers' helper threads, one slot per
+				     worker (mixpool.h), or NULL */
 	struct rg_writer *writer; /* every recording's disk writes (record/writer.h) */
 	GMutex rec_lock;          /* guards rec_files (workers add, control reads) */
 	GHashTable *rec_files;    /* writer file id -> recording id */

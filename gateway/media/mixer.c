@@ -17,7 +17,21 @@
  * and frees the others. Decoders go back to the pool reset: an input
  * decoded again after a long pause starts from a clean state (one that
  * kept its decoder through a short pause continues from a stale one, as
- * every input did when each had its own). */
+ * every input did when each had its own).
+ *
+ * Codec jobs. A tick's decodes and encodes are independent of each other:
+ * a decode touches only its input and the decoder lent to it, an N-1
+ * encode only its output's lent encoder (struct lenc, which also holds the
+ * frame), a shared encode only its struct shenc; all of them read the
+ * group's sum, mix and the talkers' PCM, which nothing writes meanwhile.
+ * So the tick prepares them on the worker (lending, selection, sums), runs
+ * them as batches (run_batch: on the worker alone, or with the media
+ * module's helper threads when there are enough, see mixpool.h), and only
+ * then emits, in the order of the outputs. A tick runs up to one batch of
+ * decodes for the inputs without levels, one per group for the talkers it
+ * selects (its selection can depend on the levels of the decodes before
+ * it), and one of encodes. The packets do not depend on where the jobs ran:
+ * each codec state sees the same frames in the same order. */
 #include "media/mixer.h"
 
 #include <errno.h>
@@ -27,6 +41,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "media/jbuf.h"
+#include "media/mixpool.h"
 #include "media/relay.h"
 #include "rtp/rtp.h"
 
@@ -36,6 +51,10 @@
 #define MAX_TALKERS_LIMIT 1024
 #define DEC_IDLE_TICKS 250 /* 5 s without decoding: the decoder goes back to the pool */
 #define DEC_SPARE 4        /* decoders the pool keeps for the next talkers */
+/* Fewer jobs than this run on the worker alone: waking helpers and
+ * waiting for them costs some 10-50 us, about one encode, and rooms with a
+ * few talkers (3 decodes, 4 encodes) are better off serial. */
+#define PAR_MIN_JOBS 8
 #define N RG_FRAME_SAMPLES
 
 enum slot_kind { SLOT_SILENT, SLOT_PACKET, SLOT_LOST, SLOT_WAIT };
@@ -77,6 +96,15 @@ struct min {
 	uint64_t frames, decodes, skipped, bad, fec, plc;
 };
 
+/* An encoder lent to an output for its N-1 mix, and the frame its job
+ * encoded this tick. */
+struct lenc {
+	struct rg_encoder *e;
+	int len;
+	uint8_t level;
+	uint8_t buf[RG_MAX_PAYLOAD];
+};
+
 /* One codec of a group: the encoder its listeners share, and a pool of
  * encoders lent to the outputs whose own stream is being mixed (N-1). At
  * most max_talkers outputs need one at a time, so the pool holds
@@ -85,7 +113,7 @@ struct min {
 struct shenc {
 	struct rg_codec_params cp;
 	struct rg_encoder *enc;
-	GPtrArray *spare;   /* struct rg_encoder *, free to lend */
+	GPtrArray *spare;   /* struct lenc *, free to lend */
 	unsigned pool;      /* encoders made for lending */
 	unsigned n_minus_1; /* outputs with an own stream */
 	uint64_t tick;
@@ -112,12 +140,22 @@ struct mixer_out {
 	struct group *g;
 	char *exclude;
 	struct rg_codec_params cp;
-	struct rg_encoder *own; /* lent by sh while its own stream is mixed */
+	struct lenc *own;       /* lent by sh while its own stream is mixed */
+	bool own_now;           /* this tick: own encoded its frame */
 	struct shenc *sh;
 	mixer_frame_fn frame;
 	mixer_pcm_fn pcm;       /* a PCM output: no encoder (sh and own NULL) */
 	void *arg;
 	uint64_t own_frames, shared_frames;
+};
+
+/* An encode of the tick's batch: an output's N-1 (o, with own the input
+ * left out) or a shared one (sh). */
+struct ejob {
+	struct group *g;
+	struct mixer_out *o;
+	struct min *own;
+	struct shenc *sh;
 };
 
 struct mixer {
@@ -128,7 +166,11 @@ struct mixer {
 	GPtrArray *dec_spare; /* struct mdec *, reset, free to lend */
 	unsigned dec_lent;
 	uint64_t tick;
-	int16_t tmp[N + RG_MAX_PACKET_SAMPLES + N];
+	/* the tick's batches, sized when inputs and outputs are added */
+	struct min **djobs;
+	struct ejob *ejobs;
+	unsigned n_djobs, n_ejobs, jobs_cap;
+	int16_t tmp[MIXER_SCRATCH_BYTES / sizeof(int16_t)]; /* the worker's scratch */
 };
 
 /* ---- inputs ---- */
@@ -157,7 +199,7 @@ static void on_packet(void *arg, const uint8_t *pkt, size_t len, uint8_t level_i
 	else if (level_id && rtp_audio_level_get(&h, level_id, &level, &vad) != 0)
 		level = RG_JBUF_LEVEL_UNKNOWN;
 	rg_jbuf_put(in->jb, h.seq, h.ts, h.marker, h.payload, h.payload_len, (uint32_t)dur, level,
-		    (uint64_t)rg_mono_us());
+		    in->mx->cfg.clock ? in->mx->cfg.clock() : (uint64_t)rg_mono_us());
 }
 
 /* ---- decoders ---- */
@@ -204,6 +246,24 @@ static void dec_return(struct mixer *mx, struct min *in)
 		mdec_free(md);
 }
 
+/* Room in the batches for every input and every encode (not on the tick
+ * path: inputs and outputs being added). */
+static void jobs_reserve(struct mixer *mx)
+{
+	unsigned need = g_hash_table_size(mx->inputs);
+	unsigned enc = 0;
+	for (unsigned i = 0; i < mx->groups->len; i++) {
+		struct group *g = mx->groups->pdata[i];
+		enc += g->outs->len + g->shared->len;
+	}
+	need = MAX(need, enc);
+	if (need <= mx->jobs_cap)
+		return;
+	mx->jobs_cap = MAX(need, 2 * mx->jobs_cap);
+	mx->djobs = g_renew(struct min *, mx->djobs, mx->jobs_cap);
+	mx->ejobs = g_renew(struct ejob, mx->ejobs, mx->jobs_cap);
+}
+
 static struct min *in_get(struct mixer *mx, const char *id)
 {
 	struct min *in = g_hash_table_lookup(mx->inputs, id);
@@ -217,6 +277,7 @@ static struct min *in_get(struct mixer *mx, const char *id)
 	in->jb = rg_jbuf_new(&jc);
 	in->tap = relay_tap_add(mx->relay, id, on_packet, in);
 	g_hash_table_insert(mx->inputs, in->id, in);
+	jobs_reserve(mx);
 	return in;
 }
 
@@ -353,19 +414,27 @@ static const int16_t *in_pcm(const struct min *in)
 	return in->dec ? in->dec->pcm : silence;
 }
 
-static void in_decode(struct mixer *mx, struct min *in)
+/* Decoding, in three steps: lending (worker), the codec work (a batch
+ * job: the input and its decoder only) and the talking level (worker).
+ * Whether in needs a decode job. */
+static bool in_decode_begin(struct mixer *mx, struct min *in)
 {
 	if (in->decoded)
-		return;
+		return false;
 	struct mdec *md = in->dec ? in->dec : dec_lend(mx, in);
 	in->decoded = true;
 	in->dec_tick = mx->tick;
 	if (!md) { /* out of memory: heard as silence */
 		in->level = 127;
-		return;
+		return false;
 	}
-	int16_t *t = mx->tmp;
-	size_t n = md->fifo_n, cap = G_N_ELEMENTS(mx->tmp);
+	return true;
+}
+
+static void in_decode_run(struct min *in, int16_t *t)
+{
+	struct mdec *md = in->dec;
+	size_t n = md->fifo_n, cap = MIXER_SCRATCH_BYTES / sizeof *t;
 	memcpy(t, md->fifo, n * sizeof *t);
 	for (unsigned i = 0; i < in->n_slots; i++) {
 		struct slot *s = &in->slots[i];
@@ -401,8 +470,34 @@ static void in_decode(struct mixer *mx, struct min *in)
 	memcpy(md->fifo, t + N, md->fifo_n * sizeof *t);
 	in->decodes++;
 	in->level = rg_audio_level(md->pcm, N);
-	if (!in->level_known)
-		relay_stream_level(mx->relay, in->id, in->level, RG_FRAME_MS);
+}
+
+static void dec_job(void *arg, unsigned i, void *scratch)
+{
+	struct mixer *mx = arg;
+	in_decode_run(mx->djobs[i], scratch);
+}
+
+static void run_batch(struct mixer *mx, unsigned n, mixpool_fn fn)
+{
+	if (mx->cfg.helpers && n >= PAR_MIN_JOBS) {
+		mixpool_run(mx->cfg.helpers, n, fn, mx, mx->tmp);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		fn(mx, i, mx->tmp);
+}
+
+/* Decodes the inputs of the batch being built (mx->djobs). */
+static void run_decodes(struct mixer *mx)
+{
+	run_batch(mx, mx->n_djobs, dec_job);
+	for (unsigned i = 0; i < mx->n_djobs; i++) {
+		struct min *in = mx->djobs[i];
+		if (!in->level_known)
+			relay_stream_level(mx->relay, in->id, in->level, RG_FRAME_MS);
+	}
+	mx->n_djobs = 0;
 }
 
 /* ---- the tick: select, sum, encode ---- */
@@ -454,13 +549,16 @@ static void group_select(struct mixer *mx, struct group *g)
 				consider(g, in);
 		}
 	}
-	memset(g->sum, 0, sizeof g->sum);
 	for (unsigned i = 0; i < g->n_sel; i++) {
 		struct min *in = g->sel[i];
-		in_decode(mx, in);
+		if (in_decode_begin(mx, in))
+			mx->djobs[mx->n_djobs++] = in;
 		in->selected = true;
-		mixer_accumulate(g->sum, in_pcm(in), N);
 	}
+	run_decodes(mx);
+	memset(g->sum, 0, sizeof g->sum);
+	for (unsigned i = 0; i < g->n_sel; i++)
+		mixer_accumulate(g->sum, in_pcm(g->sel[i]), N);
 	memcpy(g->prev, g->sel, g->n_sel * sizeof *g->sel);
 	g->n_prev = g->n_sel;
 }
@@ -507,14 +605,14 @@ static struct min *selected_own(const struct group *g, const struct mixer_out *o
 	return NULL;
 }
 
-static void out_emit(struct mixer *mx, struct group *g, struct mixer_out *o)
+/* Lends or takes back the output's N-1 encoder and adds its encode to the
+ * batch: its own when its stream is mixed, else its codec's shared one
+ * (once per tick). */
+static void out_prepare(struct mixer *mx, struct group *g, struct mixer_out *o)
 {
-	if (o->pcm) {
-		const int16_t *f = group_mix(mx, g);
-		o->shared_frames++;
-		o->pcm(o->arg, f, N, g->mix_level);
+	o->own_now = false;
+	if (o->pcm)
 		return;
-	}
 	struct min *own = selected_own(g, o);
 	if (own && !o->own && o->sh->spare->len)
 		o->own = g_ptr_array_steal_index_fast(o->sh->spare, o->sh->spare->len - 1);
@@ -523,24 +621,52 @@ static void out_emit(struct mixer *mx, struct group *g, struct mixer_out *o)
 		o->own = NULL;
 	}
 	if (own && o->own) {
-		int16_t *f = mx->tmp;
-		mixer_saturate(f, g->sum, in_pcm(own), N);
-		uint8_t buf[RG_MAX_PAYLOAD];
-		int len = rg_encoder_encode(o->own, f, N, buf, sizeof buf);
-		if (len > 0) {
-			o->own_frames++;
-			o->frame(o->arg, buf, (size_t)len, g->n_sel > 1 ? rg_audio_level(f, N) : 127);
-		}
+		o->own_now = true;
+		mx->ejobs[mx->n_ejobs++] = (struct ejob){ .g = g, .o = o, .own = own };
 		return;
 	}
 	struct shenc *sh = o->sh;
 	if (sh->tick != mx->tick) {
-		sh->len = rg_encoder_encode(sh->enc, group_mix(mx, g), N, sh->buf, sizeof sh->buf);
+		group_mix(mx, g);
 		sh->tick = mx->tick;
+		mx->ejobs[mx->n_ejobs++] = (struct ejob){ .g = g, .sh = sh };
 	}
+}
+
+static void enc_job(void *arg, unsigned i, void *scratch)
+{
+	struct mixer *mx = arg;
+	const struct ejob *j = &mx->ejobs[i];
+	if (j->sh) {
+		j->sh->len = rg_encoder_encode(j->sh->enc, j->g->mix, N, j->sh->buf, sizeof j->sh->buf);
+		return;
+	}
+	struct lenc *l = j->o->own;
+	int16_t *f = scratch;
+	mixer_saturate(f, j->g->sum, in_pcm(j->own), N);
+	l->len = rg_encoder_encode(l->e, f, N, l->buf, sizeof l->buf);
+	if (l->len > 0)
+		l->level = j->g->n_sel > 1 ? rg_audio_level(f, N) : 127;
+}
+
+static void out_emit(struct mixer *mx, struct group *g, struct mixer_out *o)
+{
+	if (o->pcm) {
+		const int16_t *f = group_mix(mx, g);
+		o->shared_frames++;
+		o->pcm(o->arg, f, N, g->mix_level);
+		return;
+	}
+	if (o->own_now) {
+		if (o->own->len > 0) {
+			o->own_frames++;
+			o->frame(o->arg, o->own->buf, (size_t)o->own->len, o->own->level);
+		}
+		return;
+	}
+	struct shenc *sh = o->sh;
 	if (sh->len > 0) {
 		o->shared_frames++;
-		group_mix(mx, g);
 		o->frame(o->arg, sh->buf, (size_t)sh->len, g->mix_level);
 	}
 }
@@ -556,12 +682,20 @@ void mixer_tick(struct mixer *mx, uint64_t now_us)
 		if (!in->wanted)
 			continue;
 		in_gather(in, now_us);
-		if (!in->level_known)
-			in_decode(mx, in);
+		if (!in->level_known && in_decode_begin(mx, in))
+			mx->djobs[mx->n_djobs++] = in;
 	}
+	run_decodes(mx);
 	/* every decode before the first emit (see the top of the file) */
 	for (unsigned i = 0; i < mx->groups->len; i++)
 		group_select(mx, mx->groups->pdata[i]);
+	mx->n_ejobs = 0;
+	for (unsigned i = 0; i < mx->groups->len; i++) {
+		struct group *g = mx->groups->pdata[i];
+		for (unsigned j = 0; j < g->outs->len; j++)
+			out_prepare(mx, g, g->outs->pdata[j]);
+	}
+	run_batch(mx, mx->n_ejobs, enc_job);
 	for (unsigned i = 0; i < mx->groups->len; i++) {
 		struct group *g = mx->groups->pdata[i];
 		for (unsigned j = 0; j < g->outs->len; j++)
@@ -635,8 +769,11 @@ static void shenc_free(gpointer p)
 {
 	struct shenc *sh = p;
 	rg_encoder_free(sh->enc);
-	for (unsigned i = 0; i < sh->spare->len; i++)
-		rg_encoder_free(sh->spare->pdata[i]);
+	for (unsigned i = 0; i < sh->spare->len; i++) {
+		struct lenc *l = sh->spare->pdata[i];
+		rg_encoder_free(l->e);
+		g_free(l);
+	}
 	g_ptr_array_free(sh->spare, TRUE);
 	g_free(sh);
 }
@@ -695,8 +832,10 @@ static int pool_grow(struct group *g, struct shenc *sh)
 		sh->n_minus_1--;
 		return -ENOMEM;
 	}
+	struct lenc *l = g_new0(struct lenc, 1);
+	l->e = e;
 	g_ptr_array_set_size(sh->spare, sh->spare->len + 1); /* room for every lent encoder */
-	sh->spare->pdata[sh->spare->len - 1] = e;
+	sh->spare->pdata[sh->spare->len - 1] = l;
 	sh->pool++;
 	return 0;
 }
@@ -721,6 +860,7 @@ struct mixer_out *mixer_out_add(struct mixer *mx, const struct mixer_out_params 
 	o->pcm = p->pcm;
 	o->arg = p->arg;
 	g_ptr_array_add(g->outs, o);
+	jobs_reserve(mx);
 	refresh_wanted(mx);
 	return o;
 }
@@ -798,6 +938,8 @@ void mixer_free(struct mixer *mx)
 	g_ptr_array_free(mx->groups, TRUE);
 	g_hash_table_destroy(mx->inputs);
 	g_ptr_array_free(mx->dec_spare, TRUE);
+	g_free(mx->djobs);
+	g_free(mx->ejobs);
 	g_free(mx);
 }
 

@@ -16,6 +16,10 @@
  *   - gives each output that contributes to the sum (its own stream is a
  *     selected talker) the sum minus its own signal, saturated, encoded
  *     with its own encoder; every other output shares one encode per codec.
+ * The decodes and encodes of a tick are independent jobs: with a helper
+ * slot (mixpool.h) and enough of them, they run on the helper threads as
+ * well as on the worker, which waits for them and then emits the frames in
+ * the same order as without; the frames are the same either way.
  * Nothing allocates and nothing locks on the tick path. */
 #ifndef RG_MEDIA_MIXER_H
 #define RG_MEDIA_MIXER_H
@@ -30,10 +34,18 @@
 struct relay;
 struct mixer;
 struct mixer_out;
+struct mixpool_slot;
+
+/* The scratch a codec job needs (a helper thread's, see mixpool.h). */
+#define MIXER_SCRATCH_BYTES ((2 * RG_FRAME_SAMPLES + RG_MAX_PACKET_SAMPLES) * sizeof(int16_t))
 
 struct mixer_config {
 	unsigned max_talkers;  /* default for outputs that give 0 */
 	unsigned jb_min_ms, jb_max_ms;
+	struct mixpool_slot *helpers; /* the worker's slot of the helper pool, or
+					 NULL: every job runs on the worker */
+	uint64_t (*clock)(void); /* arrival times of packets (monotonic us);
+				    NULL: rg_mono_us (tests move their own) */
 };
 
 /* One encoded 20 ms frame for an output: payload in the output's codec,

@@ -19,6 +19,7 @@
 #include "core/util.h"
 #include "media/endpoint.h"
 #include "media/media_int.h"
+#include "media/mixpool.h"
 #include "media/recorder.h"
 #include "media/relay.h"
 
@@ -127,7 +128,9 @@ static struct wroom *wroom_get(struct worker *w, const char *room_id)
 	r = g_new0(struct wroom, 1);
 	r->w = w;
 	r->id = g_strdup(room_id);
-	struct mixer_config mc = { w->m->mixcfg.max_talkers, w->m->mixcfg.jb_min_ms, w->m->mixcfg.jb_max_ms };
+	struct mixer_config mc = { w->m->mixcfg.max_talkers, w->m->mixcfg.jb_min_ms, w->m->mixcfg.jb_max_ms,
+				   w->m->pool ? mixpool_slot(w->m->pool, (unsigned)(w - w->m->workers)) : NULL,
+				   NULL };
 	r->mx = mixer_new(w->relay, &mc);
 	r->streams = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_hash_table_insert(w->rooms, r->id, r);
@@ -453,6 +456,11 @@ static cJSON *tick_json(struct worker *w)
 	cJSON_AddNumberToObject(j, "tick_p50_us", n ? s[n / 2] : 0);
 	cJSON_AddNumberToObject(j, "tick_p99_us", n ? s[(n * 99) / 100] : 0);
 	cJSON_AddNumberToObject(j, "tick_max_us", n ? s[n - 1] : 0);
+	struct mixpool_stats ps = { 0 };
+	if (w->m->pool)
+		mixpool_slot_stats(mixpool_slot(w->m->pool, (unsigned)(w - w->m->workers)), &ps);
+	cJSON_AddNumberToObject(j, "parallel_jobs", (double)ps.jobs);
+	cJSON_AddNumberToObject(j, "helper_jobs", (double)ps.helped);
 	return j;
 }
 

@@ -53,6 +53,13 @@ static void test_comments_and_trailing_commas(void **state)
 	assert_int_equal(parse(&c, "{\"log\": {\"subsystems\": {\"http\": \"error\"}, \"level\": \"warn\"}}", err), 0);
 	assert_int_equal(rg_config_log_level(&c, RG_SUB_HTTP), RG_LOG_ERROR);
 	assert_int_equal(rg_config_log_level(&c, RG_SUB_MAIN), RG_LOG_WARN);
+	/* media.mix_threads: not given means one less than the CPUs (media.c); 0 is none */
+	assert_int_equal(parse(&c, "{}", err), 0);
+	assert_int_equal(c.mix_threads, RG_CFG_MIX_THREADS_AUTO);
+	assert_int_equal(parse(&c, "{\"media\": {\"mix_threads\": 0}}", err), 0);
+	assert_int_equal(c.mix_threads, 0);
+	assert_int_equal(parse(&c, "{\"media\": {\"mix_threads\": 65}}", err), -22);
+	assert_non_null(strstr(err, "media.mix_threads"));
 	/* a "//" inside a string is not a comment */
 	assert_int_equal(parse(&c, "{\"http\":{\"web_root\":\"a//b/*c*/\"}}", err), 0);
 	assert_string_equal(c.web_root, "a//b/*c*/");

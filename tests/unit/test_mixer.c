@@ -18,6 +18,7 @@
 #include "codec/codec.h"
 #include "core/util.h"
 #include "media/mixer.h"
+#include "media/mixpool.h"
 #include "media/relay.h"
 #include "rtp/rtp.h"
 
@@ -205,7 +206,7 @@ static void test_real_mixer(void **state)
 	(void)state;
 	struct fixture *f = g_new0(struct fixture, 1);
 	f->relay = relay_new(NULL, NULL);
-	struct mixer_config cfg = { 3, 40, 200 };
+	struct mixer_config cfg = { .max_talkers = 3, .jb_min_ms = 40, .jb_max_ms = 200 };
 	f->mx = mixer_new(f->relay, &cfg);
 	struct rg_codec_params op;
 	rg_codec_params_default(&op, RG_CODEC_OPUS);
@@ -324,7 +325,7 @@ static void test_mix_heard_by_mix(void **state)
 	(void)state;
 	struct fixture *f = g_new0(struct fixture, 1);
 	f->relay = relay_new(NULL, NULL);
-	struct mixer_config cfg = { 3, 40, 200 };
+	struct mixer_config cfg = { .max_talkers = 3, .jb_min_ms = 40, .jb_max_ms = 200 };
 	f->mx = mixer_new(f->relay, &cfg);
 	struct rg_codec_params op;
 	rg_codec_params_default(&op, RG_CODEC_OPUS);
@@ -367,12 +368,253 @@ static void test_mix_heard_by_mix(void **state)
 	g_free(f);
 }
 
+/* ---- the helper threads: the same packets as the worker alone ----
+ *
+ * Two mixers on one relay hear the same 24 members, everyone mixed: one
+ * runs every job on the calling thread, the other shares its batches with
+ * two helper threads. Members join one by one, two leave and one comes
+ * back, talkers pause (their N-1 encoders go back to the pool and are lent
+ * again), a third of the members send no level (decoded to learn it),
+ * some packets are lost (concealment, FEC), and a second group mixes only
+ * the 3 loudest. Every tick, both mixers must emit the same frames to the
+ * same outputs in the same order, byte for byte. The packets' arrival
+ * times come from a clock the test moves, so both jitter buffers see the
+ * same arrivals. */
+#define MEMBERS 24
+#define PAR_TICKS 400
+#define LOG_MAX 64
+
+struct par_frame {
+	unsigned out;
+	uint8_t level;
+	size_t len;
+	uint8_t buf[RG_MAX_PAYLOAD];
+};
+
+struct par_side {
+	struct mixer *mx;
+	struct par_frame log[LOG_MAX];
+	unsigned n;
+	uint64_t frames, own_frames_heard;
+};
+
+struct par_out {
+	struct par_side *side;
+	unsigned idx;
+	struct mixer_out *out;
+};
+
+struct par_fixture {
+	struct relay *relay;
+	struct par_side side[2];
+	struct par_out outs[2][MEMBERS + 4];
+	struct relay_leg *pub[MEMBERS];
+	struct rg_encoder *enc[MEMBERS];
+	bool present[MEMBERS];
+	uint16_t seq[MEMBERS];
+	uint32_t ts[MEMBERS];
+};
+
+static uint64_t par_now;
+
+static uint64_t par_clock(void)
+{
+	return par_now;
+}
+
+static void par_log(struct par_out *o, const uint8_t *data, size_t len, uint8_t lvl)
+{
+	struct par_side *s = o->side;
+	assert_true(s->n < LOG_MAX);
+	struct par_frame *f = &s->log[s->n++];
+	f->out = o->idx;
+	f->level = lvl;
+	f->len = len;
+	memcpy(f->buf, data, MIN(len, sizeof f->buf));
+	s->frames++;
+}
+
+static void par_on_frame(void *arg, const uint8_t *payload, size_t len, uint8_t lvl)
+{
+	par_log(arg, payload, len, lvl);
+}
+
+static void par_on_pcm(void *arg, const int16_t *pcm, size_t n, uint8_t lvl)
+{
+	par_log(arg, (const uint8_t *)pcm, MIN(n * sizeof *pcm, (size_t)RG_MAX_PAYLOAD), lvl);
+}
+
+/* outputs: 0..23 the members (N-1), 24, 25 listeners, 26 a PCMU
+ * listener, 27 the raw mix; 24..27 in the "all" group, 25 with 3 talkers */
+static void par_out_add(struct par_fixture *f, unsigned idx)
+{
+	for (int k = 0; k < 2; k++) {
+		struct par_out *o = &f->outs[k][idx];
+		o->side = &f->side[k];
+		o->idx = idx;
+		char id[8];
+		snprintf(id, sizeof id, "s%u", idx);
+		struct mixer_out_params p = { .all = true, .frame = par_on_frame, .arg = o };
+		rg_codec_params_default(&p.codec, idx == MEMBERS + 2 ? RG_CODEC_PCMU : RG_CODEC_OPUS);
+		if (idx < MEMBERS)
+			p.exclude = id;
+		if (idx == MEMBERS + 1)
+			p.max_talkers = 3;
+		if (idx == MEMBERS + 3)
+			p.pcm = par_on_pcm;
+		o->out = mixer_out_add(f->side[k].mx, &p);
+		assert_non_null(o->out);
+	}
+}
+
+static void par_join(struct par_fixture *f, unsigned i, bool join)
+{
+	char id[8];
+	snprintf(id, sizeof id, "s%u", i);
+	for (int k = 0; k < 2; k++) {
+		if (join) {
+			mixer_input_add(f->side[k].mx, id);
+		} else {
+			mixer_out_remove(f->side[k].mx, f->outs[k][i].out);
+			mixer_input_remove(f->side[k].mx, id);
+		}
+	}
+	if (join)
+		par_out_add(f, i);
+	f->present[i] = join;
+}
+
+static void par_send(struct par_fixture *f, unsigned t)
+{
+	for (unsigned i = 0; i < MEMBERS; i++) {
+		if (!f->present[i])
+			continue;
+		bool talks = (t / 40 + i) % 5 != 0;
+		double hz = 200 + 37 * i, amp = 2000 + 400 * (i % 7);
+		int16_t pcm[N];
+		for (int j = 0; j < N; j++)
+			pcm[j] = talks ? (int16_t)(amp * sin(2 * M_PI * hz * (t * N + j) / 48000.0)) : 0;
+		uint8_t payload[RG_MAX_PAYLOAD];
+		int len = rg_encoder_encode(f->enc[i], pcm, N, payload, sizeof payload);
+		assert_true(len > 0);
+		uint16_t seq = f->seq[i]++;
+		uint32_t ts = f->ts[i];
+		f->ts[i] += N;
+		if ((t * 7 + i * 13) % 53 == 0)
+			continue; /* lost */
+		uint8_t pkt[20 + RG_MAX_PAYLOAD];
+		int n;
+		if (i % 3 == 2) { /* no level in the packets */
+			uint8_t h[12] = { 0x80, 111, (uint8_t)(seq >> 8), (uint8_t)seq, (uint8_t)(ts >> 24),
+					  (uint8_t)(ts >> 16), (uint8_t)(ts >> 8), (uint8_t)ts, 0, 0, 0x30, (uint8_t)i };
+			memcpy(pkt, h, sizeof h);
+			memcpy(pkt + 12, payload, (size_t)len);
+			n = 12 + len;
+		} else {
+			uint8_t lvl = talks ? rg_audio_level(pcm, N) : 127;
+			n = rtp_level_packet_build(pkt, sizeof pkt, 111, seq, ts, 0x3000 + i, 1, lvl, payload, (size_t)len);
+			assert_true(n > 0);
+		}
+		relay_forward(f->relay, f->pub[i], pkt, (size_t)n);
+	}
+}
+
+static void par_compare(struct par_fixture *f, unsigned t)
+{
+	struct par_side *a = &f->side[0], *b = &f->side[1];
+	if (a->n != b->n)
+		fail_msg("tick %u: %u frames alone, %u with the helpers", t, a->n, b->n);
+	for (unsigned i = 0; i < a->n; i++) {
+		const struct par_frame *x = &a->log[i], *y = &b->log[i];
+		if (x->out != y->out || x->len != y->len || x->level != y->level ||
+		    memcmp(x->buf, y->buf, MIN(x->len, sizeof x->buf)))
+			fail_msg("tick %u, frame %u: output %u (%zu bytes, level %u) alone, output %u (%zu bytes, "
+				 "level %u) with the helpers%s",
+				 t, i, x->out, x->len, x->level, y->out, y->len, y->level,
+				 x->len == y->len ? ", different bytes" : "");
+		if (x->out < MEMBERS && x->level < 127)
+			a->own_frames_heard++;
+	}
+	a->n = b->n = 0;
+}
+
+static void test_helpers_same_packets(void **state)
+{
+	(void)state;
+	struct par_fixture *f = g_new0(struct par_fixture, 1);
+	struct mixpool *pool = NULL;
+	assert_int_equal(mixpool_new(&pool, 2, 1, MIXER_SCRATCH_BYTES), 0);
+	f->relay = relay_new(NULL, NULL);
+	par_now = 1000000;
+	for (int k = 0; k < 2; k++) {
+		struct mixer_config cfg = { .max_talkers = MEMBERS, .jb_min_ms = 40, .jb_max_ms = 200,
+					    .helpers = k ? mixpool_slot(pool, 0) : NULL, .clock = par_clock };
+		f->side[k].mx = mixer_new(f->relay, &cfg);
+	}
+	struct rg_codec_params op;
+	rg_codec_params_default(&op, RG_CODEC_OPUS);
+	for (unsigned i = 0; i < MEMBERS; i++) {
+		char id[8];
+		snprintf(id, sizeof id, "s%u", i);
+		f->pub[i] = relay_attach_local(f->relay, id, 1);
+		f->enc[i] = rg_encoder_new(&op);
+		f->seq[i] = (uint16_t)(1000 * i);
+		f->ts[i] = 7777u * i;
+	}
+	for (unsigned i = MEMBERS; i < MEMBERS + 4; i++)
+		par_out_add(f, i);
+	for (unsigned i = 0; i < 16; i++)
+		par_join(f, i, true);
+	for (unsigned t = 0; t < PAR_TICKS; t++) {
+		if (t >= 40 && t < 40 + 10 * (MEMBERS - 16) && t % 10 == 0)
+			par_join(f, 16 + (t - 40) / 10, true);
+		if (t == 200)
+			par_join(f, 5, false);
+		if (t == 230)
+			par_join(f, 12, false);
+		if (t == 300)
+			par_join(f, 5, true);
+		par_send(f, t);
+		par_now += 20000;
+		for (int k = 0; k < 2; k++)
+			mixer_tick(f->side[k].mx, par_now);
+		par_compare(f, t);
+	}
+	struct mixpool_stats st;
+	mixpool_slot_stats(mixpool_slot(pool, 0), &st);
+	unsigned sp[2], lent[2];
+	for (int k = 0; k < 2; k++)
+		lent[k] = mixer_decoders(f->side[k].mx, &sp[k]);
+	print_message("%llu frames each, %llu N-1 frames with sound; with the helpers: %llu batches, %llu jobs, "
+		      "%llu run by a helper; decoders %u+%u and %u+%u\n",
+		      (unsigned long long)f->side[0].frames, (unsigned long long)f->side[0].own_frames_heard,
+		      (unsigned long long)st.batches, (unsigned long long)st.jobs, (unsigned long long)st.helped,
+		      lent[0], sp[0], lent[1], sp[1]);
+	assert_int_equal(f->side[0].frames, f->side[1].frames);
+	assert_true(f->side[0].frames > PAR_TICKS * 20);
+	assert_true(f->side[0].own_frames_heard > PAR_TICKS * 10);
+	assert_true(st.batches > PAR_TICKS && st.jobs > PAR_TICKS * 20);
+	assert_true(st.helped > 0);
+	assert_int_equal(lent[0], lent[1]);
+	assert_int_equal(sp[0], sp[1]);
+	for (int k = 0; k < 2; k++)
+		mixer_free(f->side[k].mx);
+	for (unsigned i = 0; i < MEMBERS; i++) {
+		relay_detach(f->relay, f->pub[i]);
+		rg_encoder_free(f->enc[i]);
+	}
+	relay_free(f->relay);
+	mixpool_free(pool);
+	g_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_n_minus_1_exact),
 		cmocka_unit_test(test_real_mixer),
 		cmocka_unit_test(test_mix_heard_by_mix),
+		cmocka_unit_test(test_helpers_same_packets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

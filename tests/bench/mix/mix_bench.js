@@ -15,6 +15,8 @@
 //                   (exactly the window's ticks) even when /metrics has them
 //   RG_MIX_PERF     a folder: record each roomgate case's measured window with
 //                   perf (cpu-clock, DWARF call graphs) to <folder>/<case>.data
+//   RG_MIX_THREADS  media.mix_threads of the roomgate server (default: its own
+//                   default, one less than the cores)
 //   RG_MIX_SMAPS    a folder: copy each server's /proc/PID/smaps when idle and
 //                   at the end of the window to <folder>/<case>.{idle,end}.smaps
 //                   and print where the RSS grew, per mapping
@@ -121,8 +123,24 @@ function smapsGrowth(a, b) {
   return [...byKind].filter(([, kb]) => kb).sort((x, y) => y[1] - x[1]);
 }
 
-function sample(pid, threadRe) {
-  return { t: process.hrtime.bigint(), cpu: cpuTicks(pid), rss: rssKb(pid), thr: threadRe ? threadTicks(pid, threadRe) : null };
+// Busy CPU ticks of the whole machine (every core), and the 1-minute load
+// average: what else ran during a window (other users of the machine).
+function machineTicks() {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return f[0] + f[1] + f[2] + f[5] + f[6] + f[7]; // user nice system irq softirq steal
+}
+
+function load1() {
+  return Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
+function sample(pid, threadRe, helperRe, swarmPid) {
+  let swarm = null;
+  try { swarm = swarmPid ? cpuTicks(swarmPid) : null; } catch { /* it ended */ }
+  return {
+    t: process.hrtime.bigint(), cpu: cpuTicks(pid), rss: rssKb(pid), thr: threadRe ? threadTicks(pid, threadRe) : null,
+    hel: helperRe ? threadTicks(pid, helperRe) : null, mach: machineTicks(), load: load1(), swarm,
+  };
 }
 
 // ---- ports ----
@@ -178,8 +196,8 @@ function runSwarm(args, hooks) {
     readline.createInterface({ input: p.stdout }).on('line', (line) => {
       let m;
       try { m = JSON.parse(line); } catch { return; }
-      if (m.event === 'measure_start') pending.push(Promise.resolve(hooks.start && hooks.start()));
-      else if (m.event === 'measure_end') pending.push(Promise.resolve(hooks.end && hooks.end()));
+      if (m.event === 'measure_start') pending.push(Promise.resolve(hooks.start && hooks.start(p.pid)));
+      else if (m.event === 'measure_end') pending.push(Promise.resolve(hooks.end && hooks.end(p.pid)));
       else if (!m.event) stats = m;
     });
     p.on('error', reject);
@@ -203,6 +221,7 @@ async function startRoomgate(dir) {
     limits: { max_users_per_room: 100000 },
     log: { level: 'warn,main=info' },
   };
+  if (process.env.RG_MIX_THREADS) cfg.media.mix_threads = Number(process.env.RG_MIX_THREADS);
   const cfgPath = path.join(dir, 'roomgate.jsonc');
   fs.writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
   const proc = spawn(path.join(BUILD, 'roomgate'), ['--config', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -272,6 +291,7 @@ async function rgMetricsTicks(srv) {
     ticks: ticks[w], overruns: per('roomgate_mixer_tick_overruns_total')[w],
     p50: per('roomgate_mixer_tick_p50_microseconds')[w], p99: per('roomgate_mixer_tick_p99_microseconds')[w],
     max: per('roomgate_mixer_tick_max_microseconds')[w], source: 'metrics',
+    parallel: per('roomgate_mixer_parallel_jobs_total')[w], helped: per('roomgate_mixer_helper_jobs_total')[w],
   };
 }
 
@@ -361,15 +381,15 @@ async function runRoomgate(n, kase) {
     log(`  ${name}: ${n} endpoints created in ${Date.now() - t0} ms`);
     const targets = path.join(dir, 'targets');
     fs.writeFileSync(targets, eps.map((e) => e.local).join('\n') + '\n');
-    const threads = /^media\d+$/;
+    const threads = /^media\d+$/, helpers = /^rg-mix-\d+$/;
     const metrics = process.env.RG_MIX_TICKS === 'memory' ? null : await rgMetricsTicks(srv);
     const probe = metrics ? null : await rgTickProbe(srv);
     if (probe && probe.error) log(`  ${name}: tick figures unavailable: ${probe.error}`);
     let s0, s1, ticks, epStats, tk0, m0, perf = null;
     const stats = await runSwarm(['--targets-file', targets, '--talkers', String(talkers), '--bind-base', String(base),
       '--warmup', String(WARMUP), '--window', String(WINDOW), '--duration', String(WARMUP + WINDOW + TAIL)], {
-      start: async () => {
-        s0 = sample(srv.proc.pid, threads);
+      start: async (swarmPid) => {
+        s0 = sample(srv.proc.pid, threads, helpers, swarmPid);
         m0 = metrics ? await rgMetricsTicks(srv) : null;
         tk0 = probe ? rgTickRead(srv.proc.pid, probe) : null;
         if (process.env.RG_MIX_PERF) {
@@ -378,8 +398,8 @@ async function runRoomgate(n, kase) {
             '-p', String(srv.proc.pid), '-o', path.join(process.env.RG_MIX_PERF, `${name}.data`)], { stdio: 'ignore' });
         }
       },
-      end: async () => {
-        s1 = sample(srv.proc.pid, threads);
+      end: async (swarmPid) => {
+        s1 = sample(srv.proc.pid, threads, helpers, swarmPid);
         const smapsEnd = smapsSave(process.env.RG_MIX_SMAPS, name, 'end', srv.proc.pid);
         if (smapsEnd) {
           log(`  ${name}: RSS growth since idle by mapping (kB): ` +
@@ -390,7 +410,11 @@ async function runRoomgate(n, kase) {
           ticks = tickFigures(tk0, rgTickRead(srv.proc.pid, probe));
         } else {
           const m1 = await rgMetricsTicks(srv);
-          ticks = m1 && { ...m1, ticks: m0 ? m1.ticks - m0.ticks : undefined, overruns: m0 ? m1.overruns - m0.overruns : undefined };
+          ticks = m1 && {
+            ...m1, ticks: m0 ? m1.ticks - m0.ticks : undefined, overruns: m0 ? m1.overruns - m0.overruns : undefined,
+            parallel: m0 && m1.parallel !== undefined ? m1.parallel - m0.parallel : undefined,
+            helped: m0 && m1.helped !== undefined ? m1.helped - m0.helped : undefined,
+          };
         }
         // still under load: one silent participant's view of the mixer
         const r = await rgRequest(srv, 'GET', `/v1/rooms/${ROOM}/rtp-endpoints/${eps[n - 1].id}`);
@@ -584,8 +608,8 @@ async function runJanus(janus, n, kase) {
     let s0, s1;
     const stats = await runSwarm(['--targets-file', targets, '--talkers', String(talkers), '--bind-base', String(base),
       '--warmup', String(WARMUP), '--window', String(WINDOW), '--duration', String(WARMUP + WINDOW + 1), '--janus'], {
-      start: () => { s0 = sample(srv.proc.pid, null); },
-      end: () => { s1 = sample(srv.proc.pid, null); },
+      start: (swarmPid) => { s0 = sample(srv.proc.pid, null, null, swarmPid); },
+      end: (swarmPid) => { s1 = sample(srv.proc.pid, null, null, swarmPid); },
     });
     return report(name, 'janus', n, talkers, 'all', idleRss, s0, s1, stats, { threads: fs.readdirSync(`/proc/${srv.proc.pid}/task`).length });
   } finally {
@@ -622,6 +646,14 @@ function report(name, server, n, talkers, maxTalkers, idleRss, s0, s1, st, extra
       heard_dbov: silent ? fmt(silent.rms_dbov, 1) : 'n/a',
       talker_heard_dbov: talker ? fmt(talker.rms_dbov, 1) : 'n/a',
       swarm_late_ticks: st.late_ticks_window,
+      load1_start: fmt(s0.load, 2),
+      load1_end: fmt(s1.load, 2),
+      machine_cpu_pct: fmt((s1.mach - s0.mach) / CLK_TCK / wall * 100, 1),
+      swarm_cpu_pct: s0.swarm !== null && s1.swarm !== null ? fmt((s1.swarm - s0.swarm) / CLK_TCK / wall * 100, 1) : 'n/a',
+      // the machine's busy time is sampled per kernel tick, a process's is
+      // exact: a few % apart, so "nothing else" can come out slightly below 0
+      others_cpu_pct: s0.swarm !== null && s1.swarm !== null
+        ? fmt(Math.max(0, ((s1.mach - s0.mach) - (s1.cpu - s0.cpu) - (s1.swarm - s0.swarm)) / CLK_TCK / wall * 100), 1) : 'n/a',
     },
   };
   if (server === 'roomgate') {
@@ -633,6 +665,15 @@ function report(name, server, n, talkers, maxTalkers, idleRss, s0, s1, st, extra
     if (s0.thr && s1.thr) {
       const us = ((s1.thr.ticks - s0.thr.ticks) / CLK_TCK) * 1e6;
       r.fields.worker_us_per_tick = fmt(us / (wall * PPS_PER_PARTICIPANT), 0);
+    }
+    if (s0.hel && s1.hel && s1.hel.n) {
+      const us = ((s1.hel.ticks - s0.hel.ticks) / CLK_TCK) * 1e6;
+      r.fields.helper_threads = s1.hel.n;
+      r.fields.helper_us_per_tick = fmt(us / (wall * PPS_PER_PARTICIPANT), 0);
+    }
+    if (t.parallel !== undefined && t.ticks) {
+      r.fields.parallel_jobs_per_tick = fmt(t.parallel / t.ticks, 1);
+      r.fields.helper_jobs_pct = fmt(t.parallel ? (100 * t.helped) / t.parallel : 0, 1);
     }
     const mix = extra.epStats && extra.epStats.mix;
     if (mix) r.fields.talkers_mixed = (mix.talkers || []).length;
