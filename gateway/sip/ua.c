@@ -6,8 +6,11 @@
  *
  * nua is created with its media layer off (NUTAG_MEDIA_ENABLE(0)): SDP
  * goes in and out as message bodies and sdp_av.c does offer/answer.
- * OPTIONS is answered by nua (200, with our Allow). REGISTER answers go
- * to trunk.c.
+ * Allow is set, not added to (NUTAG_ALLOW would add ours to nua's default
+ * set, which has REFER, SUBSCRIBE, NOTIFY, MESSAGE and PRACK: nua would
+ * then accept a REFER with 202 by itself). OPTIONS is answered by nua
+ * (200, with our Allow); methods outside it 405. REGISTER answers go to
+ * trunk.c.
  *
  * TLS (sip.tls_listen): nua gets a sips: URL and sofia's TLS transport the
  * certificate directory (tls.c has checked it). Verify policy: without
@@ -145,7 +148,7 @@ int sip_ua_start(struct rg_sip *s, const char *url, const char *sips_url, char *
 	s->nua = nua_create(s->root, on_event, s, NUTAG_URL(url), TAG_IF(sips_url, NUTAG_SIPS_URL(sips_url)),
 			    TAG_IF(sips_url, TPTAG_CERTIFICATE(cert_dir)), TAG_IF(sips_url, TPTAG_TLS_VERSION(0)),
 			    TAG_IF(sips_url, TPTAG_TLS_VERIFY_POLICY(policy)), NUTAG_MEDIA_ENABLE(0),
-			    NUTAG_ALLOW(ALLOW), NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEINVITE(1),
+			    SIPTAG_ALLOW_STR(ALLOW), NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEINVITE(1),
 			    NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_USER_AGENT("roomgate/" RG_VERSION),
 			    NUTAG_SESSION_TIMER(s->d.cfg->sip_session_expires_s), NUTAG_MIN_SE(90),
 			    NUTAG_SESSION_REFRESHER(nua_any_refresher), NUTAG_UPDATE_REFRESH(1),
