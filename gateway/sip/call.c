@@ -443,6 +443,7 @@ static void answered(struct call *c, const sip_t *sip)
 		return;
 	}
 	sip_call_set_state(c, CS_ANSWERED);
+	sip_expiry_refreshed(c, sip, false);
 	sip_call_answered(c);
 }
 
@@ -483,6 +484,8 @@ void sip_call_on_response(struct call *c, int status, const char *phrase, const 
 	if (status < 300) {
 		if (c->state != CS_ANSWERED)
 			answered(c, sip);
+		else /* the stack's re-INVITE that refreshed the session */
+			sip_expiry_refreshed(c, sip, false);
 		return;
 	}
 	sip_call_end(c, reason_of_status(status), status);

@@ -22,6 +22,7 @@ struct call;
 #include "core/ratelimit.h"
 #include "sip/rules.h"
 #include "sip/sdp_av.h"
+#include "sip/se.h"
 #include "sip/sip.h"
 #include "vp/vp.h"
 
@@ -106,6 +107,10 @@ struct call {
 	unsigned max_timer;
 	unsigned max_duration_s;
 	uint64_t dtmf_received;
+	/* session timer (expiry.c) */
+	struct rg_sip_se_peer se_peer; /* the peer's side of the last refresh */
+	unsigned se_interval;          /* negotiated, 0 none */
+	unsigned se_timer;             /* armed while the peer is the refresher */
 };
 
 /* Outcomes of incoming INVITEs counted for /metrics (stats.c): 200, 401,
@@ -241,7 +246,16 @@ void sip_on_info(struct call *c, nua_handle_t *nh, const sip_t *sip);
 void sip_call_digit(struct call *c, char digit, const char *method);
 /* After the answer: the lobby's prompt, the PIN timer; dial-out: its DTMF. */
 void sip_call_answered(struct call *c);
-/* Stops the call's own timers (PIN, goodbye, max duration). */
+/* Stops the call's own timers (PIN, goodbye, max duration, session expiry). */
 void sip_call_timers_stop(struct call *c);
+/* expiry.c: after an exchange that refreshed the session (a 2xx to the
+ * first INVITE, a re-INVITE or an UPDATE, either way): peer is the peer's
+ * message of it (its request when we answered, uas; else its response).
+ * sip_expiry_note keeps what the peer said (dial-in notes the INVITE and
+ * starts at its answer, which may come later), sip_expiry_start negotiates
+ * and arms or disarms the call's expiry; sip_expiry_refreshed does both. */
+void sip_expiry_note(struct call *c, const sip_t *peer);
+void sip_expiry_start(struct call *c, bool uas);
+void sip_expiry_refreshed(struct call *c, const sip_t *peer, bool uas);
 
 #endif

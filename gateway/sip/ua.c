@@ -76,6 +76,10 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 		if (c)
 			sip_call_on_response(c, status, phrase, sip);
 		return;
+	case nua_r_update: /* the stack refreshed the session */
+		if (c && status >= 200 && status < 300 && c->state == CS_ANSWERED)
+			sip_expiry_refreshed(c, sip, false);
+		return;
 	case nua_i_bye:
 		if (c)
 			sip_call_on_bye(c);
