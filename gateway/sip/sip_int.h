@@ -1,6 +1,7 @@
 /* Private to sip/. The nua callback (ua.c) dispatches to the call code
- * (call.c: calls, media, dial-out, the admin API; dialin.c: incoming
- * INVITEs). Control loop only. */
+ * (call.c: calls, media, the admin API; dialout.c: calls we place;
+ * dialin.c: incoming INVITEs; dialog.c: requests in a call). Control loop
+ * only. */
 #ifndef RG_SIP_SIP_INT_H
 #define RG_SIP_SIP_INT_H
 
@@ -165,6 +166,11 @@ void sip_call_free(struct call *c);
 void sip_call_set_state(struct call *c, enum call_state st);
 /* Ends it (leaves the room, closes sockets, emits), once; status 0: none. */
 void sip_call_end(struct call *c, const char *reason, int status);
+/* Hangs up on our side (BYE once answered, CANCEL while an outbound call
+ * rings) and ends it with reason. */
+void sip_call_hangup(struct call *c, const char *reason);
+/* The call as the admin API shows it (stats: with its media statistics). */
+cJSON *sip_call_json(struct call *c, bool stats);
 /* Joins the room with the negotiated media (or its PIN lobby first when
  * c->pin is set); 0 or -RG_E_* with msg. */
 int sip_call_join(struct call *c, const struct rg_sdp_av *remote, char *msg, size_t msglen);
@@ -211,6 +217,28 @@ void sip_route_shutdown(struct rg_sip *s);
  * 401 with the WWW-Authenticate value in challenge, or 403. Logs why. */
 int sip_inbound_admit(struct rg_sip *s, const sip_t *sip, const char *call_id, struct trunk **out,
 		      char *challenge, size_t cap);
+
+/* dialout.c: a call we place into room_id (a valid room ID): to is the
+ * request-URI (a sip: or sips: URI; a number through trunk already made a
+ * URI by sip_trunk_number_uri); NULL from, uid, uname take the defaults
+ * (docs/sip.md#dial-out). */
+struct sip_dial {
+	const char *room_id, *to, *from, *uid, *uname;
+	struct trunk *trunk;  /* through this trunk, NULL directly */
+	bool route;           /* to is a SIP URI that goes to the trunk as outbound proxy */
+	bool tls;             /* to asks for TLS */
+	int ring_s;
+	unsigned max_s;       /* 0: no maximum duration */
+	const char *dtmf;     /* digits once answered, NULL none */
+};
+/* Binds the call's RTP port and sends the INVITE: 0 with *out (listed in
+ * s->calls, state calling), or -RG_E_UNAVAILABLE (stopping, the trunk's
+ * max_calls, no RTP port), -RG_E_INVALID_FIELD (user ID or name), another
+ * -RG_E_* with msg. */
+int sip_dial(struct rg_sip *s, const struct sip_dial *d, struct call **out, char *msg, size_t msglen);
+/* A sip: or sips: URI with a host; *tls (may be NULL): whether it asks
+ * for TLS (sips:, or ;transport=tls). */
+bool sip_uri_ok(struct rg_sip *s, const char *uri, bool *tls);
 
 /* trunk.c */
 int sip_trunks_init(struct rg_sip *s, char *err, size_t errlen);
