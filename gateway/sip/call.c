@@ -101,6 +101,7 @@ void sip_call_free(struct call *c)
 	free(c->last_sdp);
 	free(c->dtmf_after);
 	free(c->remote_sdp);
+	free(c->refer_event);
 	free(c);
 }
 
@@ -117,6 +118,8 @@ void sip_call_emit(struct call *c)
 		cJSON_AddStringToObject(d, "user_id", c->user_id);
 	if (c->trunk)
 		cJSON_AddStringToObject(d, "trunk", c->trunk->cfg->name);
+	if (c->referred_by[0])
+		cJSON_AddStringToObject(d, "referred_by", c->referred_by);
 	if (c->state == CS_ANSWERED)
 		cJSON_AddBoolToObject(d, "held", c->held);
 	if (c->state == CS_ENDED) {
@@ -137,6 +140,8 @@ void sip_call_set_state(struct call *c, enum call_state st)
 	RG_INFO(SIP, "call %s (%s, room %s): %s", c->id, c->outbound ? "out" : "in",
 		c->room_id ? c->room_id : "-", state_names[st]);
 	sip_call_emit(c);
+	if (c->referred_by[0])
+		sip_refer_progress(c);
 }
 
 static bool linger_over(void *arg)
@@ -199,6 +204,8 @@ void sip_call_end(struct call *c, const char *reason, int status)
 		RG_INFO(SIP, "call %s (%s, room %s): ended: %s%s%.0d", c->id, c->outbound ? "out" : "in",
 			c->room_id ? c->room_id : "-", reason, status ? ", SIP " : "", status);
 	sip_call_emit(c);
+	if (c->referred_by[0])
+		sip_refer_progress(c);
 	if (!c->sip->closing)
 		linger(c);
 }
@@ -533,6 +540,10 @@ cJSON *sip_call_json(struct call *c, bool stats)
 		cJSON_AddStringToObject(j, "trunk", c->trunk->cfg->name);
 	else
 		cJSON_AddNullToObject(j, "trunk");
+	if (c->referred_by[0])
+		cJSON_AddStringToObject(j, "referred_by", c->referred_by);
+	else
+		cJSON_AddNullToObject(j, "referred_by");
 	if (c->vp_id[0] && !c->in_lobby)
 		cJSON_AddStringToObject(j, "stream_id", c->stream_id);
 	else
@@ -652,6 +663,8 @@ static void sip_new_fail(struct rg_sip *s)
 {
 	sip_trunks_free(s);
 	rg_sip_rules_free(s->rules);
+	if (s->has_refer_re)
+		regfree(&s->refer_re);
 	free(s);
 }
 
@@ -681,6 +694,15 @@ struct rg_sip *rg_sip_new(const struct rg_sip_deps *d, char *err, size_t errlen)
 		snprintf(err, errlen, "sip.dial_in: a rule does not compile");
 		free(s);
 		return NULL;
+	}
+	s->refer_follow = cfg->sip_refer_follow;
+	if (cfg->sip_refer_allow[0]) {
+		if (regcomp(&s->refer_re, cfg->sip_refer_allow, REG_EXTENDED | REG_NOSUB)) {
+			snprintf(err, errlen, "sip.refer_allow: not a regular expression");
+			sip_new_fail(s);
+			return NULL;
+		}
+		s->has_refer_re = true;
 	}
 	const char *adv = cfg->sip_advertised;
 	snprintf(s->sdp_addr, sizeof s->sdp_addr, "%s",
@@ -723,5 +745,7 @@ void rg_sip_free(struct rg_sip *s)
 	}
 	sip_trunks_free(s);
 	rg_sip_rules_free(s->rules);
+	if (s->has_refer_re)
+		regfree(&s->refer_re);
 	free(s);
 }

@@ -127,6 +127,8 @@ void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip)
 	c->to = sip_url_string(s, sip->sip_request->rq_url);
 	c->nh = nh;
 	nua_handle_bind(nh, c);
+	if (s->refer_follow) /* in this call's dialog (refer.c) */
+		nua_set_hparams(nh, SIPTAG_ALLOW_STR(SIP_ALLOW_REFER), TAG_END());
 	sip_expiry_note(c, sip);
 	/* Over TLS sofia's Contact is sips:, also when the phone called a sip:
 	 * URI with ;transport=tls; phones that know only the latter form

@@ -187,6 +187,8 @@ int sip_dial(struct rg_sip *s, const struct sip_dial *o, struct call **out, char
 	c->to = strdup(o->to);
 	c->from = strdup(o->from ? o->from : def_from);
 	c->user_id = strdup(o->uid ? o->uid : def_uid);
+	if (o->referred_by)
+		snprintf(c->referred_by, sizeof c->referred_by, "%s", o->referred_by);
 	url_t *tu = url_make(s->home, o->to);
 	c->user_name = strdup(o->uname ? o->uname : tu && tu->url_user ? tu->url_user : o->to);
 	su_free(s->home, tu);
@@ -210,7 +212,8 @@ int sip_dial(struct rg_sip *s, const struct sip_dial *o, struct call **out, char
 	 * the URI, so that they reach the request-URI, not the To header */
 	char to_hdr[RG_CFG_ADDR_MAX + 400];
 	snprintf(to_hdr, sizeof to_hdr, "<%s>", c->to);
-	c->nh = nua_handle(s->nua, c, SIPTAG_TO_STR(to_hdr), SIPTAG_FROM_STR(c->from), TAG_END());
+	c->nh = nua_handle(s->nua, c, SIPTAG_TO_STR(to_hdr), SIPTAG_FROM_STR(c->from),
+			   TAG_IF(s->refer_follow, SIPTAG_ALLOW_STR(SIP_ALLOW_REFER)), TAG_END());
 	if (!c->nh) {
 		e = -RG_E_INTERNAL;
 		snprintf(msg, msglen, "cannot create a SIP dialog");
@@ -222,8 +225,9 @@ int sip_dial(struct rg_sip *s, const struct sip_dial *o, struct call **out, char
 	nua_invite(c->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer),
 		   TAG_IF(route[0], SIPTAG_ROUTE_STR(route)), TAG_END());
 	c->ring_timer = rg_timer_add(s->d.control, (unsigned)o->ring_s * 1000u, ring_timeout, c);
-	RG_INFO(SIP, "call %s (out, room %s): calling %s%s%s", c->id, c->room_id, c->to,
-		c->trunk ? " through trunk " : "", c->trunk ? c->trunk->cfg->name : "");
+	RG_INFO(SIP, "call %s (out, room %s): calling %s%s%s%s%s", c->id, c->room_id, c->to,
+		c->trunk ? " through trunk " : "", c->trunk ? c->trunk->cfg->name : "",
+		c->referred_by[0] ? ", transferred by call " : "", c->referred_by);
 	sip_call_emit(c); /* calling */
 	*out = c;
 	return 0;

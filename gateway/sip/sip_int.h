@@ -5,6 +5,7 @@
 #ifndef RG_SIP_SIP_INT_H
 #define RG_SIP_SIP_INT_H
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,6 +28,11 @@ struct call;
 #include "sip/sip.h"
 #include "vp/vp.h"
 
+/* Our Allow (ua.c sets it for nua, not adding to nua's default set); the
+ * handles of calls allow REFER as well with sip.refer "follow" (refer.c). */
+#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
+#define SIP_ALLOW_REFER SIP_ALLOW ", REFER"
+
 #define CALL_ID_LEN 16
 #define CALL_LINGER_MS 60000 /* an ended call stays listed this long, */
 #define CALL_LINGER_MAX 256   /* but at most this many ended calls (the first ended goes), */
@@ -34,6 +40,8 @@ struct call;
 
 enum call_state { CS_CALLING = 0, CS_RINGING, CS_EARLY, CS_ANSWERED, CS_ENDED };
 enum reg_state { REG_UNREGISTERED = 0, REG_REGISTERING, REG_REGISTERED, REG_FAILED };
+/* The subscription of a REFER we accepted (refer.c). */
+enum refer_sub { REFER_SUB_NONE = 0, REFER_SUB_ACTIVE, REFER_SUB_ENDING };
 
 #define REG_BACKOFF_MIN_S 5   /* first retry after a failed registration */
 #define REG_BACKOFF_MAX_S 300 /* doubling up to this */
@@ -112,6 +120,12 @@ struct call {
 	struct rg_sip_se_peer se_peer; /* the peer's side of the last refresh */
 	unsigned se_interval;          /* negotiated, 0 none */
 	unsigned se_timer;             /* armed while the peer is the refresher */
+	/* transfers (refer.c) */
+	char referred_by[CALL_ID_LEN + 1]; /* the call whose REFER placed this one, "" none */
+	enum refer_sub refer_sub;          /* of the REFER of this call being followed */
+	char refer_call[CALL_ID_LEN + 1];  /* the call it placed, while its outcome is awaited */
+	char *refer_event;                 /* its Event ("refer", "refer;id=2") */
+	bool session_over;                 /* nua ended the session; nh kept for the subscription */
 };
 
 /* Outcomes of incoming INVITEs counted for /metrics (stats.c): 200, 401,
@@ -146,6 +160,10 @@ struct rg_sip {
 	struct rg_ratelimit invite_log;
 	unsigned invite_log_timer;
 	uint64_t invite_log_suppressed;
+	/* transfers (refer.c): sip.refer "follow", sip.refer_allow compiled */
+	bool refer_follow;
+	bool has_refer_re;
+	regex_t refer_re;
 };
 
 /* ua.c: nua listening on url (UDP and TCP) and, when not NULL, on
@@ -230,6 +248,7 @@ struct sip_dial {
 	int ring_s;
 	unsigned max_s;       /* 0: no maximum duration */
 	const char *dtmf;     /* digits once answered, NULL none */
+	const char *referred_by; /* the ID of the call whose REFER places it, NULL none */
 };
 /* Binds the call's RTP port and sends the INVITE: 0 with *out (listed in
  * s->calls, state calling), or -RG_E_UNAVAILABLE (stopping, the trunk's
@@ -239,6 +258,18 @@ int sip_dial(struct rg_sip *s, const struct sip_dial *d, struct call **out, char
 /* A sip: or sips: URI with a host; *tls (may be NULL): whether it asks
  * for TLS (sips:, or ;transport=tls). */
 bool sip_uri_ok(struct rg_sip *s, const char *uri, bool *tls);
+
+/* refer.c: a REFER in call c (status 100: ours to answer); tags are
+ * nua_i_refer's. */
+void sip_refer_on_request(struct call *c, nua_handle_t *nh, const sip_t *sip, tagi_t tags[]);
+/* A call placed by a transfer (referred_by set) was answered or ended:
+ * the final NOTIFY to its referrer. */
+void sip_refer_progress(struct call *n);
+/* nua_r_notify on c's handle. */
+void sip_refer_on_notify_answer(struct call *c, int status, tagi_t tags[]);
+/* nua ended c's session (nua_i_state terminated): true when its handle
+ * stays for a REFER's subscription (refer.c destroys it later). */
+bool sip_refer_keeps_handle(struct call *c);
 
 /* trunk.c */
 int sip_trunks_init(struct rg_sip *s, char *err, size_t errlen);
