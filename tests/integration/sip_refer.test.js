@@ -5,7 +5,8 @@
 // room's audio, and the transferor gets NOTIFYs "100 Trying" then "200 OK"
 // (the last terminating the subscription), also when the transferor hung
 // up before the target answered; a busy target's 486 is reported the same
-// way; targets outside sip.refer_allow (403, no call placed),
+// way; a tel: target goes through the referring call's trunk; targets
+// outside sip.refer_allow (403, no call placed),
 // Replaces (501), other schemes (400) and a REFER outside a call (405) are
 // refused.
 'use strict';
@@ -18,7 +19,7 @@ const { startServer, sleep } = require('./lib/harness');
 const { sendTone, recordRtp, readWav, toneRms } = require('./lib/rtp_tools');
 const { freePort, freePorts, stopAll, sipp, sippDone, waitFor, eventReceiver, sippMessages } = require('./lib/sip_tools');
 
-let srv, plain, dir, sipPort, plainPort, hooks;
+let srv, plain, dir, sipPort, plainPort, trunkPort, hooks;
 const tones = [];
 
 async function callsOf(room) {
@@ -68,15 +69,17 @@ function transferred(room) {
 before(async () => {
   for (const tool of ['/usr/bin/sipp', '/usr/bin/gst-launch-1.0']) assert.ok(fs.existsSync(tool), `${tool} missing`);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rg-siprefer-'));
-  [sipPort, plainPort] = await freePorts(2);
+  [sipPort, plainPort, trunkPort] = await freePorts(3);
   hooks = await eventReceiver();
   srv = await startServer({
     config: {
       media: { workers: 2, rtp_ports: '24400-24499' },
       sip: {
         listen: `127.0.0.1:${sipPort}`, codecs: 'pcmu', media_timeout_ms: 0,
-        refer: 'follow', refer_allow: '^sip:(echo|busy)@127\\.0\\.0\\.1:[0-9]+$',
+        refer: 'follow', refer_allow: '^(sip:(echo|busy)@127\\.0\\.0\\.1:[0-9]+|tel:\\+49-?30[-0-9]+)$',
         dial_in: [{ user_regex: '^room-([a-z]+)$', room: 'rf$1' }],
+        // the phones call in through it (127.0.0.1); a number goes out through it
+        trunks: [{ name: 'pbx', address: `127.0.0.1:${trunkPort}`, inbound: { cidrs: ['127.0.0.1'] } }],
       },
       webhooks: [{ url: hooks.url, secret: 'sip-refer-webhook-secret', events: ['sip.*'], backoff_ms: 200 }],
       log: { level: 'info' },
@@ -184,6 +187,25 @@ test('the transferor hangs up before the target answers: the last NOTIFY still r
   assert.strictEqual(referrer.reason, 'remote_bye', JSON.stringify(referrer));
   await srv.admin('DELETE', `/v1/rooms/${room}/sip-calls/${c.id}`);
   await sippDone(dir, 'scen_uas_late.xml', uas);
+});
+
+test('a tel: target goes out through the referring call\'s trunk', async () => {
+  const room = 'rftel';
+  const [mediaPort] = await freePorts(1);
+  const uasTrace = path.join(dir, 'uas_trunk.msg');
+  const uas = sipp(dir, 'scen_uas_echo.xml', ['-p', String(trunkPort), '-mp', String(mediaPort), '-trace_msg', '-message_file', uasTrace],
+    { timeout: '60s' });
+  await sleep(500);
+  const t = await transferor('scen_refer.xml', 'room-tel', sipPort, ['-set', 'target', 'tel:+49-30-1234567']);
+  await sippDone(dir, t.scenario, t.p);
+  assert.deepStrictEqual(notifies(t.trace).map((x) => x.body), ['SIP/2.0 100 Trying', 'SIP/2.0 200 OK']);
+  const invite = sippMessages(uasTrace).find((m) => !m.sent && /^INVITE /.test(m.line));
+  assert.ok(invite && invite.line.startsWith(`INVITE sip:+49301234567@127.0.0.1:${trunkPort} `), invite && invite.line);
+  const c = await transferred(room);
+  assert.strictEqual(c.trunk, 'pbx', JSON.stringify(c));
+  assert.strictEqual(c.state, 'answered', JSON.stringify(c));
+  await srv.admin('DELETE', `/v1/rooms/${room}/sip-calls/${c.id}`);
+  await sippDone(dir, 'scen_uas_echo.xml', uas);
 });
 
 test('a busy target: NOTIFY "SIP/2.0 486 Busy Here" ends the subscription', async () => {
