@@ -6,12 +6,14 @@
  *   outbound:  calling ─180─▶ ringing ─183+SDP─▶ early_media ─200─▶ answered
  *                 └──────────────┴──────────────────┴── >=300, CANCEL, timeout ─▶ ended
  *   inbound:   (rule, SDP answer, room joined) ─200─▶ answered
- *   answered ─ BYE either way, media timeout, room closed, kicked, DELETE ─▶ ended
+ *   answered ─ BYE either way, media timeout, room closed, kicked, DELETE,
+ *              session not refreshed (expiry.c) ─▶ ended
  *
  * A call owns its RTP sockets from binding (before its SDP is written)
  * until the participant takes them at join. An ended call stays listed
  * for CALL_LINGER_MS, then is freed; its nua handle is destroyed when nua
- * reports the dialog terminated, or with the call. At most CALL_LINGER_MAX
+ * reports the dialog terminated (or, when a REFER's subscription outlives
+ * the session, once it ends: refer.c), or with the call. At most CALL_LINGER_MAX
  * ended calls, of which CALL_REFUSED_MAX refused ones, stay listed: past
  * that the one that ended first is freed at once, so an INVITE flood that
  * matches a dial-in rule costs no memory that lasts. */

@@ -20,8 +20,6 @@
 #include "sip/se.h"
 #include "sip/sip_int.h"
 
-#define LOCAL_MIN_SE 90 /* NUTAG_MIN_SE in ua.c */
-
 static bool expired(void *arg)
 {
 	struct call *c = arg;
@@ -62,7 +60,7 @@ void sip_expiry_start(struct call *c, bool uas)
 		rg_timer_cancel(c->se_timer);
 	c->se_timer = 0;
 	enum rg_sip_se_refresher r = rg_sip_se_negotiate(&c->se_peer, uas, c->sip->d.cfg->sip_session_expires_s,
-							 LOCAL_MIN_SE, &c->se_interval);
+							 SIP_MIN_SE, &c->se_interval);
 	RG_DEBUG(SIP, "call %s: session interval %u s, refreshed by %s", c->id, c->se_interval,
 		 r == RG_SIP_SE_PEER ? "the peer" : r == RG_SIP_SE_US ? "us" : "nobody");
 	if (r == RG_SIP_SE_PEER && c->state != CS_ENDED)

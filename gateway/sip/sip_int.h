@@ -32,6 +32,7 @@ struct call;
  * handles of calls allow REFER as well with sip.refer "follow" (refer.c). */
 #define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
 #define SIP_ALLOW_REFER SIP_ALLOW ", REFER"
+#define SIP_MIN_SE 90 /* our Min-SE (RFC 4028's least; ua.c, expiry.c) */
 
 #define CALL_ID_LEN 16
 #define CALL_LINGER_MS 60000 /* an ended call stays listed this long, */
@@ -78,7 +79,8 @@ struct call {
 	enum call_state state;
 	char *room_id, *user_id, *user_name, *from, *to;
 	char stream_id[CALL_ID_LEN + 8];
-	nua_handle_t *nh;          /* ours until nua reports the dialog terminated */
+	nua_handle_t *nh;          /* ours until nua reports the dialog terminated (with a
+				    * REFER's subscription open: until it ends, refer.c) */
 	char vp_id[RG_VP_ID_LEN + 1]; /* "" when not (or no longer) in the room */
 	int fd, fd_rtcp;           /* bound RTP sockets until the participant takes them */
 	uint16_t port;

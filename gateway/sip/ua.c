@@ -172,7 +172,7 @@ int sip_ua_start(struct rg_sip *s, const char *url, const char *sips_url, char *
 			    TAG_IF(sips_url, TPTAG_TLS_VERIFY_POLICY(policy)), NUTAG_MEDIA_ENABLE(0),
 			    SIPTAG_ALLOW_STR(SIP_ALLOW), NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEINVITE(1),
 			    NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_USER_AGENT("roomgate/" RG_VERSION),
-			    NUTAG_SESSION_TIMER(s->d.cfg->sip_session_expires_s), NUTAG_MIN_SE(90),
+			    NUTAG_SESSION_TIMER(s->d.cfg->sip_session_expires_s), NUTAG_MIN_SE(SIP_MIN_SE),
 			    NUTAG_SESSION_REFRESHER(nua_any_refresher), NUTAG_UPDATE_REFRESH(1),
 			    NUTAG_APPL_METHOD("UPDATE"), NUTAG_APPL_METHOD("INFO"),
 			    TAG_IF(s->refer_follow, NUTAG_APPL_METHOD("REFER")),
