@@ -198,8 +198,8 @@ static int status_of_end(const struct call *n)
 void sip_refer_progress(struct call *n)
 {
 	struct call *r = referrer(n);
-	if (!r || n->state < CS_ANSWERED || r->sip->closing)
-		return; /* still trying (closing: nua ends the subscription itself) */
+	if (!r || n->state < CS_ANSWERED)
+		return; /* still trying */
 	int status = n->state == CS_ANSWERED ? 200 : status_of_end(n);
 	const char *phrase = sip_status_phrase(status);
 	RG_INFO(SIP, "call %s: transfer to call %s: %d", r->id, n->id, status);
