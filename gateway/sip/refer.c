@@ -53,7 +53,8 @@ static void notify(struct call *c, bool final, int status, const char *phrase)
 {
 	char frag[96];
 	snprintf(frag, sizeof frag, "SIP/2.0 %d %s\r\n", status, phrase);
-	nua_notify(c->nh, SIPTAG_EVENT_STR(c->refer_event), NUTAG_SUBSTATE(final ? nua_substate_terminated : nua_substate_active),
+	nua_notify(c->nh, SIPTAG_EVENT_STR(c->refer_event),
+		   NUTAG_SUBSTATE(final ? nua_substate_terminated : nua_substate_active),
 		   TAG_IF(final, SIPTAG_SUBSCRIPTION_STATE_STR("terminated;reason=noresource")),
 		   SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(frag), TAG_END());
 }
