@@ -75,6 +75,7 @@ static const struct field fields[] = {
 	{ "sip.media_timeout_ms", F_U32, OFF(sip_media_timeout_ms), 0, 0, 3600000, NULL },
 	{ "sip.realm", F_STR, STR(sip_realm), 0, 0, NULL },
 	{ "sip.session_expires_s", F_U32, OFF(sip_session_expires_s), 0, 0, 86400, NULL },
+	{ "sip.refer_allow", F_STR, STR(sip_refer_allow), 0, 0, NULL },
 	{ "log.level", F_LEVEL, 0, 0, 0, 0, "ROOMGATE_LOG_LEVEL" },
 };
 
@@ -588,6 +589,12 @@ static int walk_object(struct walk *w, const cJSON *obj, const char *prefix)
 		}
 		if (!strcmp(path, "recording.auto_record")) {
 			int rc = walk_auto_record(w, it);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (!strcmp(path, "sip.refer")) {
+			int rc = cfg_walk_sip_refer(w, it);
 			if (rc)
 				return rc;
 			continue;

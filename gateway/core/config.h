@@ -136,6 +136,8 @@ struct rg_config {
 	unsigned sip_media_timeout_ms;
 	char sip_realm[RG_CFG_SIP_NAME_MAX];  /* digest realm of inbound challenges */
 	unsigned sip_session_expires_s;       /* RFC 4028 interval we ask for, 0 = no timer */
+	bool sip_refer_follow;                /* sip.refer: "follow" (transfers dialed), else "reject" (405) */
+	char sip_refer_allow[512];            /* POSIX ERE a Refer-To URI must match, "" = any */
 	struct rg_config_sip_rule sip_rules[RG_CFG_SIP_RULES_MAX];
 	unsigned n_sip_rules;
 	struct rg_config_sip_trunk sip_trunks[RG_CFG_SIP_TRUNKS_MAX];

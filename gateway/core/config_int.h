@@ -34,6 +34,8 @@ int cfg_walk_list(struct walk *w, const cJSON *arr, const char *key, const char 
 /* config_sip.c */
 int cfg_walk_sip_rules(struct walk *w, const cJSON *arr);
 int cfg_walk_sip_trunks(struct walk *w, const cJSON *arr);
+/* sip.refer: "reject" or "follow". */
+int cfg_walk_sip_refer(struct walk *w, const cJSON *it);
 int cfg_validate_sip(const struct rg_config *c, char *err, size_t errlen);
 
 #endif

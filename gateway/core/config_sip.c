@@ -1,4 +1,4 @@
-/* The sip section's arrays (sip.dial_in, sip.trunks) and its cross-field
+/* The sip section's arrays (sip.dial_in, sip.trunks), sip.refer and its cross-field
  * checks (docs/sip.md, docs/configuration.md). Messages name the key with
  * its index ("sip.trunks[1].transport: ..."); passwords are never repeated
  * in a message. */
@@ -349,6 +349,18 @@ int cfg_walk_sip_trunks(struct walk *w, const cJSON *arr)
 			     walk_trunk, w->cfg->sip_trunks, sizeof w->cfg->sip_trunks[0], &w->cfg->n_sip_trunks);
 }
 
+/* ---- sip.refer ---- */
+
+int cfg_walk_sip_refer(struct walk *w, const cJSON *it)
+{
+	const char *v = cJSON_IsString(it) ? it->valuestring : "";
+	if (strcmp(v, "reject") && strcmp(v, "follow"))
+		return cfg_walk_fail(w, "sip.refer", "expected \"reject\" (REFER answered 405) or \"follow\" (transfers "
+				     "dialed, see docs/sip.md#transfers)");
+	w->cfg->sip_refer_follow = v[0] == 'f';
+	return 0;
+}
+
 /* ---- after loading ---- */
 
 /* A file of dir that must be a readable regular file: 0, or -ENOENT when
@@ -432,6 +444,16 @@ int cfg_validate_sip(const struct rg_config *c, char *err, size_t errlen)
 		return cfg_fail(err, errlen, "sip.realm: expected a non-empty string without double quotes");
 	if (c->sip_session_expires_s && c->sip_session_expires_s < 90)
 		return cfg_fail(err, errlen, "sip.session_expires_s: 0 (no session timer) or at least 90 (RFC 4028)");
+	if (c->sip_refer_allow[0]) {
+		regex_t re;
+		int rc = regcomp(&re, c->sip_refer_allow, REG_EXTENDED | REG_NOSUB);
+		if (rc) {
+			char m[128];
+			regerror(rc, &re, m, sizeof m);
+			return cfg_fail(err, errlen, "sip.refer_allow: not a regular expression: %s", m);
+		}
+		regfree(&re);
+	}
 	for (unsigned i = 0; i < c->n_sip_rules; i++) {
 		const char *t = c->sip_rules[i].trunk;
 		bool found = !*t;

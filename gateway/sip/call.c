@@ -1,16 +1,19 @@
-/* SIP calls: life, media, events, dial-out and the admin API. Control loop.
+/* SIP calls: life, media, events, the answers to our INVITEs and the admin
+ * API (dialout.c places calls). Control loop.
  *
  * States (docs/sip.md):
  *
  *   outbound:  calling ─180─▶ ringing ─183+SDP─▶ early_media ─200─▶ answered
  *                 └──────────────┴──────────────────┴── >=300, CANCEL, timeout ─▶ ended
  *   inbound:   (rule, SDP answer, room joined) ─200─▶ answered
- *   answered ─ BYE either way, media timeout, room closed, kicked, DELETE ─▶ ended
+ *   answered ─ BYE either way, media timeout, room closed, kicked, DELETE,
+ *              session not refreshed (expiry.c) ─▶ ended
  *
  * A call owns its RTP sockets from binding (before its SDP is written)
  * until the participant takes them at join. An ended call stays listed
  * for CALL_LINGER_MS, then is freed; its nua handle is destroyed when nua
- * reports the dialog terminated, or with the call. At most CALL_LINGER_MAX
+ * reports the dialog terminated (or, when a REFER's subscription outlives
+ * the session, once it ends: refer.c), or with the call. At most CALL_LINGER_MAX
  * ended calls, of which CALL_REFUSED_MAX refused ones, stay listed: past
  * that the one that ended first is freed at once, so an INVITE flood that
  * matches a dial-in rule costs no memory that lasts. */
@@ -100,6 +103,7 @@ void sip_call_free(struct call *c)
 	free(c->last_sdp);
 	free(c->dtmf_after);
 	free(c->remote_sdp);
+	free(c->refer_event);
 	free(c);
 }
 
@@ -116,6 +120,8 @@ void sip_call_emit(struct call *c)
 		cJSON_AddStringToObject(d, "user_id", c->user_id);
 	if (c->trunk)
 		cJSON_AddStringToObject(d, "trunk", c->trunk->cfg->name);
+	if (c->referred_by[0])
+		cJSON_AddStringToObject(d, "referred_by", c->referred_by);
 	if (c->state == CS_ANSWERED)
 		cJSON_AddBoolToObject(d, "held", c->held);
 	if (c->state == CS_ENDED) {
@@ -136,6 +142,8 @@ void sip_call_set_state(struct call *c, enum call_state st)
 	RG_INFO(SIP, "call %s (%s, room %s): %s", c->id, c->outbound ? "out" : "in",
 		c->room_id ? c->room_id : "-", state_names[st]);
 	sip_call_emit(c);
+	if (c->referred_by[0])
+		sip_refer_progress(c);
 }
 
 static bool linger_over(void *arg)
@@ -198,12 +206,14 @@ void sip_call_end(struct call *c, const char *reason, int status)
 		RG_INFO(SIP, "call %s (%s, room %s): ended: %s%s%.0d", c->id, c->outbound ? "out" : "in",
 			c->room_id ? c->room_id : "-", reason, status ? ", SIP " : "", status);
 	sip_call_emit(c);
+	if (c->referred_by[0])
+		sip_refer_progress(c);
 	if (!c->sip->closing)
 		linger(c);
 }
 
 /* Hangs up on our side: BYE once answered, CANCEL while ringing. */
-static void call_hangup(struct call *c, const char *reason)
+void sip_call_hangup(struct call *c, const char *reason)
 {
 	if (c->state == CS_ENDED)
 		return;
@@ -219,7 +229,7 @@ static void on_vp_ended(void *ctx, const char *reason)
 {
 	struct call *c = ctx;
 	c->vp_id[0] = '\0';
-	call_hangup(c, !strcmp(reason, "rtp_timeout") ? "media_timeout" : reason);
+	sip_call_hangup(c, !strcmp(reason, "rtp_timeout") ? "media_timeout" : reason);
 }
 
 int sip_call_bind(struct call *c, bool mux)
@@ -443,6 +453,7 @@ static void answered(struct call *c, const sip_t *sip)
 		return;
 	}
 	sip_call_set_state(c, CS_ANSWERED);
+	sip_expiry_refreshed(c, sip, false);
 	sip_call_answered(c);
 }
 
@@ -483,6 +494,8 @@ void sip_call_on_response(struct call *c, int status, const char *phrase, const 
 	if (status < 300) {
 		if (c->state != CS_ANSWERED)
 			answered(c, sip);
+		else /* the stack's re-INVITE that refreshed the session */
+			sip_expiry_refreshed(c, sip, false);
 		return;
 	}
 	sip_call_end(c, reason_of_status(status), status);
@@ -500,15 +513,7 @@ void sip_call_on_terminated(struct call *c)
 	sip_call_end(c, "terminated", 0);
 }
 
-/* ---- dial-out ---- */
-
-static bool ring_timeout(void *arg)
-{
-	struct call *c = arg;
-	c->ring_timer = 0;
-	call_hangup(c, "no_answer");
-	return false;
-}
+/* ---- codecs ---- */
 
 const enum rg_codec_id *sip_call_prefs(const struct call *c, size_t *n)
 {
@@ -520,227 +525,9 @@ const enum rg_codec_id *sip_call_prefs(const struct call *c, size_t *n)
 	return c->sip->prefs;
 }
 
-static const cJSON *field(const cJSON *o, const char *k)
-{
-	return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-static int bad(char *msg, size_t msglen, const char *m)
-{
-	snprintf(msg, msglen, "%s", m);
-	return -RG_E_INVALID_FIELD;
-}
-
-/* A sip: or sips: URI with a host; *tls (may be NULL) tells whether it
- * asks for TLS: sips:, or ;transport=tls. */
-static bool sip_uri_ok(struct rg_sip *s, const char *t, bool *tls)
-{
-	if ((strncmp(t, "sip:", 4) && strncmp(t, "sips:", 5)) || strlen(t) > 255)
-		return false;
-	for (const char *p = t; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == '"' || *p == 0x7f)
-			return false;
-	url_t *u = url_make(s->home, t);
-	bool ok = u && (u->url_type == url_sip || u->url_type == url_sips) && u->url_host && *u->url_host;
-	char transport[16] = "";
-	if (ok && tls)
-		*tls = u->url_type == url_sips ||
-		       (url_param(u->url_params, "transport", transport, sizeof transport) > 0 &&
-			!strcasecmp(transport, "tls"));
-	su_free(s->home, u);
-	return ok;
-}
-
-struct dial {
-	const char *to, *from, *uid, *uname;
-	struct trunk *trunk;
-	char ruri[RG_CFG_ADDR_MAX + 128]; /* a number through the trunk, as a SIP URI */
-	int ring_s;
-	unsigned max_s;
-	const char *dtmf;
-	bool tls; /* to asks for TLS */
-};
-
-static bool dtmf_digits_ok(const char *d)
-{
-	size_t n = strlen(d);
-	return n && n <= 64 && strspn(d, "0123456789*#ABCDabcd") == n;
-}
-
-/* "to": a sip: URI, or with a trunk also a number or a tel: URI. */
-static int parse_to(struct rg_sip *s, const cJSON *t, struct dial *o, char *msg, size_t msglen)
-{
-	if (!cJSON_IsString(t))
-		return bad(msg, msglen, o->trunk ? "field \"to\": a SIP URI, a telephone number or a tel: URI is required"
-						 : "field \"to\": a SIP URI \"sip:user@host[:port]\" is required");
-	o->to = t->valuestring;
-	bool tls = false;
-	if (sip_uri_ok(s, o->to, &tls)) {
-		if (tls && o->trunk && o->trunk->cfg->transport != RG_CFG_SIP_TLS)
-			return bad(msg, msglen, "field \"to\": a sips: URI or ;transport=tls cannot go through a trunk "
-						"whose transport is udp or tcp");
-		if (tls && !s->tls)
-			return bad(msg, msglen, "field \"to\": a sips: URI or ;transport=tls needs SIP over TLS "
-						"(sip.tls_listen)");
-		o->tls = tls;
-		return 0;
-	}
-	if (!o->trunk)
-		return bad(msg, msglen, strncmp(o->to, "tel:", 4) && strncmp(o->to, "sip:", 4) && strncmp(o->to, "sips:", 5)
-						? "field \"to\": a SIP URI \"sip:user@host[:port]\" is required "
-						  "(a telephone number needs \"trunk\")"
-						: "field \"to\": a SIP URI \"sip:user@host[:port]\" is required");
-	if (sip_trunk_number_uri(o->trunk, o->to, o->ruri, sizeof o->ruri))
-		return bad(msg, msglen, "field \"to\": a SIP URI, a telephone number (digits, a leading +, * and #) "
-					"or a tel: URI");
-	o->to = o->ruri;
-	return 0;
-}
-
-static int parse_out(struct rg_sip *s, const cJSON *body, struct dial *o, char *msg, size_t msglen)
-{
-	static const char *const allowed[] = { "to", "from", "user_id", "user_name", "ring_timeout_s", "trunk",
-					       "max_duration_s", "dtmf_after_answer", NULL };
-	const cJSON *it;
-	cJSON_ArrayForEach(it, body)
-	{
-		bool ok = false;
-		for (const char *const *a = allowed; *a; a++)
-			ok = ok || !strcmp(*a, it->string);
-		if (!ok) {
-			snprintf(msg, msglen, "field \"%.64s\": unknown field", it->string);
-			return -RG_E_INVALID_FIELD;
-		}
-	}
-	const cJSON *t = field(body, "to"), *f = field(body, "from"), *u = field(body, "user_id"),
-		    *n = field(body, "user_name"), *r = field(body, "ring_timeout_s"), *k = field(body, "trunk");
-	if (k && !cJSON_IsNull(k)) {
-		o->trunk = cJSON_IsString(k) ? sip_trunk_find(s, k->valuestring) : NULL;
-		if (!o->trunk) {
-			snprintf(msg, msglen, "field \"trunk\": %s", cJSON_IsString(k) ? "no such trunk in sip.trunks"
-											: "must be a trunk's name");
-			return -RG_E_INVALID_FIELD;
-		}
-		if (!o->trunk->cfg->address[0]) {
-			snprintf(msg, msglen, "field \"trunk\": trunk %s has no \"address\" to dial out through",
-				 o->trunk->cfg->name);
-			return -RG_E_INVALID_FIELD;
-		}
-	}
-	int e = parse_to(s, t, o, msg, msglen);
-	if (e)
-		return e;
-	if (f && (!cJSON_IsString(f) || !sip_uri_ok(s, f->valuestring, NULL)))
-		return bad(msg, msglen, "field \"from\": a SIP URI \"sip:user@host\"");
-	if (u && !cJSON_IsString(u))
-		return bad(msg, msglen, "field \"user_id\": must be a string");
-	if (n && !cJSON_IsString(n))
-		return bad(msg, msglen, "field \"user_name\": must be a string");
-	if (r && (!cJSON_IsNumber(r) || r->valuedouble < 1 || r->valuedouble > 600 ||
-		  r->valuedouble != (double)r->valueint))
-		return bad(msg, msglen, "field \"ring_timeout_s\": an integer from 1 to 600");
-	const cJSON *md = field(body, "max_duration_s"), *da = field(body, "dtmf_after_answer");
-	if (md && (!cJSON_IsNumber(md) || md->valuedouble < 1 || md->valuedouble > 86400 ||
-		   md->valuedouble != (double)md->valueint))
-		return bad(msg, msglen, "field \"max_duration_s\": an integer from 1 to 86400");
-	if (da && (!cJSON_IsString(da) || !dtmf_digits_ok(da->valuestring)))
-		return bad(msg, msglen, "field \"dtmf_after_answer\": 1 to 64 of 0-9 * # A-D");
-	o->max_s = md ? (unsigned)md->valueint : 0;
-	o->dtmf = da ? da->valuestring : NULL;
-	o->from = f ? f->valuestring : NULL;
-	o->uid = u ? u->valuestring : NULL;
-	o->uname = n ? n->valuestring : NULL;
-	o->ring_s = r ? r->valueint : 60;
-	return 0;
-}
-
-static cJSON *call_json(struct call *c, bool stats);
-
-int rg_sip_call_create(struct rg_sip *s, const char *room_id, const cJSON *body, cJSON **out,
-		       char *msg, size_t msglen)
-{
-	RG_ASSERT_LOOP(s->d.control);
-	struct dial o;
-	memset(&o, 0, sizeof o);
-	int e = rg_validate_room_id(room_id);
-	if (e) {
-		snprintf(msg, msglen, "%s", rg_error_info(e)->message);
-		return e;
-	}
-	if ((e = parse_out(s, body, &o, msg, msglen)))
-		return e;
-	if (s->closing) {
-		snprintf(msg, msglen, "the server is stopping");
-		return -RG_E_UNAVAILABLE;
-	}
-	if (o.trunk && o.trunk->cfg->max_calls && sip_trunk_active_calls(o.trunk) >= o.trunk->cfg->max_calls) {
-		snprintf(msg, msglen, "trunk %s has its max_calls (%u) calls", o.trunk->cfg->name, o.trunk->cfg->max_calls);
-		return -RG_E_UNAVAILABLE;
-	}
-	struct call *c = sip_call_new(s, true);
-	char def_uid[CALL_ID_LEN + 8], def_from[RG_CFG_ADDR_MAX + 3 * RG_CFG_SIP_CRED_MAX];
-	snprintf(def_uid, sizeof def_uid, "sip_%s", c->id);
-	if (o.trunk)
-		sip_trunk_from(o.trunk, def_from, sizeof def_from);
-	else if (o.tls)
-		snprintf(def_from, sizeof def_from, "sips:roomgate@%s", s->tls_contact);
-	else
-		snprintf(def_from, sizeof def_from, "sip:roomgate@%s", s->contact);
-	c->trunk = o.trunk;
-	c->room_id = strdup(room_id);
-	c->max_duration_s = o.max_s;
-	c->dtmf_after = o.dtmf ? strdup(o.dtmf) : NULL;
-	c->to = strdup(o.to);
-	c->from = strdup(o.from ? o.from : def_from);
-	c->user_id = strdup(o.uid ? o.uid : def_uid);
-	url_t *tu = url_make(s->home, o.to);
-	c->user_name = strdup(o.uname ? o.uname : tu && tu->url_user ? tu->url_user : o.to);
-	su_free(s->home, tu);
-	if ((e = rg_validate_user_id(c->user_id)) || (e = rg_validate_user_name(c->user_name))) {
-		snprintf(msg, msglen, "field \"%s\": %s", rg_validate_user_id(c->user_id) ? "user_id" : "user_name",
-			 rg_error_info(e)->message);
-		goto fail;
-	}
-	if (sip_call_bind(c, false)) {
-		e = -RG_E_UNAVAILABLE;
-		snprintf(msg, msglen, "no free RTP port in media.rtp_ports");
-		goto fail;
-	}
-	char offer[2048];
-	if (sip_call_sdp(c, NULL, RG_SDP_SENDRECV, offer, sizeof offer) < 0) {
-		e = -RG_E_INTERNAL;
-		snprintf(msg, msglen, "offer too long");
-		goto fail;
-	}
-	/* in angle brackets: the URI's parameters (;transport=tls) belong to
-	 * the URI, so that they reach the request-URI, not the To header */
-	char to_hdr[sizeof o.ruri + 260];
-	snprintf(to_hdr, sizeof to_hdr, "<%s>", c->to);
-	c->nh = nua_handle(s->nua, c, SIPTAG_TO_STR(to_hdr), SIPTAG_FROM_STR(c->from), TAG_END());
-	if (!c->nh) {
-		e = -RG_E_INTERNAL;
-		snprintf(msg, msglen, "cannot create a SIP dialog");
-		goto fail;
-	}
-	char route[RG_CFG_ADDR_MAX + 32] = "";
-	if (c->trunk && o.to != o.ruri) /* a SIP URI through the trunk: pre-loaded route */
-		sip_trunk_route(c->trunk, route, sizeof route);
-	nua_invite(c->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer),
-		   TAG_IF(route[0], SIPTAG_ROUTE_STR(route)), TAG_END());
-	c->ring_timer = rg_timer_add(s->d.control, (unsigned)o.ring_s * 1000u, ring_timeout, c);
-	RG_INFO(SIP, "call %s (out, room %s): calling %s%s%s", c->id, c->room_id, c->to,
-		c->trunk ? " through trunk " : "", c->trunk ? c->trunk->cfg->name : "");
-	sip_call_emit(c); /* calling */
-	*out = call_json(c, false);
-	return 0;
-fail:
-	sip_call_free(c);
-	return e;
-}
-
 /* ---- admin API ---- */
 
-static cJSON *call_json(struct call *c, bool stats)
+cJSON *sip_call_json(struct call *c, bool stats)
 {
 	cJSON *j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "id", c->id);
@@ -755,6 +542,10 @@ static cJSON *call_json(struct call *c, bool stats)
 		cJSON_AddStringToObject(j, "trunk", c->trunk->cfg->name);
 	else
 		cJSON_AddNullToObject(j, "trunk");
+	if (c->referred_by[0])
+		cJSON_AddStringToObject(j, "referred_by", c->referred_by);
+	else
+		cJSON_AddNullToObject(j, "referred_by");
 	if (c->vp_id[0] && !c->in_lobby)
 		cJSON_AddStringToObject(j, "stream_id", c->stream_id);
 	else
@@ -811,7 +602,7 @@ cJSON *rg_sip_call_list(struct rg_sip *s, const char *room_id)
 	cJSON *a = cJSON_CreateArray();
 	for (struct call *c = s->calls; c; c = c->next)
 		if (c->room_id && !strcmp(c->room_id, room_id))
-			cJSON_AddItemToArray(a, call_json(c, false));
+			cJSON_AddItemToArray(a, sip_call_json(c, false));
 	return a;
 }
 
@@ -819,7 +610,7 @@ cJSON *rg_sip_call_get(struct rg_sip *s, const char *room_id, const char *id)
 {
 	RG_ASSERT_LOOP(s->d.control);
 	struct call *c = find(s, room_id, id);
-	return c ? call_json(c, true) : NULL;
+	return c ? sip_call_json(c, true) : NULL;
 }
 
 int rg_sip_call_hangup(struct rg_sip *s, const char *room_id, const char *id, const char *reason)
@@ -828,7 +619,7 @@ int rg_sip_call_hangup(struct rg_sip *s, const char *room_id, const char *id, co
 	struct call *c = find(s, room_id, id);
 	if (!c)
 		return -RG_E_NOT_FOUND;
-	call_hangup(c, reason && *reason ? reason : "hangup");
+	sip_call_hangup(c, reason && *reason ? reason : "hangup");
 	return 0;
 }
 
@@ -874,6 +665,8 @@ static void sip_new_fail(struct rg_sip *s)
 {
 	sip_trunks_free(s);
 	rg_sip_rules_free(s->rules);
+	if (s->has_refer_re)
+		regfree(&s->refer_re);
 	free(s);
 }
 
@@ -903,6 +696,15 @@ struct rg_sip *rg_sip_new(const struct rg_sip_deps *d, char *err, size_t errlen)
 		snprintf(err, errlen, "sip.dial_in: a rule does not compile");
 		free(s);
 		return NULL;
+	}
+	s->refer_follow = cfg->sip_refer_follow;
+	if (cfg->sip_refer_allow[0]) {
+		if (regcomp(&s->refer_re, cfg->sip_refer_allow, REG_EXTENDED | REG_NOSUB)) {
+			snprintf(err, errlen, "sip.refer_allow: not a regular expression");
+			sip_new_fail(s);
+			return NULL;
+		}
+		s->has_refer_re = true;
 	}
 	const char *adv = cfg->sip_advertised;
 	snprintf(s->sdp_addr, sizeof s->sdp_addr, "%s",
@@ -936,7 +738,7 @@ void rg_sip_free(struct rg_sip *s)
 	sip_stats_stop(s);
 	sip_route_shutdown(s);
 	for (struct call *c = s->calls; c; c = c->next)
-		call_hangup(c, "shutdown");
+		sip_call_hangup(c, "shutdown");
 	sip_trunks_unregister(s);
 	sip_ua_stop(s); /* runs the control loop while nua sends BYEs, CANCELs, un-REGISTERs */
 	while (s->calls) {
@@ -945,5 +747,7 @@ void rg_sip_free(struct rg_sip *s)
 	}
 	sip_trunks_free(s);
 	rg_sip_rules_free(s->rules);
+	if (s->has_refer_re)
+		regfree(&s->refer_re);
 	free(s);
 }

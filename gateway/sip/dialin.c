@@ -127,6 +127,9 @@ void sip_dialin(struct rg_sip *s, nua_handle_t *nh, const sip_t *sip)
 	c->to = sip_url_string(s, sip->sip_request->rq_url);
 	c->nh = nh;
 	nua_handle_bind(nh, c);
+	if (s->refer_follow) /* in this call's dialog (refer.c) */
+		nua_set_hparams(nh, SIPTAG_ALLOW_STR(SIP_ALLOW_REFER), TAG_END());
+	sip_expiry_note(c, sip);
 	/* Over TLS sofia's Contact is sips:, also when the phone called a sip:
 	 * URI with ;transport=tls; phones that know only the latter form
 	 * (RFC 5630 5.2) could not reach that one, so it is answered in kind.
@@ -202,6 +205,7 @@ void sip_dialin_finish(struct call *c, const char *body, size_t len, const char 
 		    TAG_IF(c->tls_sip, SIPTAG_CONTACT_STR(c->sip->tls_sip_contact)), TAG_END());
 	sip_invite_count(c->sip, 200);
 	c->status = 200;
+	sip_expiry_start(c, true);
 	if (c->late)
 		return; /* answered once the ACK brings the phone's answer (dialog.c) */
 	sip_call_set_state(c, CS_ANSWERED);

@@ -40,7 +40,7 @@ static const struct rg_tone tone_goodbye = { 350, 440, 1000, 500, 1 };
 
 void sip_call_timers_stop(struct call *c)
 {
-	unsigned *t[] = { &c->pin_timer, &c->bye_timer, &c->max_timer };
+	unsigned *t[] = { &c->pin_timer, &c->bye_timer, &c->max_timer, &c->se_timer };
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		if (*t[i])
 			rg_timer_cancel(*t[i]);
@@ -369,6 +369,7 @@ void sip_on_reinvite(struct call *c, nua_handle_t *nh, const sip_t *sip)
 		}
 		c->late = true;
 		nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+		sip_expiry_refreshed(c, sip, true);
 		return;
 	}
 	int st = take_offer(c, sip, sdp, sizeof sdp);
@@ -377,6 +378,7 @@ void sip_on_reinvite(struct call *c, nua_handle_t *nh, const sip_t *sip)
 		return;
 	}
 	nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+	sip_expiry_refreshed(c, sip, true);
 	if (was_held != c->held)
 		sip_call_emit(c);
 }
@@ -386,6 +388,7 @@ void sip_on_update(struct call *c, nua_handle_t *nh, const sip_t *sip)
 	char sdp[4096];
 	if (!has_sdp(sip)) { /* a session refresh */
 		nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(c->sip->nua), TAG_END());
+		sip_expiry_refreshed(c, sip, true);
 		return;
 	}
 	bool was_held = c->held;
@@ -395,6 +398,7 @@ void sip_on_update(struct call *c, nua_handle_t *nh, const sip_t *sip)
 		return;
 	}
 	nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), NUTAG_WITH_THIS(c->sip->nua), TAG_END());
+	sip_expiry_refreshed(c, sip, true);
 	if (was_held != c->held)
 		sip_call_emit(c);
 }

@@ -1,9 +1,11 @@
 /* Private to sip/. The nua callback (ua.c) dispatches to the call code
- * (call.c: calls, media, dial-out, the admin API; dialin.c: incoming
- * INVITEs). Control loop only. */
+ * (call.c: calls, media, the admin API; dialout.c: calls we place;
+ * dialin.c: incoming INVITEs; dialog.c: requests in a call). Control loop
+ * only. */
 #ifndef RG_SIP_SIP_INT_H
 #define RG_SIP_SIP_INT_H
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,8 +24,15 @@ struct call;
 #include "core/ratelimit.h"
 #include "sip/rules.h"
 #include "sip/sdp_av.h"
+#include "sip/se.h"
 #include "sip/sip.h"
 #include "vp/vp.h"
+
+/* Our Allow (ua.c sets it for nua, not adding to nua's default set); the
+ * handles of calls allow REFER as well with sip.refer "follow" (refer.c). */
+#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
+#define SIP_ALLOW_REFER SIP_ALLOW ", REFER"
+#define SIP_MIN_SE 90 /* our Min-SE (RFC 4028's least; ua.c, expiry.c) */
 
 #define CALL_ID_LEN 16
 #define CALL_LINGER_MS 60000 /* an ended call stays listed this long, */
@@ -32,6 +41,8 @@ struct call;
 
 enum call_state { CS_CALLING = 0, CS_RINGING, CS_EARLY, CS_ANSWERED, CS_ENDED };
 enum reg_state { REG_UNREGISTERED = 0, REG_REGISTERING, REG_REGISTERED, REG_FAILED };
+/* The subscription of a REFER we accepted (refer.c). */
+enum refer_sub { REFER_SUB_NONE = 0, REFER_SUB_ACTIVE, REFER_SUB_ENDING };
 
 #define REG_BACKOFF_MIN_S 5   /* first retry after a failed registration */
 #define REG_BACKOFF_MAX_S 300 /* doubling up to this */
@@ -68,7 +79,8 @@ struct call {
 	enum call_state state;
 	char *room_id, *user_id, *user_name, *from, *to;
 	char stream_id[CALL_ID_LEN + 8];
-	nua_handle_t *nh;          /* ours until nua reports the dialog terminated */
+	nua_handle_t *nh;          /* ours until nua reports the dialog terminated (with a
+				    * REFER's subscription open: until it ends, refer.c) */
 	char vp_id[RG_VP_ID_LEN + 1]; /* "" when not (or no longer) in the room */
 	int fd, fd_rtcp;           /* bound RTP sockets until the participant takes them */
 	uint16_t port;
@@ -106,6 +118,16 @@ struct call {
 	unsigned max_timer;
 	unsigned max_duration_s;
 	uint64_t dtmf_received;
+	/* session timer (expiry.c) */
+	struct rg_sip_se_peer se_peer; /* the peer's side of the last refresh */
+	unsigned se_interval;          /* negotiated, 0 none */
+	unsigned se_timer;             /* armed while the peer is the refresher */
+	/* transfers (refer.c) */
+	char referred_by[CALL_ID_LEN + 1]; /* the call whose REFER placed this one, "" none */
+	enum refer_sub refer_sub;          /* of the REFER of this call being followed */
+	char refer_call[CALL_ID_LEN + 1];  /* the call it placed, while its outcome is awaited */
+	char *refer_event;                 /* its Event ("refer", "refer;id=2") */
+	bool session_over;                 /* nua ended the session; nh kept for the subscription */
 };
 
 /* Outcomes of incoming INVITEs counted for /metrics (stats.c): 200, 401,
@@ -141,6 +163,10 @@ struct rg_sip {
 	struct rg_ratelimit tls_log; /* sofia's TLS errors (ua.c) */
 	unsigned invite_log_timer;
 	uint64_t invite_log_suppressed;
+	/* transfers (refer.c): sip.refer "follow", sip.refer_allow compiled */
+	bool refer_follow;
+	bool has_refer_re;
+	regex_t refer_re;
 };
 
 /* ua.c: nua listening on url (UDP and TCP) and, when not NULL, on
@@ -161,6 +187,11 @@ void sip_call_free(struct call *c);
 void sip_call_set_state(struct call *c, enum call_state st);
 /* Ends it (leaves the room, closes sockets, emits), once; status 0: none. */
 void sip_call_end(struct call *c, const char *reason, int status);
+/* Hangs up on our side (BYE once answered, CANCEL while an outbound call
+ * rings) and ends it with reason. */
+void sip_call_hangup(struct call *c, const char *reason);
+/* The call as the admin API shows it (stats: with its media statistics). */
+cJSON *sip_call_json(struct call *c, bool stats);
 /* Joins the room with the negotiated media (or its PIN lobby first when
  * c->pin is set); 0 or -RG_E_* with msg. */
 int sip_call_join(struct call *c, const struct rg_sdp_av *remote, char *msg, size_t msglen);
@@ -208,6 +239,41 @@ void sip_route_shutdown(struct rg_sip *s);
 int sip_inbound_admit(struct rg_sip *s, const sip_t *sip, const char *call_id, struct trunk **out,
 		      char *challenge, size_t cap);
 
+/* dialout.c: a call we place into room_id (a valid room ID): to is the
+ * request-URI (a sip: or sips: URI; a number through trunk already made a
+ * URI by sip_trunk_number_uri); NULL from, uid, uname take the defaults
+ * (docs/sip.md#dial-out). */
+struct sip_dial {
+	const char *room_id, *to, *from, *uid, *uname;
+	struct trunk *trunk;  /* through this trunk, NULL directly */
+	bool route;           /* to is a SIP URI that goes to the trunk as outbound proxy */
+	bool tls;             /* to asks for TLS */
+	int ring_s;
+	unsigned max_s;       /* 0: no maximum duration */
+	const char *dtmf;     /* digits once answered, NULL none */
+	const char *referred_by; /* the ID of the call whose REFER places it, NULL none */
+};
+/* Binds the call's RTP port and sends the INVITE: 0 with *out (listed in
+ * s->calls, state calling), or -RG_E_UNAVAILABLE (stopping, the trunk's
+ * max_calls, no RTP port), -RG_E_INVALID_FIELD (user ID or name), another
+ * -RG_E_* with msg. */
+int sip_dial(struct rg_sip *s, const struct sip_dial *d, struct call **out, char *msg, size_t msglen);
+/* A sip: or sips: URI with a host; *tls (may be NULL): whether it asks
+ * for TLS (sips:, or ;transport=tls). */
+bool sip_uri_ok(struct rg_sip *s, const char *uri, bool *tls);
+
+/* refer.c: a REFER in call c (status 100: ours to answer); tags are
+ * nua_i_refer's. */
+void sip_refer_on_request(struct call *c, nua_handle_t *nh, const sip_t *sip, tagi_t tags[]);
+/* A call placed by a transfer (referred_by set) was answered or ended:
+ * the final NOTIFY to its referrer. */
+void sip_refer_progress(struct call *n);
+/* nua_r_notify on c's handle. */
+void sip_refer_on_notify_answer(struct call *c, int status, tagi_t tags[]);
+/* nua ended c's session (nua_i_state terminated): true when its handle
+ * stays for a REFER's subscription (refer.c destroys it later). */
+bool sip_refer_keeps_handle(struct call *c);
+
 /* trunk.c */
 int sip_trunks_init(struct rg_sip *s, char *err, size_t errlen);
 /* Sends the first REGISTERs (after nua is up). */
@@ -242,7 +308,16 @@ void sip_on_info(struct call *c, nua_handle_t *nh, const sip_t *sip);
 void sip_call_digit(struct call *c, char digit, const char *method);
 /* After the answer: the lobby's prompt, the PIN timer; dial-out: its DTMF. */
 void sip_call_answered(struct call *c);
-/* Stops the call's own timers (PIN, goodbye, max duration). */
+/* Stops the call's own timers (PIN, goodbye, max duration, session expiry). */
 void sip_call_timers_stop(struct call *c);
+/* expiry.c: after an exchange that refreshed the session (a 2xx to the
+ * first INVITE, a re-INVITE or an UPDATE, either way): peer is the peer's
+ * message of it (its request when we answered, uas; else its response).
+ * sip_expiry_note keeps what the peer said (dial-in notes the INVITE and
+ * starts at its answer, which may come later), sip_expiry_start negotiates
+ * and arms or disarms the call's expiry; sip_expiry_refreshed does both. */
+void sip_expiry_note(struct call *c, const sip_t *peer);
+void sip_expiry_start(struct call *c, bool uas);
+void sip_expiry_refreshed(struct call *c, const sip_t *peer, bool uas);
 
 #endif

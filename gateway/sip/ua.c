@@ -6,8 +6,15 @@
  *
  * nua is created with its media layer off (NUTAG_MEDIA_ENABLE(0)): SDP
  * goes in and out as message bodies and sdp_av.c does offer/answer.
- * OPTIONS is answered by nua (200, with our Allow). REGISTER answers go
- * to trunk.c.
+ * Allow is set, not added to (NUTAG_ALLOW would add ours to nua's default
+ * set, which has REFER, SUBSCRIBE, NOTIFY, MESSAGE and PRACK: nua would
+ * then accept a REFER with 202 by itself). With sip.refer "follow" the
+ * handles of calls allow REFER as well (SIP_ALLOW_REFER, set by dialin.c
+ * and dialout.c), and nua leaves the answer to refer.c; nua's own Allow
+ * stays without it, so that a REFER outside a call is answered 405 by nua
+ * (an initial REFER that got to us would have had nua send a NOTIFY of its
+ * own before our answer). OPTIONS is answered by nua (200, with our
+ * Allow); methods outside it 405. REGISTER answers go to trunk.c.
  *
  * TLS (sip.tls_listen): nua gets a sips: URL and sofia's TLS transport the
  * certificate directory (tls.c has checked it). Verify policy: without
@@ -30,12 +37,10 @@
 #include "core/util.h"
 
 #define SHUTDOWN_WAIT_MS 2000
-#define ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
 
 static void on_event(nua_event_t event, int status, char const *phrase, nua_t *nua, struct rg_sip *s,
 		     nua_handle_t *nh, struct call *c, sip_t const *sip, tagi_t tags[])
 {
-	(void)nua;
 	RG_DEBUG(SIP, "nua %s %d %s%s%s", nua_event_name(event), status, phrase ? phrase : "",
 		 c ? " call " : "", c ? c->id : "");
 	switch (event) {
@@ -75,6 +80,10 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 		if (c)
 			sip_call_on_response(c, status, phrase, sip);
 		return;
+	case nua_r_update: /* the stack refreshed the session */
+		if (c && status >= 200 && status < 300 && c->state == CS_ANSWERED)
+			sip_expiry_refreshed(c, sip, false);
+		return;
 	case nua_i_bye:
 		if (c)
 			sip_call_on_bye(c);
@@ -88,11 +97,28 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 		tl_gets(tags, NUTAG_CALLSTATE_REF(cs), TAG_END());
 		if (cs != nua_callstate_terminated)
 			return;
+		if (c && sip_refer_keeps_handle(c)) { /* a REFER's subscription outlives the session */
+			sip_call_end(c, "terminated", 0);
+			return;
+		}
 		if (c)
 			sip_call_on_terminated(c); /* forgets nh */
 		nua_handle_destroy(nh);
 		return;
 	}
+	case nua_i_refer:
+		if (c && status < 200) {
+			sip_refer_on_request(c, nh, sip, tags);
+		} else if (!c && nh) { /* outside a call (nua answers 405 before): nothing to transfer */
+			if (status < 200)
+				nua_respond(nh, 481, "Call Does Not Exist", NUTAG_WITH_THIS(nua), TAG_END());
+			nua_handle_destroy(nh);
+		}
+		return;
+	case nua_r_notify:
+		if (c)
+			sip_refer_on_notify_answer(c, status, tags);
+		return;
 	case nua_r_shutdown:
 		if (status >= 200)
 			s->shutdown_done = true;
@@ -100,7 +126,6 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 	case nua_i_options:
 	case nua_i_message:
 	case nua_i_subscribe:
-	case nua_i_refer:
 	case nua_i_notify:
 	case nua_i_publish:
 	case nua_i_register:
@@ -166,11 +191,12 @@ int sip_ua_start(struct rg_sip *s, const char *url, const char *sips_url, char *
 			    TAG_IF(sips_url, TPTAG_CERTIFICATE(cert_dir)), TAG_IF(sips_url, TPTAG_TLS_VERSION(0)),
 			    TAG_IF(sips_url, TPTAG_TLS_VERIFY_POLICY(policy)), NUTAG_MEDIA_ENABLE(0),
 			    TPTAG_UDP_RMEM(SIP_UDP_RMEM),
-			    NUTAG_ALLOW(ALLOW), NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEINVITE(1),
+			    SIPTAG_ALLOW_STR(SIP_ALLOW), NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEINVITE(1),
 			    NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1), NUTAG_USER_AGENT("roomgate/" RG_VERSION),
-			    NUTAG_SESSION_TIMER(s->d.cfg->sip_session_expires_s), NUTAG_MIN_SE(90),
+			    NUTAG_SESSION_TIMER(s->d.cfg->sip_session_expires_s), NUTAG_MIN_SE(SIP_MIN_SE),
 			    NUTAG_SESSION_REFRESHER(nua_any_refresher), NUTAG_UPDATE_REFRESH(1),
 			    NUTAG_APPL_METHOD("UPDATE"), NUTAG_APPL_METHOD("INFO"),
+			    TAG_IF(s->refer_follow, NUTAG_APPL_METHOD("REFER")),
 			    SIPTAG_SERVER_STR("roomgate/" RG_VERSION), TAG_END());
 	if (!s->nua) {
 		snprintf(err, errlen, "sip: cannot listen on %s%s%s (address in use, or not local?)", url,

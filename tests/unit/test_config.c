@@ -291,6 +291,26 @@ static void test_sip_tls(void **state)
 	rmdir(dir);
 }
 
+static void test_sip_refer(void **state)
+{
+	(void)state;
+	struct rg_config c;
+	char err[512];
+	assert_int_equal(parse(&c, BASE "\"listen\":\"127.0.0.1:5060\"}}", err), 0);
+	assert_false(c.sip_refer_follow); /* default: reject */
+	assert_string_equal(c.sip_refer_allow, "");
+	assert_int_equal(parse(&c, BASE "\"refer\":\"follow\",\"refer_allow\":\"^sip:[0-9]+@pbx\\\\.example$\"}}", err), 0);
+	assert_int_equal(rg_config_validate(&c, err, sizeof err), 0);
+	assert_true(c.sip_refer_follow);
+	assert_string_equal(c.sip_refer_allow, "^sip:[0-9]+@pbx\\.example$");
+	assert_int_equal(parse(&c, BASE "\"refer\":\"reject\"}}", err), 0);
+	assert_false(c.sip_refer_follow);
+	expect_err(BASE "\"refer\":\"transfer\"}}", "key \"sip.refer\": expected \"reject\" (REFER answered 405) or \"follow\"");
+	expect_err(BASE "\"refer\":true}}", "key \"sip.refer\": expected \"reject\"");
+	expect_err(BASE "\"refer\":\"follow\",\"refer_allow\":\"^sip:(\"}}", "sip.refer_allow: not a regular expression");
+	expect_err(BASE "\"refer_allow\":7}}", "key \"sip.refer_allow\": expected a string");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_locate),
 		cmocka_unit_test(test_sip_trunks),
 		cmocka_unit_test(test_sip_tls),
+		cmocka_unit_test(test_sip_refer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,6 +120,19 @@ async function sippDone(dir, scenario, p) {
   assert.strictEqual(code, 0, `sipp ${scenario} exited ${code}: ${p.out.slice(-1500)}\n${err.slice(-1500)}`);
 }
 
+// The messages of a SIPp -trace_msg file in order: {t (seconds), sent,
+// line (the first line), text}.
+function sippMessages(file) {
+  let text = '';
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return []; }
+  const out = [];
+  for (const part of text.split(/^-{20,} /m).slice(1)) {
+    const m = /^(\d{4}-\d\d-\d\d)[ \t](\d\d:\d\d:\d\d\.\d+)\r?\n(\w+) message (sent|received)[^\n]*\n\s*([^\r\n]*)/.exec(part);
+    if (m) out.push({ t: new Date(`${m[1]}T${m[2].slice(0, 12)}`).getTime() / 1000, sent: m[4] === 'sent', line: m[5], text: part });
+  }
+  return out;
+}
+
 async function waitFor(srv, what, fn, ms = 10000) {
   const end = Date.now() + ms;
   let last;
@@ -150,4 +163,4 @@ function eventReceiver() {
 }
 
 module.exports = { SIPP_DIR, freePort, freePorts, freePortPair, baresipDir, run, track, stopAll, sipp, sippDone,
-  waitFor, eventReceiver };
+  waitFor, eventReceiver, sippMessages };
