@@ -13,35 +13,38 @@ const { sleep } = require('./harness');
 
 const SIPP_DIR = path.join(__dirname, '..', 'sipp');
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-// n distinct free ports (held open together while they are chosen).
-async function freePorts(n) {
-  const servers = [];
-  for (let i = 0; i < n; i++) {
-    servers.push(await new Promise((resolve) => {
-      const s = net.createServer();
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    }));
-  }
-  const ports = servers.map((s) => s.address().port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
-// A free TCP port whose next one is free too (baresip listens for TLS on
-// its SIP port + 1).
+// Whether a UDP port can be bound on 127.0.0.1 now.
 function udpFree(port) {
   return new Promise((resolve) => {
     const s = dgram.createSocket('udp4');
     s.once('error', () => resolve(false));
     s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+// n distinct ports free over TCP and UDP (SIPp and baresip take both; the
+// TCP ones are held open together while they are chosen, and a port whose
+// UDP side is taken, e.g. by a load test's thousands of sockets, is
+// replaced).
+async function freePorts(n) {
+  const servers = [];
+  const ports = [];
+  for (let tries = 0; ports.length < n; tries++) {
+    if (tries > 50 * n) throw new Error(`no ${n} ports free over TCP and UDP`);
+    const srv = await new Promise((resolve) => {
+      const x = net.createServer();
+      x.listen(0, '127.0.0.1', () => resolve(x));
+    });
+    servers.push(srv);
+    const p = srv.address().port;
+    if (await udpFree(p)) ports.push(p);
+  }
+  await Promise.all(servers.map((x) => new Promise((r) => x.close(r))));
+  return ports;
+}
+
+async function freePort() {
+  return (await freePorts(1))[0];
 }
 
 // A port free over TCP and UDP whose next port is free over TCP and UDP
