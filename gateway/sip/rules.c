@@ -2,6 +2,7 @@
 #include "sip/rules.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,25 @@ static int append(char *out, size_t cap, size_t *len, const char *s, size_t n)
 	return 0;
 }
 
+/* The caller with every digit but the last MASK_KEEP written 'x'
+ * ("+4930123456" -> "+xxxxxx3456"); other characters stay. */
+#define MASK_KEEP 4
+
+static int append_masked(char *out, size_t cap, size_t *len, const char *caller)
+{
+	size_t digits = 0;
+	for (const char *c = caller; *c; c++)
+		digits += *c >= '0' && *c <= '9';
+	int rc = 0;
+	for (const char *c = caller; *c && !rc; c++) {
+		bool digit = *c >= '0' && *c <= '9';
+		bool hide = digit && digits > MASK_KEEP;
+		digits -= digit;
+		rc = append(out, cap, len, hide ? "x" : c, 1);
+	}
+	return rc;
+}
+
 int rg_sip_template(char *out, size_t cap, const char *tpl, const char *subject, const void *matches,
 		    unsigned n_matches, const char *caller, const char *call_id)
 {
@@ -64,6 +84,9 @@ int rg_sip_template(char *out, size_t cap, const char *tpl, const char *subject,
 			if (i < n_matches && m[i].rm_so >= 0)
 				rc = append(out, cap, &len, subject + m[i].rm_so, (size_t)(m[i].rm_eo - m[i].rm_so));
 			p += 2;
+		} else if (!strncmp(p, "${caller_masked}", 16)) {
+			rc = append_masked(out, cap, &len, caller);
+			p += 16;
 		} else if (!strncmp(p, "${caller}", 9)) {
 			rc = append(out, cap, &len, caller, strlen(caller));
 			p += 9;

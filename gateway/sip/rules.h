@@ -1,7 +1,8 @@
 /* Dial-in rules (pure apart from regex compilation; any thread): the
  * request-URI user against each rule's POSIX extended regex, first match
  * wins; the room, user ID and user name templates expanded with the
- * captures: $0..$9, ${caller} (the From user, reduced to [A-Za-z0-9_.+-])
+ * captures: $0..$9, ${caller} (the From user, reduced to [A-Za-z0-9_.+-]),
+ * ${caller_masked} (the same with all digits but the last 4 written x)
  * and ${call} (the call's ID). Private to sip/, public for unit tests. */
 #ifndef RG_SIP_RULES_H
 #define RG_SIP_RULES_H
