@@ -4,14 +4,21 @@
  *   NEW (an offerer until its answer) --gathering/checks--> CHECKING --ICE ready--> DTLS --keys--> CONNECTED
  *   any --ICE failed (incl. consent lost), DTLS failure--> FAILED
  * Datagrams from libnice are split by their first byte (RFC 7983): DTLS to
- * the handshake, SRTP/SRTCP to the session; STUN never reaches us. */
+ * the handshake, SRTP/SRTCP to the session; STUN never reaches us.
+ *
+ * The selected pair's socket (path_changed, whenever ICE selects a pair):
+ * with cfg->epoll_rx it is read through the worker's epoll set, with
+ * cfg->direct_tx our datagrams are written to it with sendto(2); libnice
+ * keeps reading it (STUN, then ours) and sending its own STUN on it. */
 #include "webrtc/leg.h"
 
 #include <agent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include "core/log.h"
@@ -38,9 +45,18 @@ struct rg_leg {
 	NiceAgent *agent;
 	guint stream;
 	bool epoll_rx;                /* cfg->epoll_rx */
-	unsigned rx_switch_timer;     /* moving the receive side to rx_watch */
+	bool direct_tx;               /* cfg->direct_tx */
+	unsigned rx_timer;          /* rx_update pending (a new selected pair) */
 	struct rg_fd_watch *rx_watch; /* the selected socket in the loop's epoll set */
+	int rx_fd;                    /* its fd, -1 none */
 	GMainContext *rx_ctx;         /* libnice's sources then, iterated only by its reads */
+	int tx_fd;                    /* the selected socket for sendto, -1: nice_agent_send */
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} tx_to;                      /* the selected remote candidate */
+	socklen_t tx_to_len;
 	char ufrag[64], pwd[64];
 	bool remote_done;
 
@@ -67,6 +83,8 @@ struct rg_leg {
 	int rtt_ms;
 
 	uint64_t pkts_in, bytes_in, pkts_out, bytes_out, srtp_errors, dropped;
+	uint64_t pkts_direct;           /* of pkts_out: sent with sendto on tx_fd */
+	uint64_t send_errors, send_full; /* datagrams not sent; of them, the socket's buffer was full */
 	char selected[160];
 };
 
@@ -95,12 +113,29 @@ static void set_state(struct rg_leg *leg, enum rg_leg_state st, const char *why)
 
 /* ---- sending ---- */
 
+/* A datagram that did not go out (err: an errno; nice_agent_send does not
+ * say why, EIO). Dropped, as the network would: no retry, no queue. */
+static void send_failed(struct rg_leg *leg, int err)
+{
+	leg->send_errors++;
+	if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS)
+		leg->send_full++;
+}
+
 static void send_raw(struct rg_leg *leg, const uint8_t *buf, size_t len)
 {
-	if (nice_agent_send(leg->agent, leg->stream, 1, (guint)len, (const gchar *)buf) >= 0) {
-		leg->pkts_out++;
-		leg->bytes_out += len;
+	if (leg->tx_fd >= 0) {
+		if (sendto(leg->tx_fd, buf, len, MSG_DONTWAIT, &leg->tx_to.sa, leg->tx_to_len) < 0) {
+			send_failed(leg, errno);
+			return;
+		}
+		leg->pkts_direct++;
+	} else if (nice_agent_send(leg->agent, leg->stream, 1, (guint)len, (const gchar *)buf) < 0) {
+		send_failed(leg, EIO);
+		return;
 	}
+	leg->pkts_out++;
+	leg->bytes_out += len;
 }
 
 static void dtls_send(void *arg, const uint8_t *buf, size_t len)
@@ -241,6 +276,7 @@ static void srtp_in(struct rg_leg *leg, uint8_t *buf, size_t len, bool rtcp)
 }
 
 static void dtls_arm(struct rg_leg *leg);
+static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf, gpointer data);
 
 static void dtls_progress(struct rg_leg *leg, enum rg_dtls_state st)
 {
@@ -284,16 +320,27 @@ static void dtls_arm(struct rg_leg *leg)
 		leg->dtls_timer = rg_timer_add(leg->loop, (unsigned)(ms > 0 ? ms : 1), dtls_timeout, leg);
 }
 
-static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf, gpointer data);
-
-/* ---- receiving through the loop's epoll set (cfg->epoll_rx) ----
+/* ---- the selected pair's socket (cfg->epoll_rx, cfg->direct_tx) ----
  *
- * Once ICE has selected a pair, libnice's receive source moves to a
- * GMainContext of the leg's own (rx_ctx) that no loop runs; the selected
- * socket goes into the worker's epoll set, and when it is readable that
- * context is iterated here: libnice reads the socket, handles STUN itself
- * and calls on_recv with the rest, as before. The worker's GLib loop then
- * no longer polls this leg's socket on every wakeup. */
+ * Receiving: once ICE has selected a pair, libnice's receive source moves
+ * to a GMainContext of the leg's own (rx_ctx) that no loop runs; the
+ * selected socket goes into the worker's epoll set, and when it is readable
+ * that context is iterated here: libnice reads the socket, handles STUN
+ * itself and calls on_recv with the rest, as before. The worker's GLib loop
+ * then no longer polls this leg's socket on every wakeup. (A leg gathers on
+ * one address, so its component has one socket: the selected one.)
+ *
+ * Sending: our datagrams go out with sendto(2) on that socket to the
+ * selected remote candidate's address, which is what nice_agent_send does
+ * for a UDP pair, less its agent lock, lookups and GIO layers per datagram.
+ * A relayed (TURN) local candidate has no socket of ours (libnice wraps the
+ * datagrams for the relay), so nice_agent_send stays; so it does once ICE
+ * has failed (consent lost: nothing more may be sent, and libnice refuses).
+ *
+ * Both follow the selected pair: a new selected pair, or the component
+ * becoming ready, moves the sending side at once (the DTLS handshake starts
+ * from that signal) and schedules the receiving side's move outside
+ * libnice's signal (it may be reading the socket when it emits). */
 
 /* One iteration per readiness event: libnice's dispatch reads the socket
  * until it would block, and for a publisher that read can relay for a long
@@ -308,21 +355,72 @@ static void rx_ready(int fd, unsigned events, void *arg)
 		g_main_context_iteration(leg->rx_ctx, FALSE);
 }
 
-static bool rx_switch(void *arg)
+/* Receives through the epoll set from fd; -1: through libnice's source on
+ * the worker's context again. */
+static void rx_follow(struct rg_leg *leg, int fd)
+{
+	if (fd == leg->rx_fd)
+		return;
+	if (leg->rx_watch)
+		rg_fd_watch_remove(leg->rx_watch);
+	leg->rx_watch = fd >= 0 ? rg_fd_watch_add(leg->loop, fd, RG_FD_IN, rx_ready, leg) : NULL;
+	leg->rx_fd = leg->rx_watch ? fd : -1;
+	if (leg->rx_watch && !leg->rx_ctx) {
+		leg->rx_ctx = g_main_context_new();
+		nice_agent_attach_recv(leg->agent, leg->stream, 1, leg->rx_ctx, on_recv, leg);
+	} else if (!leg->rx_watch && leg->rx_ctx) {
+		/* the worker pushed its context as the thread default (core/loop.c) */
+		nice_agent_attach_recv(leg->agent, leg->stream, 1, g_main_context_get_thread_default(), on_recv, leg);
+		g_main_context_unref(leg->rx_ctx);
+		leg->rx_ctx = NULL;
+	}
+}
+
+/* Sends with sendto on fd to the selected remote candidate; -1, or no
+ * usable pair: through nice_agent_send. */
+static void tx_follow(struct rg_leg *leg, int fd)
+{
+	NiceCandidate *l = NULL, *r = NULL; /* the agent's own */
+	leg->tx_fd = -1;
+	if (fd < 0 || leg->state == RG_LEG_FAILED || leg->state == RG_LEG_CLOSED ||
+	    !nice_agent_get_selected_pair(leg->agent, leg->stream, 1, &l, &r))
+		return;
+	memset(&leg->tx_to, 0, sizeof leg->tx_to);
+	nice_address_copy_to_sockaddr(&r->addr, &leg->tx_to.sa);
+	if (leg->tx_to.sa.sa_family == AF_INET)
+		leg->tx_to_len = sizeof leg->tx_to.in;
+	else if (leg->tx_to.sa.sa_family == AF_INET6)
+		leg->tx_to_len = sizeof leg->tx_to.in6;
+	else
+		return;
+	leg->tx_fd = fd;
+}
+
+/* The selected pair's socket; -1: no pair yet, a TURN-relayed local
+ * candidate, or not UDP. */
+static int selected_fd(struct rg_leg *leg)
+{
+	GSocket *s = nice_agent_get_selected_socket(leg->agent, leg->stream, 1);
+	int fd = s ? g_socket_get_fd(s) : -1;
+	if (s)
+		g_object_unref(s); /* the agent keeps its own */
+	return fd;
+}
+
+static bool rx_update(void *arg)
 {
 	struct rg_leg *leg = arg;
-	leg->rx_switch_timer = 0;
-	GSocket *s = nice_agent_get_selected_socket(leg->agent, leg->stream, 1);
-	if (!s)
-		return false; /* a TURN relay: libnice's source stays on the worker */
-	int fd = g_socket_get_fd(s);
-	g_object_unref(s); /* the agent keeps its own */
-	leg->rx_watch = rg_fd_watch_add(leg->loop, fd, RG_FD_IN, rx_ready, leg);
-	if (!leg->rx_watch)
-		return false;
-	leg->rx_ctx = g_main_context_new();
-	nice_agent_attach_recv(leg->agent, leg->stream, 1, leg->rx_ctx, on_recv, leg);
+	leg->rx_timer = 0;
+	rx_follow(leg, selected_fd(leg));
 	return false;
+}
+
+static void path_changed(struct rg_leg *leg)
+{
+	if (leg->direct_tx)
+		tx_follow(leg, selected_fd(leg));
+	if (leg->epoll_rx && !leg->rx_timer)
+		leg->rx_timer = rg_timer_add(leg->loop, 0, rx_update, leg);
 }
 
 static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf, gpointer data)
@@ -400,6 +498,7 @@ static void on_pair(NiceAgent *agent, guint stream, guint comp, NiceCandidate *l
 	nice_address_to_string(&r->addr, ra);
 	snprintf(leg->selected, sizeof leg->selected, "%s:%u <-> %s:%u", la,
 		 nice_address_get_port(&l->addr), ra, nice_address_get_port(&r->addr));
+	path_changed(leg);
 }
 
 static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint state, gpointer data)
@@ -410,15 +509,14 @@ static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint
 	if (stream != leg->stream)
 		return;
 	if (state == NICE_COMPONENT_STATE_FAILED) {
+		leg->tx_fd = -1; /* nothing more goes out but through libnice, which refuses */
 		set_state(leg, RG_LEG_FAILED, leg->state == RG_LEG_CONNECTED ? "ICE consent lost" : "ICE failed");
 	} else if ((state == NICE_COMPONENT_STATE_READY || state == NICE_COMPONENT_STATE_CONNECTED) &&
 		   leg->state == RG_LEG_CHECKING && leg->dtls) {
 		set_state(leg, RG_LEG_DTLS, NULL);
+		path_changed(leg);
 		rg_dtls_start(leg->dtls);
 		dtls_arm(leg);
-		/* not from inside libnice's signal: it may be receiving */
-		if (leg->epoll_rx && !leg->rx_watch && !leg->rx_switch_timer)
-			leg->rx_switch_timer = rg_timer_add(leg->loop, 0, rx_switch, leg);
 	}
 }
 
@@ -570,6 +668,8 @@ static void leg_init(struct rg_leg *leg, struct rg_loop *worker, const struct rg
 	leg->arg = arg;
 	leg->cert = cfg->cert;
 	leg->epoll_rx = cfg->epoll_rx;
+	leg->direct_tx = cfg->direct_tx;
+	leg->rx_fd = leg->tx_fd = -1;
 	snprintf(leg->public_address, sizeof leg->public_address, "%s",
 		 cfg->public_address ? cfg->public_address : "");
 	rg_random_bytes(&leg->ssrc, sizeof leg->ssrc);
@@ -702,7 +802,7 @@ void rg_leg_free(struct rg_leg *leg)
 	}
 	rg_timer_cancel(leg->dtls_timer);
 	rg_timer_cancel(leg->rtcp_timer);
-	rg_timer_cancel(leg->rx_switch_timer);
+	rg_timer_cancel(leg->rx_timer);
 	if (leg->rx_watch)
 		rg_fd_watch_remove(leg->rx_watch);
 	leg->rx_watch = NULL;
@@ -738,12 +838,16 @@ cJSON *rg_leg_to_json(const struct rg_leg *leg)
 				: leg->state == RG_LEG_FAILED ? "failed" : "new");
 	cJSON_AddStringToObject(o, "selected_pair", leg->selected);
 	cJSON_AddStringToObject(o, "receive", leg->rx_watch ? "epoll" : "glib");
+	cJSON_AddStringToObject(o, "send", leg->tx_fd >= 0 ? "direct" : "libnice");
 	cJSON_AddStringToObject(o, "dtls_state", leg->dtls ? rg_dtls_state_name(rg_dtls_state(leg->dtls)) : "new");
 	cJSON_AddStringToObject(o, "srtp_profile", rg_srtp_profile_name(leg->profile));
 	cJSON_AddNumberToObject(o, "packets_in", (double)leg->pkts_in);
 	cJSON_AddNumberToObject(o, "bytes_in", (double)leg->bytes_in);
 	cJSON_AddNumberToObject(o, "packets_out", (double)leg->pkts_out);
 	cJSON_AddNumberToObject(o, "bytes_out", (double)leg->bytes_out);
+	cJSON_AddNumberToObject(o, "packets_out_direct", (double)leg->pkts_direct);
+	cJSON_AddNumberToObject(o, "send_errors", (double)leg->send_errors);
+	cJSON_AddNumberToObject(o, "send_full", (double)leg->send_full);
 	cJSON_AddNumberToObject(o, "srtp_errors", (double)leg->srtp_errors);
 	if (leg->dir == RG_LEG_RECV && leg->rx_started) {
 		cJSON_AddNumberToObject(o, "packets_lost", (double)rtp_rx_stats_lost(&leg->rx));

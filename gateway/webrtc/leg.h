@@ -38,6 +38,14 @@ struct rg_leg_config {
 	 * such as the load client's). Falls back to libnice's source when the
 	 * selected pair has no plain socket of ours (a TURN relay). */
 	bool epoll_rx;
+	/* Once ICE has selected a pair whose local side is a plain UDP socket
+	 * (host, server- or peer-reflexive candidate), send DTLS, SRTP and SRTCP
+	 * with sendto(2) on that socket to the selected remote address, instead
+	 * of nice_agent_send (its lock, lookups and GIO layers per packet).
+	 * Follows changes of the selected pair; libnice keeps sending STUN
+	 * (checks, consent freshness) itself. Falls back to nice_agent_send for
+	 * a TURN-relayed local candidate and after ICE failed. */
+	bool direct_tx;
 };
 
 /* What the leg does with media: receive it (the server's publish legs,
@@ -112,8 +120,8 @@ uint8_t rg_leg_capture_time_id(const struct rg_leg *leg);
 uint32_t rg_leg_ssrc(const struct rg_leg *leg);          /* the SSRC a SEND leg uses */
 /* Frees; sends DTLS close_notify and RTCP BYE when connected. */
 void rg_leg_free(struct rg_leg *leg);
-/* ICE state, selected pair, DTLS state, SRTP profile, packets/bytes,
- * loss, jitter, RTT. */
+/* ICE state, selected pair, how the socket is read and written, DTLS
+ * state, SRTP profile, packets/bytes, send errors, loss, jitter, RTT. */
 cJSON *rg_leg_to_json(const struct rg_leg *leg);
 
 #endif

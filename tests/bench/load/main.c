@@ -67,7 +67,7 @@ struct opts {
 	char secret[33];
 	int server_pid;
 	uint16_t port_min, port_max;
-	bool json, verbose, glib_rx;
+	bool json, verbose, glib_rx, nice_tx;
 	const char *row;      /* "area|case": print a ROW| line for make bench */
 	double floor_pps;     /* the floor's packets/s per core, for the comparison */
 };
@@ -761,6 +761,7 @@ static void usage(void)
 		"  --json                      one JSON object instead of text\n"
 		"  --verbose                   every leg attempt given up, with its reason\n"
 		"  --glib-rx                   legs read their sockets through GLib, not epoll\n"
+		"  --nice-tx                   legs send through nice_agent_send, not sendto\n"
 		"  --row 'AREA|CASE'           also print a ROW| line for make bench\n"
 		"  --floor PPS                 the floor's packets/s per core, compared in the ROW line\n");
 	exit(2);
@@ -804,7 +805,7 @@ static void parse_opts(int argc, char **argv)
 		{ "row", 1, 0, 'R' }, { "floor", 1, 0, 'f' }, { "help", 0, 0, 'h' },
 		{ "setup-rate", 1, 0, 'x' }, { "leg-timeout", 1, 0, 'T' }, { "retries", 1, 0, 'y' },
 		{ "decrypt-every", 1, 0, 'k' }, { "verbose", 0, 0, 'v' }, { "count-batch-ms", 1, 0, 'b' },
-		{ "glib-rx", 0, 0, 'g' },
+		{ "glib-rx", 0, 0, 'g' }, { "nice-tx", 0, 0, 'N' },
 		{ 0, 0, 0, 0 } };
 	g.o = (struct opts){ .rooms = 1, .talkers = 1, .listeners = 10, .workers = 3, .window = 32, .batch_ms = 2,
 			     .talkers_play = -1, .duration = 10, .warmup = 2, .port_min = 30000, .port_max = 60000,
@@ -843,6 +844,7 @@ static void parse_opts(int argc, char **argv)
 		case 'v': g.o.verbose = load_verbose = true; break;
 		case 'b': g.o.batch_ms = (unsigned)atoi(optarg); break;
 		case 'g': g.o.glib_rx = true; break;
+		case 'N': g.o.nice_tx = true; break;
 		default: usage();
 		}
 	}
@@ -861,7 +863,7 @@ int main(int argc, char **argv)
 	if (!cert)
 		return 1;
 	g.control = rg_loop_new_main("load");
-	struct rg_leg_config cfg = { cert, "127.0.0.1", "", g.o.port_min, g.o.port_max, !g.o.glib_rx };
+	struct rg_leg_config cfg = { cert, "127.0.0.1", "", g.o.port_min, g.o.port_max, !g.o.glib_rx, !g.o.nice_tx };
 	g.workers = calloc(g.o.workers, sizeof *g.workers);
 	for (unsigned i = 0; i < g.o.workers; i++)
 		g.workers[i] = lworker_new(i, g.control, &cfg, i > 0 ? g.o.batch_ms : 0);
