@@ -6,10 +6,12 @@
  * Datagrams from libnice are split by their first byte (RFC 7983): DTLS to
  * the handshake, SRTP/SRTCP to the session; STUN never reaches us.
  *
- * The selected pair's socket (path_changed, whenever ICE selects a pair):
- * with cfg->epoll_rx it is read through the worker's epoll set, with
- * cfg->direct_tx our datagrams are written to it with sendto(2); libnice
- * keeps reading it (STUN, then ours) and sending its own STUN on it. */
+ * With cfg->epoll_rx the agent runs on a GLib context of the leg's own,
+ * driven by the worker (rg_subctx: its socket in the worker's epoll set,
+ * its timers among the worker's timers). With cfg->direct_tx our datagrams
+ * are written to the selected pair's socket with sendto(2) (path_changed,
+ * whenever ICE selects a pair); libnice keeps reading the socket (STUN,
+ * then ours) and sending its own STUN on it. */
 #include "webrtc/leg.h"
 
 #include <agent.h>
@@ -44,12 +46,8 @@ struct rg_leg {
 
 	NiceAgent *agent;
 	guint stream;
-	bool epoll_rx;                /* cfg->epoll_rx */
+	struct rg_subctx *sub;        /* cfg->epoll_rx: the agent's own context, or NULL */
 	bool direct_tx;               /* cfg->direct_tx */
-	unsigned rx_timer;          /* rx_update pending (a new selected pair) */
-	struct rg_fd_watch *rx_watch; /* the selected socket in the loop's epoll set */
-	int rx_fd;                    /* its fd, -1 none */
-	GMainContext *rx_ctx;         /* libnice's sources then, iterated only by its reads */
 	int tx_fd;                    /* the selected socket for sendto, -1: nice_agent_send */
 	union {
 		struct sockaddr sa;
@@ -130,9 +128,13 @@ static void send_raw(struct rg_leg *leg, const uint8_t *buf, size_t len)
 			return;
 		}
 		leg->pkts_direct++;
-	} else if (nice_agent_send(leg->agent, leg->stream, 1, (guint)len, (const gchar *)buf) < 0) {
-		send_failed(leg, EIO);
-		return;
+	} else {
+		gint n = nice_agent_send(leg->agent, leg->stream, 1, (guint)len, (const gchar *)buf);
+		rg_subctx_sync(leg->sub);
+		if (n < 0) {
+			send_failed(leg, EIO);
+			return;
+		}
 	}
 	leg->pkts_out++;
 	leg->bytes_out += len;
@@ -276,7 +278,6 @@ static void srtp_in(struct rg_leg *leg, uint8_t *buf, size_t len, bool rtcp)
 }
 
 static void dtls_arm(struct rg_leg *leg);
-static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf, gpointer data);
 
 static void dtls_progress(struct rg_leg *leg, enum rg_dtls_state st)
 {
@@ -320,61 +321,16 @@ static void dtls_arm(struct rg_leg *leg)
 		leg->dtls_timer = rg_timer_add(leg->loop, (unsigned)(ms > 0 ? ms : 1), dtls_timeout, leg);
 }
 
-/* ---- the selected pair's socket (cfg->epoll_rx, cfg->direct_tx) ----
+/* ---- the selected pair's socket (cfg->direct_tx) ----
  *
- * Receiving: once ICE has selected a pair, libnice's receive source moves
- * to a GMainContext of the leg's own (rx_ctx) that no loop runs; the
- * selected socket goes into the worker's epoll set, and when it is readable
- * that context is iterated here: libnice reads the socket, handles STUN
- * itself and calls on_recv with the rest, as before. The worker's GLib loop
- * then no longer polls this leg's socket on every wakeup. (A leg gathers on
- * one address, so its component has one socket: the selected one.)
- *
- * Sending: our datagrams go out with sendto(2) on that socket to the
+ * Our datagrams go out with sendto(2) on the selected pair's socket to the
  * selected remote candidate's address, which is what nice_agent_send does
  * for a UDP pair, less its agent lock, lookups and GIO layers per datagram.
  * A relayed (TURN) local candidate has no socket of ours (libnice wraps the
  * datagrams for the relay), so nice_agent_send stays; so it does once ICE
  * has failed (consent lost: nothing more may be sent, and libnice refuses).
- *
- * Both follow the selected pair: a new selected pair, or the component
- * becoming ready, moves the sending side at once (the DTLS handshake starts
- * from that signal) and schedules the receiving side's move outside
- * libnice's signal (it may be reading the socket when it emits). */
-
-/* One iteration per readiness event: libnice's dispatch reads the socket
- * until it would block, and for a publisher that read can relay for a long
- * time on a worker that is behind; the other watches (other legs' consent
- * checks) must get their turn before the next one. */
-static void rx_ready(int fd, unsigned events, void *arg)
-{
-	(void)fd;
-	(void)events;
-	struct rg_leg *leg = arg;
-	if (leg->rx_ctx)
-		g_main_context_iteration(leg->rx_ctx, FALSE);
-}
-
-/* Receives through the epoll set from fd; -1: through libnice's source on
- * the worker's context again. */
-static void rx_follow(struct rg_leg *leg, int fd)
-{
-	if (fd == leg->rx_fd)
-		return;
-	if (leg->rx_watch)
-		rg_fd_watch_remove(leg->rx_watch);
-	leg->rx_watch = fd >= 0 ? rg_fd_watch_add(leg->loop, fd, RG_FD_IN, rx_ready, leg) : NULL;
-	leg->rx_fd = leg->rx_watch ? fd : -1;
-	if (leg->rx_watch && !leg->rx_ctx) {
-		leg->rx_ctx = g_main_context_new();
-		nice_agent_attach_recv(leg->agent, leg->stream, 1, leg->rx_ctx, on_recv, leg);
-	} else if (!leg->rx_watch && leg->rx_ctx) {
-		/* the worker pushed its context as the thread default (core/loop.c) */
-		nice_agent_attach_recv(leg->agent, leg->stream, 1, g_main_context_get_thread_default(), on_recv, leg);
-		g_main_context_unref(leg->rx_ctx);
-		leg->rx_ctx = NULL;
-	}
-}
+ * A new selected pair, or the component becoming ready, moves the sending
+ * side (the DTLS handshake starts from that signal). */
 
 /* Sends with sendto on fd to the selected remote candidate; -1, or no
  * usable pair: through nice_agent_send. */
@@ -407,20 +363,17 @@ static int selected_fd(struct rg_leg *leg)
 	return fd;
 }
 
-static bool rx_update(void *arg)
-{
-	struct rg_leg *leg = arg;
-	leg->rx_timer = 0;
-	rx_follow(leg, selected_fd(leg));
-	return false;
-}
-
 static void path_changed(struct rg_leg *leg)
 {
 	if (leg->direct_tx)
 		tx_follow(leg, selected_fd(leg));
-	if (leg->epoll_rx && !leg->rx_timer)
-		leg->rx_timer = rg_timer_add(leg->loop, 0, rx_update, leg);
+}
+
+/* After a call into libnice from outside its dispatch (cfg->epoll_rx): it
+ * may have added or removed timers or sockets. */
+static void ice_sync(struct rg_leg *leg)
+{
+	rg_subctx_sync(leg->sub);
 }
 
 static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf, gpointer data)
@@ -520,9 +473,14 @@ static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint
 	}
 }
 
-static int ice_setup(struct rg_leg *leg, const struct rg_leg_config *cfg, GMainContext *ctx,
-		     char *err, size_t errlen)
+static int ice_setup(struct rg_leg *leg, const struct rg_leg_config *cfg, char *err, size_t errlen)
 {
+	/* the worker pushed its context as the thread default (core/loop.c) */
+	GMainContext *ctx = g_main_context_get_thread_default();
+	if (cfg->epoll_rx) {
+		leg->sub = rg_subctx_new(leg->loop);
+		ctx = rg_subctx_glib_context(leg->sub);
+	}
 	leg->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
 					 NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
 	if (!leg->agent)
@@ -549,7 +507,7 @@ static int ice_setup(struct rg_leg *leg, const struct rg_leg_config *cfg, GMainC
 	return 0;
 }
 
-int rg_leg_remote_candidate(struct rg_leg *leg, const char *cand)
+static int remote_candidate(struct rg_leg *leg, const char *cand)
 {
 	struct sdp_candidate sc;
 	int rc = sdp_candidate_parse(&sc, cand, strlen(cand));
@@ -575,6 +533,13 @@ int rg_leg_remote_candidate(struct rg_leg *leg, const char *cand)
 	nice_agent_set_remote_candidates(leg->agent, leg->stream, 1, l);
 	g_slist_free_full(l, (GDestroyNotify)nice_candidate_free);
 	return 0;
+}
+
+int rg_leg_remote_candidate(struct rg_leg *leg, const char *cand)
+{
+	int rc = remote_candidate(leg, cand);
+	ice_sync(leg);
+	return rc;
 }
 
 /* ---- creation ---- */
@@ -649,8 +614,7 @@ static int build(struct rg_leg *leg, const struct rg_leg_config *cfg, const stru
 	leg->level_id = m->ext_audio_level;
 	/* what the answer accepts (sdp_build.c: one-byte ids) */
 	leg->capture_id = m->ext_abs_capture_time <= 14 ? m->ext_abs_capture_time : 0;
-	/* the worker pushed its context as the thread default (core/loop.c) */
-	int rc = ice_setup(leg, cfg, g_main_context_get_thread_default(), err, errlen);
+	int rc = ice_setup(leg, cfg, err, errlen);
 	if (rc)
 		return rc;
 	rc = answer(leg, offer, cfg->cert, ans, err, errlen);
@@ -667,9 +631,8 @@ static void leg_init(struct rg_leg *leg, struct rg_loop *worker, const struct rg
 	leg->cb = cb;
 	leg->arg = arg;
 	leg->cert = cfg->cert;
-	leg->epoll_rx = cfg->epoll_rx;
 	leg->direct_tx = cfg->direct_tx;
-	leg->rx_fd = leg->tx_fd = -1;
+	leg->tx_fd = -1;
 	snprintf(leg->public_address, sizeof leg->public_address, "%s",
 		 cfg->public_address ? cfg->public_address : "");
 	rg_random_bytes(&leg->ssrc, sizeof leg->ssrc);
@@ -747,7 +710,7 @@ int rg_leg_create_offer(struct rg_leg **out, struct rg_loop *worker, const struc
 	leg_init(leg, worker, cfg, dir, cb, arg);
 	leg->offerer = true;
 	leg->opus_pt = OFFER_OPUS_PT;
-	int rc = ice_setup(leg, cfg, g_main_context_get_thread_default(), err, errlen);
+	int rc = ice_setup(leg, cfg, err, errlen);
 	if (!rc)
 		rc = offer(leg, offer_sdp, err, errlen);
 	if (rc) {
@@ -780,6 +743,7 @@ int rg_leg_set_answer(struct rg_leg *leg, const char *answer_sdp, size_t len, ch
 	free(ans);
 	if (!rc)
 		leg->state = RG_LEG_CHECKING;
+	ice_sync(leg);
 	return rc;
 }
 
@@ -788,6 +752,7 @@ int rg_leg_set_answer(struct rg_leg *leg, const char *answer_sdp, size_t len, ch
 void rg_leg_start(struct rg_leg *leg)
 {
 	nice_agent_gather_candidates(leg->agent, leg->stream);
+	ice_sync(leg);
 }
 
 void rg_leg_free(struct rg_leg *leg)
@@ -802,23 +767,22 @@ void rg_leg_free(struct rg_leg *leg)
 	}
 	rg_timer_cancel(leg->dtls_timer);
 	rg_timer_cancel(leg->rtcp_timer);
-	rg_timer_cancel(leg->rx_timer);
-	if (leg->rx_watch)
-		rg_fd_watch_remove(leg->rx_watch);
-	leg->rx_watch = NULL;
 	rg_dtls_free(leg->dtls); /* close_notify goes out through the agent */
 	rg_srtp_free(leg->srtp);
 	if (leg->agent) {
 		/* no callback from here on; a NULL context would be GLib's default
 		 * one, which another thread (the control loop) runs: the socket
 		 * sources would be dispatched there while this thread frees them */
-		nice_agent_attach_recv(leg->agent, leg->stream, 1, g_main_context_get_thread_default(), NULL, NULL);
+		GMainContext *ctx = leg->sub ? rg_subctx_glib_context(leg->sub) : g_main_context_get_thread_default();
+		nice_agent_attach_recv(leg->agent, leg->stream, 1, ctx, NULL, NULL);
 		g_signal_handlers_disconnect_by_data(leg->agent, leg);
+		/* not driven from here on (the agent keeps the context until it goes) */
+		rg_subctx_free(leg->sub);
 		nice_agent_remove_stream(leg->agent, leg->stream);
 		g_object_unref(leg->agent);
+	} else {
+		rg_subctx_free(leg->sub);
 	}
-	if (leg->rx_ctx)
-		g_main_context_unref(leg->rx_ctx);
 	free(leg);
 }
 
@@ -837,7 +801,7 @@ cJSON *rg_leg_to_json(const struct rg_leg *leg)
 				: leg->state >= RG_LEG_DTLS && leg->state <= RG_LEG_CONNECTED ? "connected"
 				: leg->state == RG_LEG_FAILED ? "failed" : "new");
 	cJSON_AddStringToObject(o, "selected_pair", leg->selected);
-	cJSON_AddStringToObject(o, "receive", leg->rx_watch ? "epoll" : "glib");
+	cJSON_AddStringToObject(o, "receive", leg->sub ? "epoll" : "glib");
 	cJSON_AddStringToObject(o, "send", leg->tx_fd >= 0 ? "direct" : "libnice");
 	cJSON_AddStringToObject(o, "dtls_state", leg->dtls ? rg_dtls_state_name(rg_dtls_state(leg->dtls)) : "new");
 	cJSON_AddStringToObject(o, "srtp_profile", rg_srtp_profile_name(leg->profile));
