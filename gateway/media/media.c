@@ -192,7 +192,7 @@ struct open_job {
 void media_ensure_relay(struct worker *w)
 {
 	if (!w->relay) {
-		w->relay = relay_new(on_talk, w);
+		w->relay = relay_new(w->loop, on_talk, w);
 		w->stats_timer = rg_timer_add(w->loop, STATS_MS, stats_tick, w);
 	}
 }

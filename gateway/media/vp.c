@@ -453,6 +453,12 @@ static cJSON *tick_json(struct worker *w)
 	cJSON_AddNumberToObject(j, "tick_p50_us", n ? s[n / 2] : 0);
 	cJSON_AddNumberToObject(j, "tick_p99_us", n ? s[(n * 99) / 100] : 0);
 	cJSON_AddNumberToObject(j, "tick_max_us", n ? s[n - 1] : 0);
+	struct relay_stats rs = { 0 };
+	if (w->relay)
+		relay_get_stats(w->relay, &rs);
+	cJSON_AddNumberToObject(j, "relay_packets", (double)rs.packets);
+	cJSON_AddNumberToObject(j, "relay_copies", (double)rs.copies);
+	cJSON_AddNumberToObject(j, "relay_dropped", (double)rs.dropped);
 	return j;
 }
 

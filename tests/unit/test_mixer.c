@@ -204,7 +204,7 @@ static void test_real_mixer(void **state)
 {
 	(void)state;
 	struct fixture *f = g_new0(struct fixture, 1);
-	f->relay = relay_new(NULL, NULL);
+	f->relay = relay_new(NULL, NULL, NULL);
 	struct mixer_config cfg = { 3, 40, 200 };
 	f->mx = mixer_new(f->relay, &cfg);
 	struct rg_codec_params op;
@@ -323,7 +323,7 @@ static void test_mix_heard_by_mix(void **state)
 {
 	(void)state;
 	struct fixture *f = g_new0(struct fixture, 1);
-	f->relay = relay_new(NULL, NULL);
+	f->relay = relay_new(NULL, NULL, NULL);
 	struct mixer_config cfg = { 3, 40, 200 };
 	f->mx = mixer_new(f->relay, &cfg);
 	struct rg_codec_params op;
