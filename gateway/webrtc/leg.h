@@ -31,12 +31,14 @@ struct rg_leg_config {
 	const char *bind_address;   /* media.address: gathered and bound */
 	const char *public_address; /* media.public_address: advertised instead ("" none) */
 	uint16_t port_min, port_max;
-	/* Once ICE has selected a pair, receive from its socket through the
-	 * worker's epoll set (rg_fd_watch) instead of the GLib source libnice
-	 * keeps per socket: GLib polls every source on every wakeup, O(legs),
-	 * epoll only the ready ones (a worker receiving from thousands of legs,
-	 * such as the load client's). Falls back to libnice's source when the
-	 * selected pair has no plain socket of ours (a TURN relay). */
+	/* Run the leg's libnice agent on a GLib context of its own, driven by
+	 * the worker (rg_subctx): its sockets are read through the worker's
+	 * epoll set and its timers (connectivity checks, consent freshness,
+	 * keepalives) are among the worker's timers. Otherwise the agent's
+	 * sources are on the worker's GLib context, and GLib prepares, polls
+	 * and checks every one of them on every wakeup: O(legs) per wakeup,
+	 * for a worker with thousands of legs (the server's, the load
+	 * client's) most of its time. */
 	bool epoll_rx;
 	/* Once ICE has selected a pair whose local side is a plain UDP socket
 	 * (host, server- or peer-reflexive candidate), send DTLS, SRTP and SRTCP
