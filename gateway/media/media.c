@@ -163,11 +163,16 @@ static bool stats_tick(void *arg)
 	struct worker *w = arg;
 	GHashTableIter it;
 	gpointer k, v;
+	unsigned slice = w->stats_slice;
+	w->stats_slice = (slice + 1) % STATS_SLICES;
 	g_hash_table_iter_init(&it, w->legs);
 	while (g_hash_table_iter_next(&it, &k, &v))
-		post(v, MSG_STATS, NULL, leg_json(v));
-	relay_check_idle(w->relay, rg_mono_us());
-	vp_worker_stats(w);
+		if (((struct wleg *)v)->stats_slice == slice)
+			post(v, MSG_STATS, NULL, leg_json(v));
+	if (slice == 0) {
+		relay_check_idle(w->relay, rg_mono_us());
+		vp_worker_stats(w);
+	}
 	return true;
 }
 
@@ -193,7 +198,7 @@ void media_ensure_relay(struct worker *w)
 {
 	if (!w->relay) {
 		w->relay = relay_new(w->loop, on_talk, w);
-		w->stats_timer = rg_timer_add(w->loop, STATS_MS, stats_tick, w);
+		w->stats_timer = rg_timer_add(w->loop, STATS_MS / STATS_SLICES, stats_tick, w);
 	}
 }
 
@@ -204,6 +209,7 @@ static void open_run(void *arg)
 	media_ensure_relay(w);
 	struct wleg *wl = g_new0(struct wleg, 1);
 	wl->w = w;
+	wl->stats_slice = w->next_slice++ % STATS_SLICES;
 	memcpy(wl->id, j->leg_id, sizeof wl->id);
 	wl->owner = j->owner;
 	wl->stream_id = j->stream_id;

@@ -16,13 +16,20 @@ struct rg_mixer_cfg {
 };
 
 #define STATS_MS 1000
+/* Each leg's figures are posted once per STATS_MS, a slice of the legs per
+ * tick: one tick for all of them stalled a worker of 2000 legs for tens of
+ * milliseconds once a second, long enough to delay the copies relayed
+ * behind it. */
+#define STATS_SLICES 20
 
 struct worker {
 	struct rg_media *m;
 	struct rg_loop *loop;
 	struct relay *relay;    /* created with the first leg or participant */
 	GHashTable *legs;       /* id -> struct wleg * */
-	unsigned stats_timer;
+	unsigned stats_timer;   /* every STATS_MS / STATS_SLICES */
+	unsigned stats_slice;   /* the slice whose legs the next tick posts */
+	unsigned next_slice;    /* for the next leg */
 	GHashTable *rooms;      /* room id -> struct wroom * (rooms with a mixer) */
 	GHashTable *vps;        /* id -> struct wvp * */
 	int tick_fd;            /* timerfd, armed while a room has a mixer */
@@ -39,6 +46,7 @@ struct wleg {
 	char *stream_id;
 	struct rg_leg *leg;
 	struct relay_leg *rl;
+	unsigned stats_slice;   /* < STATS_SLICES */
 };
 
 struct cleg { /* control side */
