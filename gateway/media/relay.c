@@ -9,9 +9,10 @@
  *
  * The players' copies go out after the packet was received, not from its
  * receive callback: the packet waits in its stream's queue (QUEUE_LEN
- * slots, allocated with the stream) and the relay's pump sends one queued
- * packet to all its players per turn of the worker's loop, streams taking
- * turns. Whatever else the worker has to do (other legs' ICE consent
+ * slots, allocated with the stream) and the relay's pump sends queued
+ * packets to all their players, streams taking turns, for at most
+ * PUMP_BUDGET_US (at least one packet) per turn of the worker's loop.
+ * Whatever else the worker has to do (other legs' ICE consent
  * checks and RTCP, DTLS handshakes) gets a turn between two packets, so a
  * worker with more copies to send than it can (one stream's fan-out is one
  * core's work) still answers its peers: when a stream's queue is full, its
@@ -41,6 +42,7 @@
 #define PKT_MS 20    /* the duration a level is assumed to cover */
 #define PKT_MAX 1500
 #define QUEUE_LEN 8  /* packets of a stream waiting for their fan-out: 160 ms of 20 ms frames */
+#define PUMP_BUDGET_US 500 /* fan-outs per turn of the loop, at least one */
 
 struct queued {
 	int64_t at_us;  /* received */
@@ -271,13 +273,16 @@ static void fan_out(struct relay *r, struct stream_src *s, const struct queued *
 	}
 }
 
-/* One turn: the oldest packet of the stream whose turn it is. Repeats
- * (a 0 ms timer: once per turn of the loop) while packets wait. */
+/* One turn of the loop: the oldest packet of the stream whose turn it is,
+ * then the next stream's, until PUMP_BUDGET_US have passed (a large
+ * stream's packet takes a turn of its own, many small streams' share one).
+ * Repeats (a 0 ms timer: once per turn of the loop) while packets wait. */
 static bool pump(void *arg)
 {
 	struct relay *r = arg;
-	struct stream_src *s = g_queue_pop_head(&r->turns);
-	if (s) {
+	int64_t start = rg_mono_us();
+	struct stream_src *s;
+	while ((s = g_queue_pop_head(&r->turns))) {
 		struct queued *q = &s->queue[s->q_head];
 		s->q_head = (s->q_head + 1) % QUEUE_LEN;
 		s->q_len--;
@@ -286,6 +291,8 @@ static bool pump(void *arg)
 			g_queue_push_tail(&r->turns, s);
 		else
 			s->in_turns = false;
+		if (rg_mono_us() - start >= PUMP_BUDGET_US)
+			break;
 	}
 	if (r->turns.length)
 		return true;
