@@ -116,12 +116,13 @@ static void sync_watches(struct rg_subctx *s, gint n)
 	}
 }
 
-/* timeout_ms: the last query's, -1 none. A timer due within a millisecond
- * of the new time is kept. */
+/* timeout_ms: the last query's, -1 none. A timer due at the new time or
+ * up to a millisecond after it is kept (the query's timeout is whole
+ * milliseconds, rounded up); an earlier one would find nothing ready. */
 static void arm(struct rg_subctx *s, gint timeout_ms)
 {
 	int64_t due = timeout_ms < 0 ? -1 : g_get_monotonic_time() + (int64_t)timeout_ms * 1000;
-	if (s->timer && due >= 0 && due - s->timer_due < 1000 && s->timer_due - due < 1000)
+	if (s->timer && due >= 0 && s->timer_due >= due && s->timer_due - due < 1000)
 		return;
 	rg_timer_cancel(s->timer);
 	s->timer = due >= 0 ? rg_timer_add(s->loop, (unsigned)timeout_ms, on_timer, s) : 0;
