@@ -35,13 +35,15 @@
 #include <glib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/loop.h"
 #include "core/util.h"
 #include "media/talk.h"
 
 #define PKT_MS 20    /* the duration a level is assumed to cover */
 #define PKT_MAX 1500
-#define QUEUE_LEN 8  /* packets of a stream waiting for their fan-out: 160 ms of 20 ms frames */
+#define QUEUE_LEN 16 /* packets of a stream waiting for their fan-out: 320 ms of 20 ms frames */
+#define DROP_LOG_US 10000000 /* drops are logged at most once per 10 s per worker */
 #define PUMP_BUDGET_US 500 /* fan-outs per turn of the loop, at least one */
 
 struct queued {
@@ -86,6 +88,8 @@ struct relay {
 	relay_talk_fn talk_fn;
 	void *talk_arg;
 	struct relay_stats st;
+	uint64_t dropped_logged; /* st.dropped at the last log */
+	int64_t drop_log_us;     /* when */
 };
 
 static void src_free(gpointer p)
@@ -309,6 +313,13 @@ static void enqueue(struct relay *r, struct stream_src *s, const uint8_t *pkt, s
 		s->q_head = (s->q_head + 1) % QUEUE_LEN;
 		s->q_len--;
 		r->st.dropped++;
+		if (now_us - r->drop_log_us >= DROP_LOG_US) {
+			RG_WARN(MEDIA, "relay: %llu packets dropped before their players got them (stream %s and "
+				"others): this worker cannot keep up", (unsigned long long)(r->st.dropped - r->dropped_logged),
+				s->id);
+			r->dropped_logged = r->st.dropped;
+			r->drop_log_us = now_us;
+		}
 	}
 	struct queued *q = &s->queue[(s->q_head + s->q_len++) % QUEUE_LEN];
 	q->at_us = now_us;
