@@ -32,7 +32,13 @@
 #include "webrtc/srtp.h"
 
 #define PKT_MAX 1500
-#define RTCP_INTERVAL_MS 1000
+/* RTCP: the first report a second after the keys are in place, then every
+ * RTCP_INTERVAL_MS on average, each interval drawn from 0.5 to 1.5 times
+ * that (RFC 3550 6.2: 5 s is its minimum; browsers report on audio every
+ * 5 s). Once a second cost a worker of 2000 legs 2000 reports to build and
+ * protect and, from its peers, 2000 to read every second. */
+#define RTCP_FIRST_MS 1000
+#define RTCP_INTERVAL_MS 5000
 
 struct rg_leg {
 	struct rg_loop *loop;
@@ -174,11 +180,26 @@ static void send_rtcp(struct rg_leg *leg, uint8_t *buf, size_t len)
 		send_raw(leg, buf, (size_t)n);
 }
 
+static unsigned rtcp_interval_ms(void)
+{
+	uint32_t r;
+	rg_random_bytes(&r, sizeof r);
+	return RTCP_INTERVAL_MS / 2 + r % RTCP_INTERVAL_MS;
+}
+
+static void rtcp_send_report(struct rg_leg *leg);
+
 static bool rtcp_tick(void *arg)
 {
 	struct rg_leg *leg = arg;
-	if (leg->state != RG_LEG_CONNECTED)
-		return true;
+	leg->rtcp_timer = rg_timer_add(leg->loop, rtcp_interval_ms(), rtcp_tick, leg);
+	if (leg->state == RG_LEG_CONNECTED)
+		rtcp_send_report(leg);
+	return false;
+}
+
+static void rtcp_send_report(struct rg_leg *leg)
+{
 	uint8_t buf[512 + RG_SRTP_MAX_TRAILER];
 	struct rtcp_report_block rb;
 	int n = 0, k;
@@ -192,12 +213,11 @@ static bool rtcp_tick(void *arg)
 		n = rtcp_rr_build(buf, 512, leg->ssrc, &rb, have_rb ? 1 : 0);
 	}
 	if (n <= 0)
-		return true;
+		return;
 	k = rtcp_sdes_cname_build(buf + n, (size_t)(512 - n), leg->ssrc, leg->cname);
 	if (k > 0)
 		n += k;
 	send_rtcp(leg, buf, (size_t)n);
-	return true;
 }
 
 static void rtcp_in(struct rg_leg *leg, const uint8_t *buf, size_t len)
@@ -297,7 +317,7 @@ static void dtls_progress(struct rg_leg *leg, enum rg_dtls_state st)
 		}
 		leg->profile = keys.profile;
 		memset(&keys, 0, sizeof keys);
-		leg->rtcp_timer = rg_timer_add(leg->loop, RTCP_INTERVAL_MS, rtcp_tick, leg);
+		leg->rtcp_timer = rg_timer_add(leg->loop, RTCP_FIRST_MS, rtcp_tick, leg);
 		set_state(leg, RG_LEG_CONNECTED, NULL);
 		return;
 	}
