@@ -5,6 +5,9 @@
 
 #include <errno.h>
 #include <glib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +161,23 @@ static void on_rtp(void *arg, const uint8_t *pkt, size_t len)
 
 static const struct rg_leg_cb leg_cb = { on_candidate, on_state, on_rtp, NULL };
 
+/* Setting a leg up (the offer's parse, the DTLS handshake) takes several
+ * times the memory the leg keeps; malloc keeps what was freed for reuse,
+ * and after a burst of setups that is megabytes of RSS (rg-load, 1 -> 100:
+ * 144 KB per play leg, 99 KB with this). Once a second has passed without
+ * a new leg, it goes back to the system. */
+static void trim_after_setup(struct worker *w)
+{
+#ifdef __GLIBC__
+	if (w->opened_since_trim && rg_mono_us() - w->last_open_us > 1000000) {
+		w->opened_since_trim = 0;
+		malloc_trim(0);
+	}
+#else
+	(void)w;
+#endif
+}
+
 static bool stats_tick(void *arg)
 {
 	struct worker *w = arg;
@@ -172,6 +192,7 @@ static bool stats_tick(void *arg)
 	if (slice == 0) {
 		relay_check_idle(w->relay, rg_mono_us());
 		vp_worker_stats(w);
+		trim_after_setup(w);
 	}
 	return true;
 }
@@ -210,6 +231,8 @@ static void open_run(void *arg)
 	struct wleg *wl = g_new0(struct wleg, 1);
 	wl->w = w;
 	wl->stats_slice = w->next_slice++ % STATS_SLICES;
+	w->opened_since_trim++;
+	w->last_open_us = rg_mono_us();
 	memcpy(wl->id, j->leg_id, sizeof wl->id);
 	wl->owner = j->owner;
 	wl->stream_id = j->stream_id;

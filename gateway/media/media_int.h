@@ -37,6 +37,8 @@ struct worker {
 	uint32_t tick_us[256];  /* the last tick durations */
 	unsigned tick_n;
 	uint64_t ticks, tick_overruns;
+	unsigned opened_since_trim; /* legs set up since the last malloc_trim */
+	int64_t last_open_us;
 };
 
 struct wleg {
