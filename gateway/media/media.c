@@ -33,6 +33,7 @@ struct msg {
 	enum msg_kind kind;
 	char leg_id[RG_LEG_ID_LEN + 1];
 	char *owner, *stream_id, *req, *text, *sdp;
+	struct rg_leg_stats *stats; /* MSG_STATE, MSG_STATS */
 	int err;
 	enum rg_leg_state state;
 };
@@ -44,21 +45,19 @@ static void msg_free(struct msg *x)
 	g_free(x->req);
 	g_free(x->text);
 	g_free(x->sdp);
+	g_free(x->stats);
 	g_free(x);
 }
 
-static void cleg_stats(struct rg_media *m, const char *id, const char *json)
+/* The leg's last figures: taken over from the message. */
+static void cleg_stats(struct rg_media *m, const char *id, struct msg *x)
 {
 	struct cleg *c = g_hash_table_lookup(m->legs, id);
-	cJSON *j = json ? cJSON_Parse(json) : NULL;
-	if (!c || !j) {
-		cJSON_Delete(j);
+	if (!c || !x->stats)
 		return;
-	}
-	cJSON_Delete(c->stats);
-	cJSON_AddStringToObject(j, "leg_id", c->id);
-	cJSON_AddStringToObject(j, "stream_id", c->stream_id);
-	c->stats = j;
+	g_free(c->stats);
+	c->stats = x->stats;
+	x->stats = NULL;
 }
 
 static void msg_run(void *arg)
@@ -74,18 +73,18 @@ static void msg_run(void *arg)
 			m->ev->candidate(m->ctx, x->owner, x->leg_id, x->text);
 			break;
 		case MSG_STATE:
-			cleg_stats(m, x->leg_id, x->sdp);
+			cleg_stats(m, x->leg_id, x);
 			m->ev->state(m->ctx, x->owner, x->leg_id, x->stream_id, x->state, x->text);
 			break;
 		case MSG_STATS:
-			cleg_stats(m, x->leg_id, x->sdp);
+			cleg_stats(m, x->leg_id, x);
 			break;
 		}
 	}
 	msg_free(x);
 }
 
-static void post(struct wleg *wl, enum msg_kind kind, const char *text, char *json)
+static void post(struct wleg *wl, enum msg_kind kind, const char *text, struct rg_leg_stats *stats)
 {
 	struct msg *x = g_new0(struct msg, 1);
 	x->m = wl->w->m;
@@ -94,19 +93,18 @@ static void post(struct wleg *wl, enum msg_kind kind, const char *text, char *js
 	x->owner = g_strdup(wl->owner);
 	x->stream_id = g_strdup(wl->stream_id);
 	x->text = g_strdup(text);
-	x->sdp = json; /* stats JSON for MSG_STATE / MSG_STATS */
+	x->stats = stats;
 	x->state = wl->leg ? rg_leg_state(wl->leg) : RG_LEG_FAILED;
 	rg_loop_call(wl->w->m->control, msg_run, x);
 }
 
-static char *leg_json(struct wleg *wl)
+/* A copy of the leg's figures for the control loop, which makes JSON of
+ * them only when the admin API asks (rg_leg_stats_to_json). */
+static struct rg_leg_stats *leg_stats(struct wleg *wl)
 {
-	cJSON *j = rg_leg_to_json(wl->leg);
-	char *s = cJSON_PrintUnformatted(j);
-	cJSON_Delete(j);
-	char *g = g_strdup(s);
-	free(s);
-	return g;
+	struct rg_leg_stats *st = g_new(struct rg_leg_stats, 1);
+	rg_leg_get_stats(wl->leg, st);
+	return st;
 }
 
 /* ---- talking ---- */
@@ -149,7 +147,7 @@ static void on_state(void *arg, enum rg_leg_state st, const char *why)
 {
 	struct wleg *wl = arg;
 	(void)st;
-	post(wl, MSG_STATE, why, leg_json(wl));
+	post(wl, MSG_STATE, why, leg_stats(wl));
 }
 
 static void on_rtp(void *arg, const uint8_t *pkt, size_t len)
@@ -188,7 +186,7 @@ static bool stats_tick(void *arg)
 	g_hash_table_iter_init(&it, w->legs);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		if (((struct wleg *)v)->stats_slice == slice)
-			post(v, MSG_STATS, NULL, leg_json(v));
+			post(v, MSG_STATS, NULL, leg_stats(v));
 	if (slice == 0) {
 		relay_check_idle(w->relay, rg_mono_us());
 		vp_worker_stats(w);
@@ -376,7 +374,7 @@ struct rg_media *rg_media_new(struct rg_loop *control, struct rg_loop **workers,
 
 static void cleg_free(struct cleg *c)
 {
-	cJSON_Delete(c->stats);
+	g_free(c->stats);
 	g_free(c->room_id);
 	g_free(c->user_id);
 	g_free(c->owner);
@@ -486,10 +484,10 @@ static cJSON *legs_json(struct rg_media *m, const char *stream_id, const char *r
 		if ((stream_id && strcmp(c->stream_id, stream_id)) ||
 		    (room_id && (strcmp(c->room_id, room_id) || strcmp(c->user_id, user_id))))
 			continue;
-		cJSON *j = c->stats ? cJSON_Duplicate(c->stats, true) : cJSON_CreateObject();
+		cJSON *j = c->stats ? rg_leg_stats_to_json(c->stats) : cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "leg_id", c->id);
+		cJSON_AddStringToObject(j, "stream_id", c->stream_id);
 		if (!c->stats) {
-			cJSON_AddStringToObject(j, "leg_id", c->id);
-			cJSON_AddStringToObject(j, "stream_id", c->stream_id);
 			cJSON_AddStringToObject(j, "direction", c->dir == RG_LEG_RECV ? "publish" : "play");
 			cJSON_AddStringToObject(j, "state", "new");
 		}

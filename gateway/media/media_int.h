@@ -58,7 +58,7 @@ struct cleg { /* control side */
 	char *stream_id;
 	enum rg_leg_dir dir;
 	unsigned worker;
-	cJSON *stats;
+	struct rg_leg_stats *stats; /* the last the worker posted, or NULL */
 };
 
 struct rg_media {

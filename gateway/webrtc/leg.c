@@ -812,35 +812,68 @@ uint8_t rg_leg_audio_level_id(const struct rg_leg *leg) { return leg->level_id; 
 uint8_t rg_leg_capture_time_id(const struct rg_leg *leg) { return leg->capture_id; }
 uint32_t rg_leg_ssrc(const struct rg_leg *leg) { return leg->ssrc; }
 
-cJSON *rg_leg_to_json(const struct rg_leg *leg)
+void rg_leg_get_stats(const struct rg_leg *leg, struct rg_leg_stats *st)
+{
+	memset(st, 0, sizeof *st);
+	st->dir = leg->dir;
+	st->state = leg->state;
+	st->epoll_rx = leg->sub != NULL;
+	st->direct_tx = leg->tx_fd >= 0;
+	st->dtls_state = leg->dtls ? rg_dtls_state_name(rg_dtls_state(leg->dtls)) : "new";
+	st->srtp_profile = rg_srtp_profile_name(leg->profile);
+	memcpy(st->selected, leg->selected, sizeof st->selected);
+	st->pkts_in = leg->pkts_in;
+	st->bytes_in = leg->bytes_in;
+	st->pkts_out = leg->pkts_out;
+	st->bytes_out = leg->bytes_out;
+	st->pkts_direct = leg->pkts_direct;
+	st->send_errors = leg->send_errors;
+	st->send_full = leg->send_full;
+	st->srtp_errors = leg->srtp_errors;
+	st->measured = leg->dir == RG_LEG_RECV && leg->rx_started;
+	if (st->measured) {
+		st->packets_lost = (int64_t)rtp_rx_stats_lost(&leg->rx);
+		st->jitter_ms = rtp_rx_stats_jitter(&leg->rx) / 48.0;
+	} else {
+		st->packets_lost = leg->peer_cumulative_lost;
+		st->fraction_lost = leg->peer_fraction_lost / 256.0;
+		st->jitter_ms = leg->peer_jitter / 48.0;
+	}
+	st->rtt_ms = leg->rtt_ms;
+}
+
+cJSON *rg_leg_stats_to_json(const struct rg_leg_stats *st)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "direction", leg->dir == RG_LEG_RECV ? "publish" : "play");
-	cJSON_AddStringToObject(o, "state", rg_leg_state_name(leg->state));
-	cJSON_AddStringToObject(o, "ice_state", leg->state == RG_LEG_CHECKING ? "checking"
-				: leg->state >= RG_LEG_DTLS && leg->state <= RG_LEG_CONNECTED ? "connected"
-				: leg->state == RG_LEG_FAILED ? "failed" : "new");
-	cJSON_AddStringToObject(o, "selected_pair", leg->selected);
-	cJSON_AddStringToObject(o, "receive", leg->sub ? "epoll" : "glib");
-	cJSON_AddStringToObject(o, "send", leg->tx_fd >= 0 ? "direct" : "libnice");
-	cJSON_AddStringToObject(o, "dtls_state", leg->dtls ? rg_dtls_state_name(rg_dtls_state(leg->dtls)) : "new");
-	cJSON_AddStringToObject(o, "srtp_profile", rg_srtp_profile_name(leg->profile));
-	cJSON_AddNumberToObject(o, "packets_in", (double)leg->pkts_in);
-	cJSON_AddNumberToObject(o, "bytes_in", (double)leg->bytes_in);
-	cJSON_AddNumberToObject(o, "packets_out", (double)leg->pkts_out);
-	cJSON_AddNumberToObject(o, "bytes_out", (double)leg->bytes_out);
-	cJSON_AddNumberToObject(o, "packets_out_direct", (double)leg->pkts_direct);
-	cJSON_AddNumberToObject(o, "send_errors", (double)leg->send_errors);
-	cJSON_AddNumberToObject(o, "send_full", (double)leg->send_full);
-	cJSON_AddNumberToObject(o, "srtp_errors", (double)leg->srtp_errors);
-	if (leg->dir == RG_LEG_RECV && leg->rx_started) {
-		cJSON_AddNumberToObject(o, "packets_lost", (double)rtp_rx_stats_lost(&leg->rx));
-		cJSON_AddNumberToObject(o, "jitter_ms", rtp_rx_stats_jitter(&leg->rx) / 48.0);
-	} else {
-		cJSON_AddNumberToObject(o, "packets_lost", leg->peer_cumulative_lost);
-		cJSON_AddNumberToObject(o, "fraction_lost", leg->peer_fraction_lost / 256.0);
-		cJSON_AddNumberToObject(o, "jitter_ms", leg->peer_jitter / 48.0);
-	}
-	cJSON_AddNumberToObject(o, "rtt_ms", leg->rtt_ms);
+	cJSON_AddStringToObject(o, "direction", st->dir == RG_LEG_RECV ? "publish" : "play");
+	cJSON_AddStringToObject(o, "state", rg_leg_state_name(st->state));
+	cJSON_AddStringToObject(o, "ice_state", st->state == RG_LEG_CHECKING ? "checking"
+				: st->state >= RG_LEG_DTLS && st->state <= RG_LEG_CONNECTED ? "connected"
+				: st->state == RG_LEG_FAILED ? "failed" : "new");
+	cJSON_AddStringToObject(o, "selected_pair", st->selected);
+	cJSON_AddStringToObject(o, "receive", st->epoll_rx ? "epoll" : "glib");
+	cJSON_AddStringToObject(o, "send", st->direct_tx ? "direct" : "libnice");
+	cJSON_AddStringToObject(o, "dtls_state", st->dtls_state);
+	cJSON_AddStringToObject(o, "srtp_profile", st->srtp_profile);
+	cJSON_AddNumberToObject(o, "packets_in", (double)st->pkts_in);
+	cJSON_AddNumberToObject(o, "bytes_in", (double)st->bytes_in);
+	cJSON_AddNumberToObject(o, "packets_out", (double)st->pkts_out);
+	cJSON_AddNumberToObject(o, "bytes_out", (double)st->bytes_out);
+	cJSON_AddNumberToObject(o, "packets_out_direct", (double)st->pkts_direct);
+	cJSON_AddNumberToObject(o, "send_errors", (double)st->send_errors);
+	cJSON_AddNumberToObject(o, "send_full", (double)st->send_full);
+	cJSON_AddNumberToObject(o, "srtp_errors", (double)st->srtp_errors);
+	cJSON_AddNumberToObject(o, "packets_lost", (double)st->packets_lost);
+	if (!st->measured)
+		cJSON_AddNumberToObject(o, "fraction_lost", st->fraction_lost);
+	cJSON_AddNumberToObject(o, "jitter_ms", st->jitter_ms);
+	cJSON_AddNumberToObject(o, "rtt_ms", st->rtt_ms);
 	return o;
+}
+
+cJSON *rg_leg_to_json(const struct rg_leg *leg)
+{
+	struct rg_leg_stats st;
+	rg_leg_get_stats(leg, &st);
+	return rg_leg_stats_to_json(&st);
 }

@@ -122,8 +122,26 @@ uint8_t rg_leg_capture_time_id(const struct rg_leg *leg);
 uint32_t rg_leg_ssrc(const struct rg_leg *leg);          /* the SSRC a SEND leg uses */
 /* Frees; sends DTLS close_notify and RTCP BYE when connected. */
 void rg_leg_free(struct rg_leg *leg);
+/* A leg's figures at one moment: a plain copy another thread can keep
+ * (the control loop keeps each leg's last and makes JSON of it when the
+ * admin API asks). The names are static strings. */
+struct rg_leg_stats {
+	enum rg_leg_dir dir;
+	enum rg_leg_state state;
+	bool epoll_rx, direct_tx; /* how the socket is read and written now */
+	const char *dtls_state, *srtp_profile;
+	char selected[160];
+	uint64_t pkts_in, bytes_in, pkts_out, bytes_out, pkts_direct, send_errors, send_full, srtp_errors;
+	bool measured;          /* a receiving leg's own loss and jitter, else the peer's reports */
+	int64_t packets_lost;
+	double fraction_lost;   /* the peer's last report (0..1) */
+	double jitter_ms;
+	int rtt_ms;
+};
+void rg_leg_get_stats(const struct rg_leg *leg, struct rg_leg_stats *st);
 /* ICE state, selected pair, how the socket is read and written, DTLS
  * state, SRTP profile, packets/bytes, send errors, loss, jitter, RTT. */
+cJSON *rg_leg_stats_to_json(const struct rg_leg_stats *st);
 cJSON *rg_leg_to_json(const struct rg_leg *leg);
 
 #endif
