@@ -44,7 +44,7 @@
 #define PKT_MAX 1500
 #define QUEUE_LEN 16 /* packets of a stream waiting for their fan-out: 320 ms of 20 ms frames */
 #define DROP_LOG_US 10000000 /* drops are logged at most once per 10 s per worker */
-#define PUMP_BUDGET_US 500 /* fan-outs per turn of the loop, at least one */
+#define PUMP_BUDGET_US 500 /* µs of fan-outs per turn of the loop (at least one packet) */
 
 struct queued {
 	int64_t at_us;  /* received */
