@@ -68,8 +68,11 @@ void rg_fd_watch_remove(struct rg_fd_watch *w);
  * (prepare, query, check, dispatch: no poll of its own). After calling
  * into the library from outside that iteration, call rg_subctx_sync: the
  * library may have added or removed sources. The context's own wakeup fd
- * is not watched: only the loop's thread may use the context. Loop thread
- * only; the caller owns the result. */
+ * is not watched: only the loop's thread may use the context. A fd must
+ * stay open while a source of the context polls it (its watch goes at the
+ * next sync): free the rg_subctx before the library closes its fds for
+ * good (a leg: before its agent goes). Loop thread only; the caller owns
+ * the result. */
 struct rg_subctx;
 struct rg_subctx *rg_subctx_new(struct rg_loop *loop);
 /* The GMainContext (void *: GLib stays out of this header); not a reference. */
