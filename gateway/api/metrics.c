@@ -142,6 +142,9 @@ static void media_metrics(GString *s, struct rg_api *api)
 		{ "tick_max_us", "roomgate_mixer_tick_max_microseconds", "gauge", "Longest of the last 256 ticks." },
 		{ "parallel_jobs", "roomgate_mixer_parallel_jobs_total", "counter", "Codec jobs of ticks shared with the mixer helper threads." },
 		{ "helper_jobs", "roomgate_mixer_helper_jobs_total", "counter", "Of those, jobs a helper thread ran." },
+		{ "relay_packets", "roomgate_relay_packets_total", "counter", "Published packets sent to their players, per media worker." },
+		{ "relay_copies", "roomgate_relay_copies_total", "counter", "Copies sent to players, per media worker." },
+		{ "relay_dropped", "roomgate_relay_dropped_total", "counter", "Published packets dropped unsent: the worker was behind." },
 	};
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
 		g_string_append_printf(s, "# HELP %s %s\n# TYPE %s %s\n", f[i].name, f[i].help, f[i].name, f[i].type);

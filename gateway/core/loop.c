@@ -6,6 +6,7 @@
 
 #include <glib-unix.h>
 #include <glib.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -20,6 +21,7 @@ struct rg_loop {
 	GCond start_cond;
 	bool started;
 	struct epoll_source *ep; /* fd watches (created on first use) */
+	struct timer_source *ts; /* timers (created on first use) */
 };
 
 static __thread struct rg_loop *tls_loop;
@@ -88,9 +90,11 @@ void rg_loop_quit(struct rg_loop *loop)
 }
 
 static void loop_epoll_free(struct rg_loop *l);
+static void loop_timers_free(struct rg_loop *l);
 
 static void loop_destroy(struct rg_loop *l)
 {
+	loop_timers_free(l);
 	loop_epoll_free(l);
 	g_main_loop_unref(l->ml);
 	g_main_context_unref(l->ctx);
@@ -170,37 +174,192 @@ struct rg_loop *rg_loop_current(void)
 	return tls_loop;
 }
 
+/* Timers: a binary heap of deadlines behind one GSource per loop, whose
+ * ready time is the earliest deadline. GLib prepares and checks every
+ * source of a context on every iteration, so one GLib timeout per timer
+ * made each wakeup of a worker cost O(timers): thousands with a leg's
+ * RTCP timer and libnice's timers (rg_subctx) for every leg. Here a wakeup
+ * costs O(1) and a timer O(log timers). A repeating timer is due again
+ * interval_ms after its callback returned, as with g_timeout. */
 struct timer {
+	int64_t due; /* monotonic µs */
+	unsigned interval_ms;
+	unsigned id;
+	size_t idx;     /* in the heap; TIMER_OUT while its callback runs */
+	bool cancelled; /* during its callback */
 	rg_timer_fn fn;
 	void *arg;
 };
 
-static gboolean timer_run(gpointer data)
+#define TIMER_OUT SIZE_MAX
+
+struct timer_source {
+	GSource base;
+	struct timer **heap;
+	size_t n, cap;
+	GHashTable *ids; /* id -> struct timer */
+	unsigned next_id;
+	int64_t armed;   /* the ready time set, -1 none */
+};
+
+static void heap_set(struct timer_source *ts, size_t i, struct timer *t)
 {
-	struct timer *t = data;
-	return t->fn(t->arg) ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+	ts->heap[i] = t;
+	t->idx = i;
+}
+
+static void heap_up(struct timer_source *ts, size_t i)
+{
+	struct timer *t = ts->heap[i];
+	while (i > 0 && ts->heap[(i - 1) / 2]->due > t->due) {
+		heap_set(ts, i, ts->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(ts, i, t);
+}
+
+static void heap_down(struct timer_source *ts, size_t i)
+{
+	struct timer *t = ts->heap[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= ts->n)
+			break;
+		if (c + 1 < ts->n && ts->heap[c + 1]->due < ts->heap[c]->due)
+			c++;
+		if (ts->heap[c]->due >= t->due)
+			break;
+		heap_set(ts, i, ts->heap[c]);
+		i = c;
+	}
+	heap_set(ts, i, t);
+}
+
+static void heap_push(struct timer_source *ts, struct timer *t)
+{
+	if (ts->n == ts->cap) {
+		ts->cap = ts->cap ? 2 * ts->cap : 64;
+		ts->heap = g_renew(struct timer *, ts->heap, ts->cap);
+	}
+	heap_set(ts, ts->n++, t);
+	heap_up(ts, t->idx);
+}
+
+static void heap_remove(struct timer_source *ts, struct timer *t)
+{
+	size_t i = t->idx;
+	struct timer *last = ts->heap[--ts->n];
+	t->idx = TIMER_OUT;
+	if (i == ts->n)
+		return;
+	heap_set(ts, i, last);
+	heap_up(ts, i);
+	heap_down(ts, last->idx);
+}
+
+/* GLib wakes the context's poll on every change of a ready time: only
+ * when the earliest deadline moved. */
+static void timers_arm(struct timer_source *ts)
+{
+	int64_t due = ts->n ? ts->heap[0]->due : -1;
+	if (due != ts->armed) {
+		ts->armed = due;
+		g_source_set_ready_time(&ts->base, due);
+	}
+}
+
+static gboolean timers_dispatch(GSource *s, GSourceFunc cb, gpointer ud)
+{
+	(void)cb;
+	(void)ud;
+	struct timer_source *ts = (struct timer_source *)s;
+	int64_t now = g_get_monotonic_time();
+	while (ts->n && ts->heap[0]->due <= now) {
+		struct timer *t = ts->heap[0];
+		heap_remove(ts, t);
+		bool again = t->fn(t->arg);
+		if (again && !t->cancelled) {
+			int64_t next = g_get_monotonic_time() + (int64_t)t->interval_ms * 1000;
+			t->due = next > now ? next : now + 1; /* a 0 ms timer runs once per dispatch */
+			heap_push(ts, t);
+			continue;
+		}
+		if (!t->cancelled)
+			g_hash_table_remove(ts->ids, GUINT_TO_POINTER(t->id));
+		g_free(t);
+	}
+	timers_arm(ts);
+	return G_SOURCE_CONTINUE;
+}
+
+static void timers_finalize(GSource *s)
+{
+	struct timer_source *ts = (struct timer_source *)s;
+	for (size_t i = 0; i < ts->n; i++)
+		g_free(ts->heap[i]);
+	g_free(ts->heap);
+	g_hash_table_destroy(ts->ids);
+}
+
+static GSourceFuncs timer_funcs = { .dispatch = timers_dispatch, .finalize = timers_finalize };
+
+static struct timer_source *loop_timers(struct rg_loop *loop)
+{
+	if (loop->ts)
+		return loop->ts;
+	GSource *s = g_source_new(&timer_funcs, sizeof(struct timer_source));
+	struct timer_source *ts = (struct timer_source *)s;
+	ts->ids = g_hash_table_new(g_direct_hash, g_direct_equal);
+	ts->armed = -1;
+	g_source_set_name(s, "rg timers");
+	g_source_attach(s, loop->ctx);
+	loop->ts = ts;
+	return ts;
+}
+
+static void loop_timers_free(struct rg_loop *l)
+{
+	if (l->ts) {
+		g_source_destroy(&l->ts->base);
+		g_source_unref(&l->ts->base);
+		l->ts = NULL;
+	}
 }
 
 unsigned rg_timer_add(struct rg_loop *loop, unsigned interval_ms, rg_timer_fn fn, void *arg)
 {
 	RG_ASSERT_LOOP(loop);
-	struct timer *t = g_new(struct timer, 1);
+	struct timer_source *ts = loop_timers(loop);
+	struct timer *t = g_new0(struct timer, 1);
+	/* ids are not reused while the counter does not wrap: a stale id
+	 * cancels nothing */
+	do
+		t->id = ++ts->next_id;
+	while (!t->id || g_hash_table_contains(ts->ids, GUINT_TO_POINTER(t->id)));
+	t->interval_ms = interval_ms;
+	t->due = g_get_monotonic_time() + (int64_t)interval_ms * 1000;
 	t->fn = fn;
 	t->arg = arg;
-	GSource *s = g_timeout_source_new(interval_ms);
-	g_source_set_callback(s, timer_run, t, g_free);
-	unsigned id = g_source_attach(s, loop->ctx);
-	g_source_unref(s);
-	return id;
+	g_hash_table_insert(ts->ids, GUINT_TO_POINTER(t->id), t);
+	heap_push(ts, t);
+	timers_arm(ts);
+	return t->id;
 }
 
 void rg_timer_cancel(unsigned id)
 {
-	if (!id)
+	struct timer_source *ts = tls_loop ? tls_loop->ts : NULL;
+	struct timer *t = id && ts ? g_hash_table_lookup(ts->ids, GUINT_TO_POINTER(id)) : NULL;
+	if (!t)
 		return;
-	GSource *s = g_main_context_find_source_by_id(tls_loop ? tls_loop->ctx : NULL, id);
-	if (s)
-		g_source_destroy(s);
+	g_hash_table_remove(ts->ids, GUINT_TO_POINTER(id));
+	if (t->idx == TIMER_OUT) { /* its callback is running: freed when it returns */
+		t->cancelled = true;
+		return;
+	}
+	heap_remove(ts, t);
+	g_free(t);
+	timers_arm(ts);
 }
 
 /* fd watches: every watch of a loop sits in one epoll set, and GLib polls

@@ -59,6 +59,32 @@ struct rg_fd_watch *rg_fd_watch_add(struct rg_loop *loop, int fd, unsigned event
 void rg_fd_watch_set(struct rg_fd_watch *w, unsigned events);
 void rg_fd_watch_remove(struct rg_fd_watch *w);
 
+/* A GMainContext of its own for one object that uses a GLib-based library
+ * (a leg's libnice agent), driven by the loop instead of being iterated by
+ * it: the context's fds join the loop's epoll set and its next timeout is
+ * one of the loop's timers, so the loop's own GLib context does not grow
+ * with the number of such objects (GLib's work per wakeup is O(sources)).
+ * When a fd is ready or the timeout is due, the context is iterated once
+ * (prepare, query, check, dispatch: no poll of its own). After calling
+ * into the library from outside that iteration, call rg_subctx_sync: the
+ * library may have added or removed sources. The context's own wakeup fd
+ * is not watched: only the loop's thread may use the context. A fd must
+ * stay open while a source of the context polls it (its watch goes at the
+ * next sync): free the rg_subctx before the library closes its fds for
+ * good (a leg: before its agent goes). Loop thread only; the caller owns
+ * the result. */
+struct rg_subctx;
+struct rg_subctx *rg_subctx_new(struct rg_loop *loop);
+/* The GMainContext (void *: GLib stays out of this header); not a reference. */
+void *rg_subctx_glib_context(struct rg_subctx *s);
+/* Dispatches what is due and takes the context's new fds and timeout over.
+ * From inside the context's own dispatch it only notes that it must be
+ * done when that dispatch returns. */
+void rg_subctx_sync(struct rg_subctx *s);
+/* Stops driving the context (its sources must be gone or no longer
+ * matter) and frees it. */
+void rg_subctx_free(struct rg_subctx *s);
+
 /* The loop's GMainContext, as void * so GLib stays out of this header: for
  * the one file of a module that glues a GLib-based library onto the loop
  * (sip/ua.c attaches sofia-sip's su_root GSource). Not a reference. */

@@ -17,13 +17,20 @@ struct rg_mixer_cfg {
 };
 
 #define STATS_MS 1000
+/* Each leg's figures are posted once per STATS_MS, a slice of the legs per
+ * tick: one tick for all of them stalled a worker of 2000 legs for tens of
+ * milliseconds once a second, long enough to delay the copies relayed
+ * behind it. */
+#define STATS_SLICES 20
 
 struct worker {
 	struct rg_media *m;
 	struct rg_loop *loop;
 	struct relay *relay;    /* created with the first leg or participant */
 	GHashTable *legs;       /* id -> struct wleg * */
-	unsigned stats_timer;
+	unsigned stats_timer;   /* every STATS_MS / STATS_SLICES */
+	unsigned stats_slice;   /* the slice whose legs the next tick posts */
+	unsigned next_slice;    /* for the next leg */
 	GHashTable *rooms;      /* room id -> struct wroom * (rooms with a mixer) */
 	GHashTable *vps;        /* id -> struct wvp * */
 	int tick_fd;            /* timerfd, armed while a room has a mixer */
@@ -31,6 +38,8 @@ struct worker {
 	uint32_t tick_us[256];  /* the last tick durations */
 	unsigned tick_n;
 	uint64_t ticks, tick_overruns;
+	unsigned opened_since_trim; /* legs set up since the last malloc_trim */
+	int64_t last_open_us;
 };
 
 struct wleg {
@@ -40,6 +49,7 @@ struct wleg {
 	char *stream_id;
 	struct rg_leg *leg;
 	struct relay_leg *rl;
+	unsigned stats_slice;   /* < STATS_SLICES */
 };
 
 struct cleg { /* control side */
@@ -49,7 +59,7 @@ struct cleg { /* control side */
 	char *stream_id;
 	enum rg_leg_dir dir;
 	unsigned worker;
-	cJSON *stats;
+	struct rg_leg_stats *stats; /* the last the worker posted, or NULL */
 };
 
 struct rg_media {

@@ -17,6 +17,7 @@
 
 struct relay;
 struct relay_leg;
+struct rg_loop;
 struct relay_tap;
 
 /* Talking started/stopped on a stream (level100: 0..100). */
@@ -25,8 +26,16 @@ typedef void (*relay_talk_fn)(void *arg, const char *stream_id, bool talking, un
  * extension ID, 0 when it has none. */
 typedef void (*relay_tap_fn)(void *arg, const uint8_t *pkt, size_t len, uint8_t level_id);
 
-struct relay *relay_new(relay_talk_fn talk, void *arg);
+/* loop: the worker's, on which the players' copies are sent (relay.c);
+ * NULL (unit tests): they are sent from relay_forward. */
+struct relay *relay_new(struct rg_loop *loop, relay_talk_fn talk, void *arg);
 void relay_free(struct relay *r);
+struct relay_stats {
+	uint64_t packets; /* publisher packets sent to their players */
+	uint64_t copies;  /* copies sent (one per connected player and packet) */
+	uint64_t dropped; /* packets dropped unsent: their stream's queue was full */
+};
+void relay_get_stats(const struct relay *r, struct relay_stats *st);
 /* Attaches a connected-or-connecting leg to stream_id as publisher (RECV)
  * or player (SEND). */
 struct relay_leg *relay_attach(struct relay *r, struct rg_leg *leg, enum rg_leg_dir dir,
@@ -35,7 +44,8 @@ struct relay_leg *relay_attach(struct relay *r, struct rg_leg *leg, enum rg_leg_
  * level_id is the audio-level extension ID its packets carry (0 none). */
 struct relay_leg *relay_attach_local(struct relay *r, const char *stream_id, uint8_t level_id);
 void relay_detach(struct relay *r, struct relay_leg *rl);
-/* A packet from a publisher: to every tap and player of its stream. */
+/* A packet from a publisher: to every tap at once, and queued for the
+ * players of its stream (sent in a later turn of the worker's loop). */
 void relay_forward(struct relay *r, struct relay_leg *from, const uint8_t *pkt, size_t len);
 struct relay_tap *relay_tap_add(struct relay *r, const char *stream_id, relay_tap_fn fn, void *arg);
 void relay_tap_remove(struct relay *r, struct relay_tap *t);

@@ -461,6 +461,12 @@ static cJSON *tick_json(struct worker *w)
 		mixpool_slot_stats(mixpool_slot(w->m->pool, (unsigned)(w - w->m->workers)), &ps);
 	cJSON_AddNumberToObject(j, "parallel_jobs", (double)ps.jobs);
 	cJSON_AddNumberToObject(j, "helper_jobs", (double)ps.helped);
+	struct relay_stats rs = { 0 };
+	if (w->relay)
+		relay_get_stats(w->relay, &rs);
+	cJSON_AddNumberToObject(j, "relay_packets", (double)rs.packets);
+	cJSON_AddNumberToObject(j, "relay_copies", (double)rs.copies);
+	cJSON_AddNumberToObject(j, "relay_dropped", (double)rs.dropped);
 	return j;
 }
 

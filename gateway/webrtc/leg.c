@@ -4,14 +4,23 @@
  *   NEW (an offerer until its answer) --gathering/checks--> CHECKING --ICE ready--> DTLS --keys--> CONNECTED
  *   any --ICE failed (incl. consent lost), DTLS failure--> FAILED
  * Datagrams from libnice are split by their first byte (RFC 7983): DTLS to
- * the handshake, SRTP/SRTCP to the session; STUN never reaches us. */
+ * the handshake, SRTP/SRTCP to the session; STUN never reaches us.
+ *
+ * With cfg->epoll_rx the agent runs on a GLib context of the leg's own,
+ * driven by the worker (rg_subctx: its socket in the worker's epoll set,
+ * its timers among the worker's timers). With cfg->direct_tx our datagrams
+ * are written to the selected pair's socket with sendto(2) (path_changed,
+ * whenever ICE selects a pair); libnice keeps reading the socket (STUN,
+ * then ours) and sending its own STUN on it. */
 #include "webrtc/leg.h"
 
 #include <agent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include "core/log.h"
@@ -23,7 +32,13 @@
 #include "webrtc/srtp.h"
 
 #define PKT_MAX 1500
-#define RTCP_INTERVAL_MS 1000
+/* RTCP: the first report a second after the keys are in place, then every
+ * RTCP_INTERVAL_MS on average, each interval drawn from 0.5 to 1.5 times
+ * that (RFC 3550 6.2: 5 s is its minimum; browsers report on audio every
+ * 5 s). Once a second cost a worker of 2000 legs 2000 reports to build and
+ * protect and, from its peers, 2000 to read every second. */
+#define RTCP_FIRST_MS 1000
+#define RTCP_INTERVAL_MS 5000
 
 struct rg_leg {
 	struct rg_loop *loop;
@@ -37,10 +52,15 @@ struct rg_leg {
 
 	NiceAgent *agent;
 	guint stream;
-	bool epoll_rx;                /* cfg->epoll_rx */
-	unsigned rx_switch_timer;     /* moving the receive side to rx_watch */
-	struct rg_fd_watch *rx_watch; /* the selected socket in the loop's epoll set */
-	GMainContext *rx_ctx;         /* libnice's sources then, iterated only by its reads */
+	struct rg_subctx *sub;        /* cfg->epoll_rx: the agent's own context, or NULL */
+	bool direct_tx;               /* cfg->direct_tx */
+	int tx_fd;                    /* the selected socket for sendto, -1: nice_agent_send */
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} tx_to;                      /* the selected remote candidate */
+	socklen_t tx_to_len;
 	char ufrag[64], pwd[64];
 	bool remote_done;
 
@@ -67,6 +87,8 @@ struct rg_leg {
 	int rtt_ms;
 
 	uint64_t pkts_in, bytes_in, pkts_out, bytes_out, srtp_errors, dropped;
+	uint64_t pkts_direct;           /* of pkts_out: sent with sendto on tx_fd */
+	uint64_t send_errors, send_full; /* datagrams not sent; of them, the socket's buffer was full */
 	char selected[160];
 };
 
@@ -95,12 +117,33 @@ static void set_state(struct rg_leg *leg, enum rg_leg_state st, const char *why)
 
 /* ---- sending ---- */
 
+/* A datagram that did not go out (err: an errno; nice_agent_send does not
+ * say why, EIO). Dropped, as the network would: no retry, no queue. */
+static void send_failed(struct rg_leg *leg, int err)
+{
+	leg->send_errors++;
+	if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS)
+		leg->send_full++;
+}
+
 static void send_raw(struct rg_leg *leg, const uint8_t *buf, size_t len)
 {
-	if (nice_agent_send(leg->agent, leg->stream, 1, (guint)len, (const gchar *)buf) >= 0) {
-		leg->pkts_out++;
-		leg->bytes_out += len;
+	if (leg->tx_fd >= 0) {
+		if (sendto(leg->tx_fd, buf, len, MSG_DONTWAIT, &leg->tx_to.sa, leg->tx_to_len) < 0) {
+			send_failed(leg, errno);
+			return;
+		}
+		leg->pkts_direct++;
+	} else {
+		gint n = nice_agent_send(leg->agent, leg->stream, 1, (guint)len, (const gchar *)buf);
+		rg_subctx_sync(leg->sub);
+		if (n < 0) {
+			send_failed(leg, EIO);
+			return;
+		}
 	}
+	leg->pkts_out++;
+	leg->bytes_out += len;
 }
 
 static void dtls_send(void *arg, const uint8_t *buf, size_t len)
@@ -137,11 +180,26 @@ static void send_rtcp(struct rg_leg *leg, uint8_t *buf, size_t len)
 		send_raw(leg, buf, (size_t)n);
 }
 
+static unsigned rtcp_interval_ms(void)
+{
+	uint32_t r;
+	rg_random_bytes(&r, sizeof r);
+	return RTCP_INTERVAL_MS / 2 + r % RTCP_INTERVAL_MS;
+}
+
+static void rtcp_send_report(struct rg_leg *leg);
+
 static bool rtcp_tick(void *arg)
 {
 	struct rg_leg *leg = arg;
-	if (leg->state != RG_LEG_CONNECTED)
-		return true;
+	leg->rtcp_timer = rg_timer_add(leg->loop, rtcp_interval_ms(), rtcp_tick, leg);
+	if (leg->state == RG_LEG_CONNECTED)
+		rtcp_send_report(leg);
+	return false;
+}
+
+static void rtcp_send_report(struct rg_leg *leg)
+{
 	uint8_t buf[512 + RG_SRTP_MAX_TRAILER];
 	struct rtcp_report_block rb;
 	int n = 0, k;
@@ -155,12 +213,11 @@ static bool rtcp_tick(void *arg)
 		n = rtcp_rr_build(buf, 512, leg->ssrc, &rb, have_rb ? 1 : 0);
 	}
 	if (n <= 0)
-		return true;
+		return;
 	k = rtcp_sdes_cname_build(buf + n, (size_t)(512 - n), leg->ssrc, leg->cname);
 	if (k > 0)
 		n += k;
 	send_rtcp(leg, buf, (size_t)n);
-	return true;
 }
 
 static void rtcp_in(struct rg_leg *leg, const uint8_t *buf, size_t len)
@@ -260,7 +317,7 @@ static void dtls_progress(struct rg_leg *leg, enum rg_dtls_state st)
 		}
 		leg->profile = keys.profile;
 		memset(&keys, 0, sizeof keys);
-		leg->rtcp_timer = rg_timer_add(leg->loop, RTCP_INTERVAL_MS, rtcp_tick, leg);
+		leg->rtcp_timer = rg_timer_add(leg->loop, RTCP_FIRST_MS, rtcp_tick, leg);
 		set_state(leg, RG_LEG_CONNECTED, NULL);
 		return;
 	}
@@ -284,45 +341,59 @@ static void dtls_arm(struct rg_leg *leg)
 		leg->dtls_timer = rg_timer_add(leg->loop, (unsigned)(ms > 0 ? ms : 1), dtls_timeout, leg);
 }
 
-static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf, gpointer data);
-
-/* ---- receiving through the loop's epoll set (cfg->epoll_rx) ----
+/* ---- the selected pair's socket (cfg->direct_tx) ----
  *
- * Once ICE has selected a pair, libnice's receive source moves to a
- * GMainContext of the leg's own (rx_ctx) that no loop runs; the selected
- * socket goes into the worker's epoll set, and when it is readable that
- * context is iterated here: libnice reads the socket, handles STUN itself
- * and calls on_recv with the rest, as before. The worker's GLib loop then
- * no longer polls this leg's socket on every wakeup. */
+ * Our datagrams go out with sendto(2) on the selected pair's socket to the
+ * selected remote candidate's address, which is what nice_agent_send does
+ * for a UDP pair, less its agent lock, lookups and GIO layers per datagram.
+ * A relayed (TURN) local candidate has no socket of ours (libnice wraps the
+ * datagrams for the relay), so nice_agent_send stays; so it does once ICE
+ * has failed (consent lost: nothing more may be sent, and libnice refuses).
+ * A new selected pair, or the component becoming ready, moves the sending
+ * side (the DTLS handshake starts from that signal). */
 
-/* One iteration per readiness event: libnice's dispatch reads the socket
- * until it would block, and for a publisher that read can relay for a long
- * time on a worker that is behind; the other watches (other legs' consent
- * checks) must get their turn before the next one. */
-static void rx_ready(int fd, unsigned events, void *arg)
+/* Sends with sendto on fd to the selected remote candidate; -1, or no
+ * usable pair: through nice_agent_send. */
+static void tx_follow(struct rg_leg *leg, int fd)
 {
-	(void)fd;
-	(void)events;
-	struct rg_leg *leg = arg;
-	if (leg->rx_ctx)
-		g_main_context_iteration(leg->rx_ctx, FALSE);
+	NiceCandidate *l = NULL, *r = NULL; /* the agent's own */
+	leg->tx_fd = -1;
+	if (fd < 0 || leg->state == RG_LEG_FAILED || leg->state == RG_LEG_CLOSED ||
+	    !nice_agent_get_selected_pair(leg->agent, leg->stream, 1, &l, &r))
+		return;
+	memset(&leg->tx_to, 0, sizeof leg->tx_to);
+	nice_address_copy_to_sockaddr(&r->addr, &leg->tx_to.sa);
+	if (leg->tx_to.sa.sa_family == AF_INET)
+		leg->tx_to_len = sizeof leg->tx_to.in;
+	else if (leg->tx_to.sa.sa_family == AF_INET6)
+		leg->tx_to_len = sizeof leg->tx_to.in6;
+	else
+		return;
+	leg->tx_fd = fd;
 }
 
-static bool rx_switch(void *arg)
+/* The selected pair's socket; -1: no pair yet, a TURN-relayed local
+ * candidate, or not UDP. */
+static int selected_fd(struct rg_leg *leg)
 {
-	struct rg_leg *leg = arg;
-	leg->rx_switch_timer = 0;
 	GSocket *s = nice_agent_get_selected_socket(leg->agent, leg->stream, 1);
-	if (!s)
-		return false; /* a TURN relay: libnice's source stays on the worker */
-	int fd = g_socket_get_fd(s);
-	g_object_unref(s); /* the agent keeps its own */
-	leg->rx_watch = rg_fd_watch_add(leg->loop, fd, RG_FD_IN, rx_ready, leg);
-	if (!leg->rx_watch)
-		return false;
-	leg->rx_ctx = g_main_context_new();
-	nice_agent_attach_recv(leg->agent, leg->stream, 1, leg->rx_ctx, on_recv, leg);
-	return false;
+	int fd = s ? g_socket_get_fd(s) : -1;
+	if (s)
+		g_object_unref(s); /* the agent keeps its own */
+	return fd;
+}
+
+static void path_changed(struct rg_leg *leg)
+{
+	if (leg->direct_tx)
+		tx_follow(leg, selected_fd(leg));
+}
+
+/* After a call into libnice from outside its dispatch (cfg->epoll_rx): it
+ * may have added or removed timers or sockets. */
+static void ice_sync(struct rg_leg *leg)
+{
+	rg_subctx_sync(leg->sub);
 }
 
 static void on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf, gpointer data)
@@ -400,6 +471,7 @@ static void on_pair(NiceAgent *agent, guint stream, guint comp, NiceCandidate *l
 	nice_address_to_string(&r->addr, ra);
 	snprintf(leg->selected, sizeof leg->selected, "%s:%u <-> %s:%u", la,
 		 nice_address_get_port(&l->addr), ra, nice_address_get_port(&r->addr));
+	path_changed(leg);
 }
 
 static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint state, gpointer data)
@@ -410,21 +482,25 @@ static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint
 	if (stream != leg->stream)
 		return;
 	if (state == NICE_COMPONENT_STATE_FAILED) {
+		leg->tx_fd = -1; /* nothing more goes out but through libnice, which refuses */
 		set_state(leg, RG_LEG_FAILED, leg->state == RG_LEG_CONNECTED ? "ICE consent lost" : "ICE failed");
 	} else if ((state == NICE_COMPONENT_STATE_READY || state == NICE_COMPONENT_STATE_CONNECTED) &&
 		   leg->state == RG_LEG_CHECKING && leg->dtls) {
 		set_state(leg, RG_LEG_DTLS, NULL);
+		path_changed(leg);
 		rg_dtls_start(leg->dtls);
 		dtls_arm(leg);
-		/* not from inside libnice's signal: it may be receiving */
-		if (leg->epoll_rx && !leg->rx_watch && !leg->rx_switch_timer)
-			leg->rx_switch_timer = rg_timer_add(leg->loop, 0, rx_switch, leg);
 	}
 }
 
-static int ice_setup(struct rg_leg *leg, const struct rg_leg_config *cfg, GMainContext *ctx,
-		     char *err, size_t errlen)
+static int ice_setup(struct rg_leg *leg, const struct rg_leg_config *cfg, char *err, size_t errlen)
 {
+	/* the worker pushed its context as the thread default (core/loop.c) */
+	GMainContext *ctx = g_main_context_get_thread_default();
+	if (cfg->epoll_rx) {
+		leg->sub = rg_subctx_new(leg->loop);
+		ctx = rg_subctx_glib_context(leg->sub);
+	}
 	leg->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
 					 NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
 	if (!leg->agent)
@@ -451,7 +527,7 @@ static int ice_setup(struct rg_leg *leg, const struct rg_leg_config *cfg, GMainC
 	return 0;
 }
 
-int rg_leg_remote_candidate(struct rg_leg *leg, const char *cand)
+static int remote_candidate(struct rg_leg *leg, const char *cand)
 {
 	struct sdp_candidate sc;
 	int rc = sdp_candidate_parse(&sc, cand, strlen(cand));
@@ -477,6 +553,13 @@ int rg_leg_remote_candidate(struct rg_leg *leg, const char *cand)
 	nice_agent_set_remote_candidates(leg->agent, leg->stream, 1, l);
 	g_slist_free_full(l, (GDestroyNotify)nice_candidate_free);
 	return 0;
+}
+
+int rg_leg_remote_candidate(struct rg_leg *leg, const char *cand)
+{
+	int rc = remote_candidate(leg, cand);
+	ice_sync(leg);
+	return rc;
 }
 
 /* ---- creation ---- */
@@ -551,8 +634,7 @@ static int build(struct rg_leg *leg, const struct rg_leg_config *cfg, const stru
 	leg->level_id = m->ext_audio_level;
 	/* what the answer accepts (sdp_build.c: one-byte ids) */
 	leg->capture_id = m->ext_abs_capture_time <= 14 ? m->ext_abs_capture_time : 0;
-	/* the worker pushed its context as the thread default (core/loop.c) */
-	int rc = ice_setup(leg, cfg, g_main_context_get_thread_default(), err, errlen);
+	int rc = ice_setup(leg, cfg, err, errlen);
 	if (rc)
 		return rc;
 	rc = answer(leg, offer, cfg->cert, ans, err, errlen);
@@ -569,7 +651,8 @@ static void leg_init(struct rg_leg *leg, struct rg_loop *worker, const struct rg
 	leg->cb = cb;
 	leg->arg = arg;
 	leg->cert = cfg->cert;
-	leg->epoll_rx = cfg->epoll_rx;
+	leg->direct_tx = cfg->direct_tx;
+	leg->tx_fd = -1;
 	snprintf(leg->public_address, sizeof leg->public_address, "%s",
 		 cfg->public_address ? cfg->public_address : "");
 	rg_random_bytes(&leg->ssrc, sizeof leg->ssrc);
@@ -647,7 +730,7 @@ int rg_leg_create_offer(struct rg_leg **out, struct rg_loop *worker, const struc
 	leg_init(leg, worker, cfg, dir, cb, arg);
 	leg->offerer = true;
 	leg->opus_pt = OFFER_OPUS_PT;
-	int rc = ice_setup(leg, cfg, g_main_context_get_thread_default(), err, errlen);
+	int rc = ice_setup(leg, cfg, err, errlen);
 	if (!rc)
 		rc = offer(leg, offer_sdp, err, errlen);
 	if (rc) {
@@ -680,6 +763,7 @@ int rg_leg_set_answer(struct rg_leg *leg, const char *answer_sdp, size_t len, ch
 	free(ans);
 	if (!rc)
 		leg->state = RG_LEG_CHECKING;
+	ice_sync(leg);
 	return rc;
 }
 
@@ -688,6 +772,7 @@ int rg_leg_set_answer(struct rg_leg *leg, const char *answer_sdp, size_t len, ch
 void rg_leg_start(struct rg_leg *leg)
 {
 	nice_agent_gather_candidates(leg->agent, leg->stream);
+	ice_sync(leg);
 }
 
 void rg_leg_free(struct rg_leg *leg)
@@ -702,23 +787,22 @@ void rg_leg_free(struct rg_leg *leg)
 	}
 	rg_timer_cancel(leg->dtls_timer);
 	rg_timer_cancel(leg->rtcp_timer);
-	rg_timer_cancel(leg->rx_switch_timer);
-	if (leg->rx_watch)
-		rg_fd_watch_remove(leg->rx_watch);
-	leg->rx_watch = NULL;
 	rg_dtls_free(leg->dtls); /* close_notify goes out through the agent */
 	rg_srtp_free(leg->srtp);
 	if (leg->agent) {
 		/* no callback from here on; a NULL context would be GLib's default
 		 * one, which another thread (the control loop) runs: the socket
 		 * sources would be dispatched there while this thread frees them */
-		nice_agent_attach_recv(leg->agent, leg->stream, 1, g_main_context_get_thread_default(), NULL, NULL);
+		GMainContext *ctx = leg->sub ? rg_subctx_glib_context(leg->sub) : g_main_context_get_thread_default();
+		nice_agent_attach_recv(leg->agent, leg->stream, 1, ctx, NULL, NULL);
 		g_signal_handlers_disconnect_by_data(leg->agent, leg);
+		/* not driven from here on (the agent keeps the context until it goes) */
+		rg_subctx_free(leg->sub);
 		nice_agent_remove_stream(leg->agent, leg->stream);
 		g_object_unref(leg->agent);
+	} else {
+		rg_subctx_free(leg->sub);
 	}
-	if (leg->rx_ctx)
-		g_main_context_unref(leg->rx_ctx);
 	free(leg);
 }
 
@@ -728,31 +812,68 @@ uint8_t rg_leg_audio_level_id(const struct rg_leg *leg) { return leg->level_id; 
 uint8_t rg_leg_capture_time_id(const struct rg_leg *leg) { return leg->capture_id; }
 uint32_t rg_leg_ssrc(const struct rg_leg *leg) { return leg->ssrc; }
 
-cJSON *rg_leg_to_json(const struct rg_leg *leg)
+void rg_leg_get_stats(const struct rg_leg *leg, struct rg_leg_stats *st)
+{
+	memset(st, 0, sizeof *st);
+	st->dir = leg->dir;
+	st->state = leg->state;
+	st->epoll_rx = leg->sub != NULL;
+	st->direct_tx = leg->tx_fd >= 0;
+	st->dtls_state = leg->dtls ? rg_dtls_state_name(rg_dtls_state(leg->dtls)) : "new";
+	st->srtp_profile = rg_srtp_profile_name(leg->profile);
+	memcpy(st->selected, leg->selected, sizeof st->selected);
+	st->pkts_in = leg->pkts_in;
+	st->bytes_in = leg->bytes_in;
+	st->pkts_out = leg->pkts_out;
+	st->bytes_out = leg->bytes_out;
+	st->pkts_direct = leg->pkts_direct;
+	st->send_errors = leg->send_errors;
+	st->send_full = leg->send_full;
+	st->srtp_errors = leg->srtp_errors;
+	st->measured = leg->dir == RG_LEG_RECV && leg->rx_started;
+	if (st->measured) {
+		st->packets_lost = (int64_t)rtp_rx_stats_lost(&leg->rx);
+		st->jitter_ms = rtp_rx_stats_jitter(&leg->rx) / 48.0;
+	} else {
+		st->packets_lost = leg->peer_cumulative_lost;
+		st->fraction_lost = leg->peer_fraction_lost / 256.0;
+		st->jitter_ms = leg->peer_jitter / 48.0;
+	}
+	st->rtt_ms = leg->rtt_ms;
+}
+
+cJSON *rg_leg_stats_to_json(const struct rg_leg_stats *st)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "direction", leg->dir == RG_LEG_RECV ? "publish" : "play");
-	cJSON_AddStringToObject(o, "state", rg_leg_state_name(leg->state));
-	cJSON_AddStringToObject(o, "ice_state", leg->state == RG_LEG_CHECKING ? "checking"
-				: leg->state >= RG_LEG_DTLS && leg->state <= RG_LEG_CONNECTED ? "connected"
-				: leg->state == RG_LEG_FAILED ? "failed" : "new");
-	cJSON_AddStringToObject(o, "selected_pair", leg->selected);
-	cJSON_AddStringToObject(o, "receive", leg->rx_watch ? "epoll" : "glib");
-	cJSON_AddStringToObject(o, "dtls_state", leg->dtls ? rg_dtls_state_name(rg_dtls_state(leg->dtls)) : "new");
-	cJSON_AddStringToObject(o, "srtp_profile", rg_srtp_profile_name(leg->profile));
-	cJSON_AddNumberToObject(o, "packets_in", (double)leg->pkts_in);
-	cJSON_AddNumberToObject(o, "bytes_in", (double)leg->bytes_in);
-	cJSON_AddNumberToObject(o, "packets_out", (double)leg->pkts_out);
-	cJSON_AddNumberToObject(o, "bytes_out", (double)leg->bytes_out);
-	cJSON_AddNumberToObject(o, "srtp_errors", (double)leg->srtp_errors);
-	if (leg->dir == RG_LEG_RECV && leg->rx_started) {
-		cJSON_AddNumberToObject(o, "packets_lost", (double)rtp_rx_stats_lost(&leg->rx));
-		cJSON_AddNumberToObject(o, "jitter_ms", rtp_rx_stats_jitter(&leg->rx) / 48.0);
-	} else {
-		cJSON_AddNumberToObject(o, "packets_lost", leg->peer_cumulative_lost);
-		cJSON_AddNumberToObject(o, "fraction_lost", leg->peer_fraction_lost / 256.0);
-		cJSON_AddNumberToObject(o, "jitter_ms", leg->peer_jitter / 48.0);
-	}
-	cJSON_AddNumberToObject(o, "rtt_ms", leg->rtt_ms);
+	cJSON_AddStringToObject(o, "direction", st->dir == RG_LEG_RECV ? "publish" : "play");
+	cJSON_AddStringToObject(o, "state", rg_leg_state_name(st->state));
+	cJSON_AddStringToObject(o, "ice_state", st->state == RG_LEG_CHECKING ? "checking"
+				: st->state >= RG_LEG_DTLS && st->state <= RG_LEG_CONNECTED ? "connected"
+				: st->state == RG_LEG_FAILED ? "failed" : "new");
+	cJSON_AddStringToObject(o, "selected_pair", st->selected);
+	cJSON_AddStringToObject(o, "receive", st->epoll_rx ? "epoll" : "glib");
+	cJSON_AddStringToObject(o, "send", st->direct_tx ? "direct" : "libnice");
+	cJSON_AddStringToObject(o, "dtls_state", st->dtls_state);
+	cJSON_AddStringToObject(o, "srtp_profile", st->srtp_profile);
+	cJSON_AddNumberToObject(o, "packets_in", (double)st->pkts_in);
+	cJSON_AddNumberToObject(o, "bytes_in", (double)st->bytes_in);
+	cJSON_AddNumberToObject(o, "packets_out", (double)st->pkts_out);
+	cJSON_AddNumberToObject(o, "bytes_out", (double)st->bytes_out);
+	cJSON_AddNumberToObject(o, "packets_out_direct", (double)st->pkts_direct);
+	cJSON_AddNumberToObject(o, "send_errors", (double)st->send_errors);
+	cJSON_AddNumberToObject(o, "send_full", (double)st->send_full);
+	cJSON_AddNumberToObject(o, "srtp_errors", (double)st->srtp_errors);
+	cJSON_AddNumberToObject(o, "packets_lost", (double)st->packets_lost);
+	if (!st->measured)
+		cJSON_AddNumberToObject(o, "fraction_lost", st->fraction_lost);
+	cJSON_AddNumberToObject(o, "jitter_ms", st->jitter_ms);
+	cJSON_AddNumberToObject(o, "rtt_ms", st->rtt_ms);
 	return o;
+}
+
+cJSON *rg_leg_to_json(const struct rg_leg *leg)
+{
+	struct rg_leg_stats st;
+	rg_leg_get_stats(leg, &st);
+	return rg_leg_stats_to_json(&st);
 }

@@ -31,13 +31,23 @@ struct rg_leg_config {
 	const char *bind_address;   /* media.address: gathered and bound */
 	const char *public_address; /* media.public_address: advertised instead ("" none) */
 	uint16_t port_min, port_max;
-	/* Once ICE has selected a pair, receive from its socket through the
-	 * worker's epoll set (rg_fd_watch) instead of the GLib source libnice
-	 * keeps per socket: GLib polls every source on every wakeup, O(legs),
-	 * epoll only the ready ones (a worker receiving from thousands of legs,
-	 * such as the load client's). Falls back to libnice's source when the
-	 * selected pair has no plain socket of ours (a TURN relay). */
+	/* Run the leg's libnice agent on a GLib context of its own, driven by
+	 * the worker (rg_subctx): its sockets are read through the worker's
+	 * epoll set and its timers (connectivity checks, consent freshness,
+	 * keepalives) are among the worker's timers. Otherwise the agent's
+	 * sources are on the worker's GLib context, and GLib prepares, polls
+	 * and checks every one of them on every wakeup: O(legs) per wakeup,
+	 * for a worker with thousands of legs (the server's, the load
+	 * client's) most of its time. */
 	bool epoll_rx;
+	/* Once ICE has selected a pair whose local side is a plain UDP socket
+	 * (host, server- or peer-reflexive candidate), send DTLS, SRTP and SRTCP
+	 * with sendto(2) on that socket to the selected remote address, instead
+	 * of nice_agent_send (its lock, lookups and GIO layers per packet).
+	 * Follows changes of the selected pair; libnice keeps sending STUN
+	 * (checks, consent freshness) itself. Falls back to nice_agent_send for
+	 * a TURN-relayed local candidate and after ICE failed. */
+	bool direct_tx;
 };
 
 /* What the leg does with media: receive it (the server's publish legs,
@@ -112,8 +122,26 @@ uint8_t rg_leg_capture_time_id(const struct rg_leg *leg);
 uint32_t rg_leg_ssrc(const struct rg_leg *leg);          /* the SSRC a SEND leg uses */
 /* Frees; sends DTLS close_notify and RTCP BYE when connected. */
 void rg_leg_free(struct rg_leg *leg);
-/* ICE state, selected pair, DTLS state, SRTP profile, packets/bytes,
- * loss, jitter, RTT. */
+/* A leg's figures at one moment: a plain copy another thread can keep
+ * (the control loop keeps each leg's last and makes JSON of it when the
+ * admin API asks). The names are static strings. */
+struct rg_leg_stats {
+	enum rg_leg_dir dir;
+	enum rg_leg_state state;
+	bool epoll_rx, direct_tx; /* how the socket is read and written now */
+	const char *dtls_state, *srtp_profile;
+	char selected[160];
+	uint64_t pkts_in, bytes_in, pkts_out, bytes_out, pkts_direct, send_errors, send_full, srtp_errors;
+	bool measured;          /* a receiving leg's own loss and jitter, else the peer's reports */
+	int64_t packets_lost;
+	double fraction_lost;   /* the peer's last report (0..1) */
+	double jitter_ms;
+	int rtt_ms;
+};
+void rg_leg_get_stats(const struct rg_leg *leg, struct rg_leg_stats *st);
+/* ICE state, selected pair, how the socket is read and written, DTLS
+ * state, SRTP profile, packets/bytes, send errors, loss, jitter, RTT. */
+cJSON *rg_leg_stats_to_json(const struct rg_leg_stats *st);
 cJSON *rg_leg_to_json(const struct rg_leg *leg);
 
 #endif

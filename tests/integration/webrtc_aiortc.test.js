@@ -81,6 +81,10 @@ test('aiortc publishes 440 Hz, another aiortc plays it: the tone arrives', async
   const ply = legs.find((l) => l.direction === 'play');
   assert.ok(pl.packets_in > 50, JSON.stringify(pl));
   assert.ok(ply.packets_out > 50, JSON.stringify(ply));
+  // after ICE the server writes with sendto on the selected socket, not through libnice
+  assert.strictEqual(ply.send, 'direct', JSON.stringify(ply));
+  assert.ok(ply.packets_out_direct > 50 && ply.packets_out_direct <= ply.packets_out, JSON.stringify(ply));
+  assert.strictEqual(ply.send_errors, 0, JSON.stringify(ply));
   const u = await srv.admin('GET', '/v1/rooms/media-1/users/listener');
   assert.strictEqual(u.json.legs.length, 1);
   assert.strictEqual(u.json.legs[0].direction, 'play');

@@ -369,6 +369,8 @@ stest('2. a page joining later hears both streams; the admin API shows the legs 
     assert.match(leg.selected_pair, /^127\.0\.0\.1:\d+ <-> 127\.0\.0\.1:\d+$/, what);
     assert.strictEqual(leg.srtp_errors, 0, what);
     assert.ok(leg.bytes_in > 0 && leg.bytes_out > 0, what); // RTCP both ways
+    assert.strictEqual(leg.send, 'direct', what); // sendto on the selected socket
+    assert.ok(leg.packets_out_direct > 0 && leg.send_errors === 0, what);
   }
   // GET /v1/rooms/{room}/users/{user}: that user's legs
   const bobLegs = await adminUntil(`/v1/rooms/${ROOM}/users/bob`, (j) => j.legs && j.legs.length === 2);

@@ -205,7 +205,7 @@ static void test_real_mixer(void **state)
 {
 	(void)state;
 	struct fixture *f = g_new0(struct fixture, 1);
-	f->relay = relay_new(NULL, NULL);
+	f->relay = relay_new(NULL, NULL, NULL);
 	struct mixer_config cfg = { .max_talkers = 3, .jb_min_ms = 40, .jb_max_ms = 200 };
 	f->mx = mixer_new(f->relay, &cfg);
 	struct rg_codec_params op;
@@ -324,7 +324,7 @@ static void test_mix_heard_by_mix(void **state)
 {
 	(void)state;
 	struct fixture *f = g_new0(struct fixture, 1);
-	f->relay = relay_new(NULL, NULL);
+	f->relay = relay_new(NULL, NULL, NULL);
 	struct mixer_config cfg = { .max_talkers = 3, .jb_min_ms = 40, .jb_max_ms = 200 };
 	f->mx = mixer_new(f->relay, &cfg);
 	struct rg_codec_params op;
@@ -544,7 +544,7 @@ static void test_helpers_same_packets(void **state)
 	struct par_fixture *f = g_new0(struct par_fixture, 1);
 	struct mixpool *pool = NULL;
 	assert_int_equal(mixpool_new(&pool, 2, 1, MIXER_SCRATCH_BYTES), 0);
-	f->relay = relay_new(NULL, NULL);
+	f->relay = relay_new(NULL, NULL, NULL);
 	par_now = 1000000;
 	for (int k = 0; k < 2; k++) {
 		struct mixer_config cfg = { .max_talkers = MEMBERS, .jb_min_ms = 40, .jb_max_ms = 200,

@@ -67,7 +67,7 @@ struct opts {
 	char secret[33];
 	int server_pid;
 	uint16_t port_min, port_max;
-	bool json, verbose, glib_rx;
+	bool json, verbose, glib_rx, nice_tx;
 	const char *row;      /* "area|case": print a ROW| line for make bench */
 	double floor_pps;     /* the floor's packets/s per core, for the comparison */
 };
@@ -577,6 +577,16 @@ static void report(const struct result *r)
 	double per_core = srv && r->server_cpu_s > 0 ? (double)st->rx / r->server_cpu_s : -1;
 	double rss_leg = srv && r->play_legs ? (r->rss_kb - r->rss_base_kb) / r->play_legs : -1;
 	double p50 = pct(st, 50), p99 = pct(st, 99), mx = (double)st->lat_max_us / 1000.0;
+	/* copies asked: every packet sent, to each player of its stream */
+	double per_stream = r->publish_legs ? (double)r->play_legs / r->publish_legs : 0;
+	double asked = (double)st->sent * per_stream;
+	double delivered = asked > 0 ? 100.0 * (double)st->rx / asked : 0;
+	/* One stream's copies leave one after the other: at the floor's cost per
+	 * copy, the k-th leaves k x that after the first, so the order alone
+	 * puts the median player half a fan-out and the 99th percentile 0.99 of
+	 * one behind (the latency samples spread over the whole order). */
+	double copy_ms = g.o.floor_pps > 0 ? 1000.0 / g.o.floor_pps : 0;
+	double floor_p50 = 0.5 * per_stream * copy_ms, floor_p99 = 0.99 * per_stream * copy_ms;
 	if (g.o.json) {
 		printf("{\"rooms\":%u,\"talkers_per_room\":%u,\"listeners_per_room\":%u,\"publish_legs\":%u,"
 		       "\"play_legs\":%u,\"play_legs_asked\":%u,\"failed_legs\":%u,\"retries\":%u,"
@@ -585,12 +595,13 @@ static void report(const struct result *r)
 		       ",\"expected\":%" PRIu64 ",\"loss_pct\":%.4f,\"relayed_pps\":%.0f,\"latency_ms\":{\"p50\":%.3f,"
 		       "\"p99\":%.3f,\"max\":%.3f},\"server_cpu_pct\":%.1f,\"server_cpu_pct_per_listener\":%.4f,"
 		       "\"lost_in_window\":%u,\"loadavg\":\"%s\",\"relayed_pps_per_core\":%.0f,\"server_rss_kb\":{\"idle\":%.0f,\"base\":%.0f,\"window\":%.0f,"
-		       "\"per_play_leg\":%.1f},\"client_cpu_pct\":%.1f}\n",
+		       "\"per_play_leg\":%.1f},\"client_cpu_pct\":%.1f,\"asked\":%.0f,\"delivered_pct\":%.2f,"
+		       "\"floor_order_ms\":{\"p50\":%.3f,\"p99\":%.3f}}\n",
 		       g.o.rooms, g.o.talkers, g.o.listeners, r->publish_legs, r->play_legs, r->play_total, r->failed,
 		       r->retries, r->decrypting, r->publish_setup_s, r->play_setup_s, st->rx_decrypted, r->window_s,
 		       st->sent, st->rx, st->expected, loss, rx_pps, p50, p99, mx, cpu_pct,
 		       r->play_legs ? cpu_pct / r->play_legs : 0, r->lost_in_window, r->loadavg, per_core, r->rss_idle_kb, r->rss_base_kb, r->rss_kb,
-		       rss_leg, 100.0 * r->client_cpu_s / r->window_s);
+		       rss_leg, 100.0 * r->client_cpu_s / r->window_s, asked, delivered, floor_p50, floor_p99);
 	} else {
 		printf("rg-load: %u rooms x (%u talkers, %u listeners): %u publish legs, %u of %u play legs "
 		       "connected, %u failed after %u retries in all\n",
@@ -600,9 +611,15 @@ static void report(const struct result *r)
 		       r->publish_setup_s, r->play_setup_s, g.o.setup_rate, g.o.window);
 		printf("  window %.1f s: sent %" PRIu64 ", relayed copies received %" PRIu64 " of %" PRIu64
 		       " (loss %.3f %%), %.0f packets/s\n", r->window_s, st->sent, st->rx, st->expected, loss, rx_pps);
+		printf("  delivered: %.0f of the %.0f copies asked (%u players per stream x packets sent): %.1f %%\n",
+		       (double)st->rx, asked, (unsigned)(per_stream + 0.5), delivered);
 		printf("  latency send -> relayed copy received, over the %u play legs that decrypt (every %u-th; "
 		       "%" PRIu64 " packets): p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
 		       r->decrypting, g.o.decrypt_every, st->rx_decrypted, p50, p99, mx);
+		if (copy_ms > 0)
+			printf("  the floor's fan-out order alone (a copy every %.2f us, %u per stream): "
+			       "p50 %.2f ms, p99 %.2f ms after the first copy\n",
+			       copy_ms * 1000, (unsigned)(per_stream + 0.5), floor_p50, floor_p99);
 		if (st->bad)
 			printf("  %" PRIu64 " decrypted packets without a send time\n", st->bad);
 		if (srv)
@@ -616,15 +633,17 @@ static void report(const struct result *r)
 			printf("  %u legs failed or closed during the window\n", r->lost_in_window);
 	}
 	if (g.o.row) {
-		char floor_cmp[64] = "";
+		char floor_cmp[64] = "", floor_lat[64] = "";
 		if (g.o.floor_pps > 0 && per_core > 0)
 			snprintf(floor_cmp, sizeof floor_cmp, ", floor/server %.1fx", g.o.floor_pps / per_core);
-		printf("ROW| %s | %.0f pkt/s relayed, %.0f pkt/s per core%s | %.1f %% (%.4f %% per listener) | "
-		       "%.2f / %.2f ms (max %.1f) | %.1f KB per play leg | %.3f %% (%u of %u legs failed, %u retries, "
+		if (copy_ms > 0)
+			snprintf(floor_lat, sizeof floor_lat, "; floor's order %.2f / %.2f", floor_p50, floor_p99);
+		printf("ROW| %s | %.0f pkt/s relayed (%.1f %% of asked), %.0f pkt/s per core%s | %.1f %% (%.4f %% per listener) | "
+		       "%.2f / %.2f ms (max %.1f%s) | %.1f KB per play leg | %.3f %% (%u of %u legs failed, %u retries, "
 		       "%u lost in the window; load %.14s) |\n",
-		       g.o.row, rx_pps, per_core, floor_cmp, cpu_pct, r->play_legs ? cpu_pct / r->play_legs : 0, p50,
-		       p99, mx, rss_leg, loss, r->failed, r->play_total + r->publish_legs, r->retries, r->lost_in_window,
-		       r->loadavg);
+		       g.o.row, rx_pps, delivered, per_core, floor_cmp, cpu_pct, r->play_legs ? cpu_pct / r->play_legs : 0,
+		       p50, p99, mx, floor_lat, rss_leg, loss, r->failed, r->play_total + r->publish_legs, r->retries,
+		       r->lost_in_window, r->loadavg);
 	}
 	fflush(stdout);
 }
@@ -761,6 +780,7 @@ static void usage(void)
 		"  --json                      one JSON object instead of text\n"
 		"  --verbose                   every leg attempt given up, with its reason\n"
 		"  --glib-rx                   legs read their sockets through GLib, not epoll\n"
+		"  --nice-tx                   legs send through nice_agent_send, not sendto\n"
 		"  --row 'AREA|CASE'           also print a ROW| line for make bench\n"
 		"  --floor PPS                 the floor's packets/s per core, compared in the ROW line\n");
 	exit(2);
@@ -804,7 +824,7 @@ static void parse_opts(int argc, char **argv)
 		{ "row", 1, 0, 'R' }, { "floor", 1, 0, 'f' }, { "help", 0, 0, 'h' },
 		{ "setup-rate", 1, 0, 'x' }, { "leg-timeout", 1, 0, 'T' }, { "retries", 1, 0, 'y' },
 		{ "decrypt-every", 1, 0, 'k' }, { "verbose", 0, 0, 'v' }, { "count-batch-ms", 1, 0, 'b' },
-		{ "glib-rx", 0, 0, 'g' },
+		{ "glib-rx", 0, 0, 'g' }, { "nice-tx", 0, 0, 'N' },
 		{ 0, 0, 0, 0 } };
 	g.o = (struct opts){ .rooms = 1, .talkers = 1, .listeners = 10, .workers = 3, .window = 32, .batch_ms = 2,
 			     .talkers_play = -1, .duration = 10, .warmup = 2, .port_min = 30000, .port_max = 60000,
@@ -843,6 +863,7 @@ static void parse_opts(int argc, char **argv)
 		case 'v': g.o.verbose = load_verbose = true; break;
 		case 'b': g.o.batch_ms = (unsigned)atoi(optarg); break;
 		case 'g': g.o.glib_rx = true; break;
+		case 'N': g.o.nice_tx = true; break;
 		default: usage();
 		}
 	}
@@ -861,7 +882,7 @@ int main(int argc, char **argv)
 	if (!cert)
 		return 1;
 	g.control = rg_loop_new_main("load");
-	struct rg_leg_config cfg = { cert, "127.0.0.1", "", g.o.port_min, g.o.port_max, !g.o.glib_rx };
+	struct rg_leg_config cfg = { cert, "127.0.0.1", "", g.o.port_min, g.o.port_max, !g.o.glib_rx, !g.o.nice_tx };
 	g.workers = calloc(g.o.workers, sizeof *g.workers);
 	for (unsigned i = 0; i < g.o.workers; i++)
 		g.workers[i] = lworker_new(i, g.control, &cfg, i > 0 ? g.o.batch_ms : 0);
