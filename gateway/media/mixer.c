@@ -32,7 +32,7 @@
  * selects (its selection can depend on the levels of the decodes before
  * it), and one of encodes. The packets do not depend on where the jobs ran:
  * each codec state sees the same frames in the same order. */
-#include "media/mixer.h"
+#include "media/mixer_int.h"
 
 #include <errno.h>
 #include <glib.h>
@@ -45,7 +45,6 @@
 #include "media/relay.h"
 #include "rtp/rtp.h"
 
-#define MAX_SLOTS 4
 #define ACTIVE_LEVEL 90   /* -dBov: quieter inputs are not mixed */
 #define STICKY_DB 6       /* bonus of the previous tick's talkers */
 #define MAX_TALKERS_LIMIT 1024
@@ -56,122 +55,6 @@
  * few talkers (3 decodes, 4 encodes) are better off serial. */
 #define PAR_MIN_JOBS 8
 #define N RG_FRAME_SAMPLES
-
-enum slot_kind { SLOT_SILENT, SLOT_PACKET, SLOT_LOST, SLOT_WAIT };
-
-/* Payloads point into the input's jitter buffer: valid until its next
- * put, so only until this tick's first emit (see the top of the file). */
-struct slot {
-	enum slot_kind kind;
-	uint32_t samples;
-	uint8_t level;
-	const uint8_t *buf, *next;
-	size_t len, next_len;
-};
-
-/* What decoding an input needs, lent by the mixer's pool. */
-struct mdec {
-	struct rg_decoder *d;
-	unsigned fifo_n;
-	int16_t pcm[N];                      /* this tick */
-	int16_t fifo[RG_MAX_PACKET_SAMPLES]; /* decoded beyond this tick */
-};
-
-struct min {
-	struct mixer *mx;
-	char *id;
-	struct relay_tap *tap;
-	struct rg_jbuf *jb;
-	struct mdec *dec;  /* lent while the input is decoded, or NULL */
-	uint64_t dec_tick; /* the last tick that decoded it */
-	bool in_room;      /* part of the "all" set */
-	unsigned list_refs; /* explicit outputs naming it */
-	bool wanted;       /* some output hears it */
-	/* this tick */
-	struct slot slots[MAX_SLOTS];
-	unsigned n_slots;
-	bool decoded, selected, was_selected, level_known;
-	uint8_t level;
-	/* statistics */
-	uint64_t frames, decodes, skipped, bad, fec, plc;
-};
-
-/* An encoder lent to an output for its N-1 mix, and the frame its job
- * encoded this tick. */
-struct lenc {
-	struct rg_encoder *e;
-	int len;
-	uint8_t level;
-	uint8_t buf[RG_MAX_PAYLOAD];
-};
-
-/* One codec of a group: the encoder its listeners share, and a pool of
- * encoders lent to the outputs whose own stream is being mixed (N-1). At
- * most max_talkers outputs need one at a time, so the pool holds
- * min(max_talkers, outputs with an own stream), made when outputs are
- * added: the tick never allocates. */
-struct shenc {
-	struct rg_codec_params cp;
-	struct rg_encoder *enc;
-	GPtrArray *spare;   /* struct lenc *, free to lend */
-	unsigned pool;      /* encoders made for lending */
-	unsigned n_minus_1; /* outputs with an own stream */
-	uint64_t tick;
-	int len;
-	uint8_t buf[RG_MAX_PAYLOAD];
-};
-
-struct group {
-	bool all;
-	char **streams; /* !all: sorted, NULL-terminated */
-	size_t n_streams;
-	unsigned k;
-	GPtrArray *outs;   /* struct mixer_out * */
-	GPtrArray *shared; /* struct shenc * */
-	struct min **sel, **prev;
-	unsigned n_sel, n_prev;
-	int32_t sum[N];
-	int16_t mix[N];
-	uint64_t mix_tick;
-	uint8_t mix_level;
-};
-
-struct mixer_out {
-	struct group *g;
-	char *exclude;
-	struct rg_codec_params cp;
-	struct lenc *own;       /* lent by sh while its own stream is mixed */
-	bool own_now;           /* this tick: own encoded its frame */
-	struct shenc *sh;
-	mixer_frame_fn frame;
-	mixer_pcm_fn pcm;       /* a PCM output: no encoder (sh and own NULL) */
-	void *arg;
-	uint64_t own_frames, shared_frames;
-};
-
-/* An encode of the tick's batch: an output's N-1 (o, with own the input
- * left out) or a shared one (sh). */
-struct ejob {
-	struct group *g;
-	struct mixer_out *o;
-	struct min *own;
-	struct shenc *sh;
-};
-
-struct mixer {
-	struct relay *relay;
-	struct mixer_config cfg;
-	GHashTable *inputs; /* id -> struct min * */
-	GPtrArray *groups;
-	GPtrArray *dec_spare; /* struct mdec *, reset, free to lend */
-	unsigned dec_lent;
-	uint64_t tick;
-	/* the tick's batches, sized when inputs and outputs are added */
-	struct min **djobs;
-	struct ejob *ejobs;
-	unsigned n_djobs, n_ejobs, jobs_cap;
-	int16_t tmp[MIXER_SCRATCH_BYTES / sizeof(int16_t)]; /* the worker's scratch */
-};
 
 /* ---- inputs ---- */
 
@@ -295,16 +178,6 @@ static void in_maybe_free(struct mixer *mx, struct min *in)
 {
 	if (!in->in_room && in->list_refs == 0)
 		g_hash_table_remove(mx->inputs, in->id);
-}
-
-static bool group_has(const struct group *g, const struct min *in)
-{
-	if (g->all)
-		return in->in_room;
-	for (size_t i = 0; i < g->n_streams; i++)
-		if (!strcmp(g->streams[i], in->id))
-			return true;
-	return false;
 }
 
 /* Which inputs some output hears (not on the tick path). */
@@ -941,77 +814,4 @@ void mixer_free(struct mixer *mx)
 	g_free(mx->djobs);
 	g_free(mx->ejobs);
 	g_free(mx);
-}
-
-/* ---- JSON ---- */
-
-static cJSON *in_json(const struct min *in)
-{
-	cJSON *j = cJSON_CreateObject();
-	struct rg_jbuf_stats st;
-	rg_jbuf_stats(in->jb, &st);
-	cJSON_AddStringToObject(j, "stream_id", in->id);
-	cJSON_AddBoolToObject(j, "mixed", in->was_selected);
-	cJSON_AddNumberToObject(j, "level", in->level);
-	cJSON_AddNumberToObject(j, "frames", (double)in->frames);
-	cJSON_AddNumberToObject(j, "decoded", (double)in->decodes);
-	cJSON_AddNumberToObject(j, "not_decoded", (double)in->skipped);
-	cJSON_AddNumberToObject(j, "fec_recovered", (double)in->fec);
-	cJSON_AddNumberToObject(j, "concealed", (double)in->plc);
-	cJSON_AddNumberToObject(j, "bad_packets", (double)in->bad);
-	cJSON *b = cJSON_AddObjectToObject(j, "jitter_buffer");
-	cJSON_AddNumberToObject(b, "received", (double)st.received);
-	cJSON_AddNumberToObject(b, "played", (double)st.played);
-	cJSON_AddNumberToObject(b, "lost", (double)st.lost);
-	cJSON_AddNumberToObject(b, "late", (double)st.late);
-	cJSON_AddNumberToObject(b, "duplicate", (double)st.duplicate);
-	cJSON_AddNumberToObject(b, "dropped", (double)st.dropped);
-	cJSON_AddNumberToObject(b, "underruns", (double)st.waits);
-	cJSON_AddNumberToObject(b, "resets", (double)st.resets);
-	cJSON_AddNumberToObject(b, "delay_ms", st.delay_ms);
-	cJSON_AddNumberToObject(b, "target_ms", st.target_ms);
-	cJSON_AddNumberToObject(b, "jitter_ms", st.jitter_ms);
-	return j;
-}
-
-cJSON *mixer_to_json(const struct mixer *mx)
-{
-	cJSON *a = cJSON_CreateArray();
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, mx->inputs);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		cJSON_AddItemToArray(a, in_json(v));
-	return a;
-}
-
-cJSON *mixer_input_to_json(const struct mixer *mx, const char *stream_id)
-{
-	const struct min *in = g_hash_table_lookup(mx->inputs, stream_id);
-	return in ? in_json(in) : NULL;
-}
-
-cJSON *mixer_out_inputs_json(const struct mixer *mx, const struct mixer_out *o)
-{
-	cJSON *a = cJSON_CreateArray();
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, mx->inputs);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		if (group_has(o->g, v))
-			cJSON_AddItemToArray(a, in_json(v));
-	return a;
-}
-
-cJSON *mixer_out_to_json(const struct mixer_out *o)
-{
-	cJSON *j = cJSON_CreateObject();
-	cJSON_AddNumberToObject(j, "max_talkers", o->g->k);
-	cJSON_AddNumberToObject(j, "own_frames", (double)o->own_frames);
-	cJSON_AddNumberToObject(j, "shared_frames", (double)o->shared_frames);
-	cJSON_AddNumberToObject(j, "outputs_in_group", o->g->outs->len);
-	cJSON *t = cJSON_AddArrayToObject(j, "talkers");
-	for (unsigned i = 0; i < o->g->n_prev; i++)
-		cJSON_AddItemToArray(t, cJSON_CreateString(o->g->prev[i]->id));
-	return j;
 }
