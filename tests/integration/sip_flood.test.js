@@ -19,6 +19,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { startServer, sleep, BIN } = require('./lib/harness');
 const { sendTone, recordRtp, readWav, toneRms } = require('./lib/rtp_tools');
+const { waitFor: waitForServer } = require('./lib/sip_tools');
 
 const SIPP_DIR = path.join(__dirname, 'sipp');
 const FLOOD_N = 2000;
@@ -64,16 +65,7 @@ function run(cmd, args, opts = {}) {
   return p;
 }
 
-async function waitFor(what, fn, ms = 10000, more = () => '') {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last) return last;
-    await sleep(100);
-  }
-  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)}\n${srv.log().slice(-3000)}\n${more()}`);
-}
+const waitFor = (what, fn, ms, more) => waitForServer(srv, what, fn, ms, more);
 
 function rssKb() {
   return Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${srv.proc.pid}/status`, 'utf8'))[1]);

@@ -25,7 +25,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { freePort, run, stopAll } = require('./lib/sip_tools');
+const { freePort, run, stopAll, waitFor: waitForServer } = require('./lib/sip_tools');
 const { startServer, sleep, BIN } = require('./lib/harness');
 
 const SIPP_DIR = path.join(__dirname, 'sipp');
@@ -58,16 +58,7 @@ async function uac(scenario, name, src, user, extra = []) {
   await sippOk(p, name);
 }
 
-async function waitFor(what, fn, ms = 10000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last) return last;
-    await sleep(100);
-  }
-  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)}\n${srv.log().slice(-3000)}`);
-}
+const waitFor = (what, fn, ms) => waitForServer(srv, what, fn, ms);
 
 async function startReceiver() {
   const r = { events: [] };

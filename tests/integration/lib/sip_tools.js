@@ -136,7 +136,9 @@ function sippMessages(file) {
   return out;
 }
 
-async function waitFor(srv, what, fn, ms = 10000) {
+// Polls fn until it returns something truthy; on timeout fails with the
+// server's log (and more(), for what else the caller wants to show).
+async function waitFor(srv, what, fn, ms = 10000, more = () => '') {
   const end = Date.now() + ms;
   let last;
   while (Date.now() < end) {
@@ -144,7 +146,7 @@ async function waitFor(srv, what, fn, ms = 10000) {
     if (last) return last;
     await sleep(100);
   }
-  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)}\n${srv.log().slice(-3000)}`);
+  assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)}\n${srv.log().slice(-3000)}\n${more()}`);
 }
 
 // Collects webhook deliveries ({type, data, ...}) in order.
